@@ -262,6 +262,4 @@ STAGE_HISTORY = Schema(
     ),
 )
 
-SCHEMAS: dict[str, Schema] = {
-    s.entity: s for s in (ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY)
-}
+SCHEMAS: dict[str, Schema] = {s.entity: s for s in (ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY)}

@@ -308,9 +308,9 @@ class HistoryModel:
         )
         _check_opportunities(opportunities, source)
         if group_by is not None and group_by not in opportunities.columns:
+            cands = [c for c in ("segment", "product", "owner", "territory") if c in opportunities]
             raise DataError(
-                f"group_by={group_by!r} is not a column; choose one of "
-                f"{', '.join(c for c in ('segment', 'product', 'owner', 'territory') if c in opportunities.columns)}",
+                f"group_by={group_by!r} is not a column; choose one of {', '.join(cands)}",
                 file=source,
                 column=group_by,
             )
@@ -849,7 +849,6 @@ def forecast(
     # -- exact moments
     pq = p[:, None] * q
     exp_k = amount[:, None] * pq
-    var_k = amount[:, None] ** 2 * pq * (1 - pq)
 
     # -- Monte Carlo
     S = _simulate(amount, p[:, None] * F, trials, seed, progress)

@@ -1,0 +1,129 @@
+"""The main job on the bundled sample data: ``python -m salesworkbench.demo --out build``.
+
+Executes every notebook under ``notebooks/`` headless (the committed notebooks are not
+modified: executed copies go to ``OUT/notebooks``), writes an HTML copy of each to ``OUT/html``
+and the key tables (segments, value case summary, pilot plan, forecast, ...) as CSV to
+``OUT/tables``. ``make demo`` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ._files import atomic_write
+
+__all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _segments() -> pd.DataFrame:
+    from .datasets import load_accounts
+    from .territory import segment
+
+    return segment(load_accounts())
+
+
+def _value_case_summary() -> pd.DataFrame:
+    from .datasets import data_path
+    from .valuecase import ValueCase
+
+    case = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
+    return case.simulate(trials=100_000, seed=0).summary()
+
+
+def _pilot_plan() -> pd.DataFrame:
+    from .datasets import data_path
+    from .valuecase import ValueCase
+    from .voi import plan_pilots
+
+    case = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
+    return plan_pilots(case, trials=20_000, seed=0)
+
+
+def _forecast() -> pd.DataFrame:
+    from .datasets import load_opportunities
+    from .forecast import AS_OF_DEFAULT, HistoryModel, forecast
+
+    opps = load_opportunities()
+    history = HistoryModel.fit(opps, as_of=AS_OF_DEFAULT)
+    pipeline = opps[opps["status"] == "open"]
+    return forecast(pipeline, history, periods=4, trials=10_000, seed=0).summary()
+
+
+#: Key tables the demo writes: file name -> function returning a DataFrame.
+KEY_TABLES: dict[str, Callable[[], pd.DataFrame]] = {
+    "territory_segments.csv": _segments,
+    "value_case_telecom_summary.csv": _value_case_summary,
+    "pilot_plan_telecom.csv": _pilot_plan,
+    "forecast_summary.csv": _forecast,
+}
+
+
+def run_notebooks(notebooks: list[Path], out: Path, timeout: int = 600) -> list[Path]:
+    """Execute notebooks headless and write executed copies and HTML; return the HTML paths."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    html_dir, nb_dir = out / "html", out / "notebooks"
+    written = []
+    for path in notebooks:
+        start = time.perf_counter()
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+        ).execute()
+        with atomic_write(nb_dir / path.name) as fh:
+            nbformat.write(nb, fh)
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        target = html_dir / path.with_suffix(".html").name
+        with atomic_write(target) as fh:
+            fh.write(body)
+        written.append(target)
+        print(f"  {path.name}: {time.perf_counter() - start:.1f} s -> {target}", flush=True)
+    return written
+
+
+def write_key_tables(out: Path) -> list[Path]:
+    """Compute the key tables on the sample data and write them as CSV."""
+    written = []
+    for name, make in KEY_TABLES.items():
+        table = make()
+        target = out / "tables" / name
+        with atomic_write(target, newline="") as fh:
+            table.to_csv(fh)
+        written.append(target)
+        print(f"  {name}: {len(table)} rows -> {target}", flush=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m salesworkbench.demo", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("build"), help="output folder")
+    parser.add_argument(
+        "--notebooks", type=Path, default=REPO / "notebooks", help="folder of notebooks to run"
+    )
+    args = parser.parse_args(argv)
+    notebooks = sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        print(f"no notebooks found in {args.notebooks}", file=sys.stderr)
+        return 2
+    out = args.out.resolve()
+    print(f"Running {len(notebooks)} notebooks on the bundled sample data ...", flush=True)
+    run_notebooks(notebooks, out)
+    print("Writing key tables ...", flush=True)
+    write_key_tables(out)
+    print(f"\nDone. Open {out / 'html'} for the notebooks and {out / 'tables'} for the tables.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

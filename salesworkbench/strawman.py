@@ -1,0 +1,333 @@
+"""Straw-man value cases: start a prospect's case from a previous customer's realised one.
+
+Early in a sale there is little customer data. The sales model's answer is a *straw-man*: take a
+reference customer whose project paid off, re-scale its figures to the prospect's size, and say
+clearly that the numbers are borrowed. :func:`straw_man` does this for a value case template:
+
+1. **Facts.** An assumption whose name is in ``prospect_drivers`` (e.g. ``arpu_before``, read from
+   the prospect's annual report) is set to that figure, fixed.
+2. **Scaled.** An assumption listed in ``scale_by`` (assumption -> driver) takes the reference's
+   realised value times ``prospect[driver] / reference[driver]``: ``users`` scales with
+   ``subscribers``, ``node_cost`` with ``sites``, ``arpu_after`` with ``arpu_before`` (which
+   carries over the *relative* ARPU uplift).
+3. **Transferred.** Any other assumption with a column of the same name in the reference (e.g.
+   ``margin``, ``adoption``) takes the reference's realised value as it is.
+4. **Kept.** Assumptions the reference does not record keep the template's distribution.
+
+**Widening rule (transfer uncertainty).** A borrowed value ``v`` becomes
+``pert(min = v (1 - w), mode = v, max = v (1 + w))`` with ``w = widen`` for a transferred value
+and ``w = widen * (1 + |ln r|)`` for a value scaled by the ratio ``r``: the further the prospect
+is from the reference, the wider the range (``r = 2`` or ``1/2`` widens by a further 69%).
+Bounds are clipped at 0, and to [0, 1] for shares (adoption, margin). ``widen = 0`` gives
+fixed values, which reproduces the reference's realised benefit when the prospect's drivers
+equal the reference's.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from salesworkbench.errors import DataError, ValueCaseError
+
+if TYPE_CHECKING:
+    from salesworkbench.valuecase import ValueCase
+
+__all__ = [
+    "DEFAULT_SCALE_BY",
+    "REFERENCE_COLUMNS",
+    "load_reference_customers",
+    "nearest_reference",
+    "straw_man",
+]
+
+_DATA = Path(__file__).resolve().parent / "datasets" / "data"
+
+#: How the telecom template's assumptions re-scale: assumption -> driver column.
+DEFAULT_SCALE_BY: dict[str, str] = {
+    "users": "subscribers",
+    "arpu_after": "arpu_before",
+    "node_cost": "sites",
+}
+
+#: Columns every reference table must have (others are optional drivers / realised values).
+REFERENCE_COLUMNS = ("customer", "industry", "year")
+
+
+def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Realised cases of previous customers (``data/reference_customers.csv`` by default).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Your own reference table with the same layout (see ``data/value_cases/README.md``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reference customer (5 rows, 18 columns in the bundled file): ``customer``,
+        ``industry``, ``country``, ``year``, ``currency``, drivers (``subscribers``, ``users``,
+        ``annual_revenue``, ``sites``), realised assumptions (``arpu_before``, ``arpu_after``,
+        ``margin``, ``adoption``, ``node_cost``, ``other_investment``) and outcome
+        (``investment``, ``benefit_per_year``, ``payback_years``).
+
+    Examples
+    --------
+    >>> load_reference_customers()[["customer", "subscribers", "adoption"]].head(2)
+                customer  subscribers  adoption
+    0   Northwind Mobile       420000      0.76
+    1  Caledonia Telecom       160000      0.72
+    """
+    file = Path(path) if path is not None else _DATA / "reference_customers.csv"
+    table = pd.read_csv(file)
+    missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"missing column(s) {', '.join(missing)}", file=str(file))
+    dup = table["customer"].duplicated(keep=False)
+    if dup.any():
+        raise DataError(
+            "customer names must be unique",
+            file=str(file),
+            rows=(np.flatnonzero(dup) + 2).tolist(),
+            column="customer",
+        )
+    for col in table.columns:
+        if col in ("customer", "industry", "country", "currency"):
+            continue
+        values = pd.to_numeric(table[col], errors="coerce")
+        bad = values.isna() & table[col].notna()
+        if bad.any():
+            raise DataError(
+                "expected a number",
+                file=str(file),
+                rows=(np.flatnonzero(bad) + 2).tolist(),
+                column=col,
+            )
+        table[col] = values
+    table.attrs["file"] = str(file)
+    return table
+
+
+def nearest_reference(
+    prospect_drivers: Mapping[str, float],
+    references: pd.DataFrame | None = None,
+    industry: str | None = None,
+) -> pd.Series:
+    """The reference customer closest to the prospect in its drivers (log-ratio distance).
+
+    Parameters
+    ----------
+    prospect_drivers : mapping
+        The prospect's known figures; those that are numeric reference columns are compared.
+    references : pandas.DataFrame, optional
+        Reference table; the bundled one by default.
+    industry : str, optional
+        Only consider references in this industry.
+
+    Returns
+    -------
+    pandas.Series
+        The chosen reference's row.
+    """
+    refs = load_reference_customers() if references is None else references
+    if industry is not None:
+        refs = refs[refs["industry"] == industry]
+        if refs.empty:
+            raise ValueCaseError(f"no reference customer in industry {industry!r}")
+    cols = [
+        k
+        for k, v in prospect_drivers.items()
+        if k in refs.columns and pd.api.types.is_numeric_dtype(refs[k]) and float(v) > 0
+    ]
+    if not cols:
+        raise ValueCaseError(
+            "none of the prospect drivers "
+            f"({', '.join(prospect_drivers)}) is a numeric column of the reference table"
+        )
+    x = np.log(refs[cols].astype(float).clip(lower=1e-12))
+    target = np.log(np.array([float(prospect_drivers[c]) for c in cols]))
+    distance = np.sqrt(((x - target) ** 2).sum(axis=1))
+    return refs.loc[distance.idxmin()]
+
+
+def _reference_row(reference: Any, references: pd.DataFrame | None) -> pd.Series:
+    if isinstance(reference, pd.Series):
+        return reference
+    if isinstance(reference, Mapping):
+        return pd.Series(dict(reference))
+    if isinstance(reference, str):
+        refs = load_reference_customers() if references is None else references
+        hit = refs[refs["customer"] == reference]
+        if hit.empty:
+            raise ValueCaseError(
+                f"unknown reference customer {reference!r}; known: {', '.join(refs['customer'])}"
+            )
+        return hit.iloc[0]
+    raise TypeError(f"reference must be a customer name, a row or a dict, got {type(reference)!r}")
+
+
+def _load_template(case_template: Any) -> ValueCase:
+    from salesworkbench.valuecase import ValueCase
+
+    if case_template is None:
+        case_template = _DATA / "value_cases" / "telecom_arpu.yaml"
+    if isinstance(case_template, str | os.PathLike):
+        return ValueCase.from_yaml(case_template)
+    if hasattr(case_template, "to_dict"):
+        return case_template
+    raise TypeError(f"case_template must be a ValueCase or a YAML path, got {case_template!r}")
+
+
+def _is_share(case: ValueCase, name: str, value: float) -> bool:
+    dist = case.assumptions[name].dist
+    with np.errstate(all="ignore"):
+        lo, hi = (float(v) for v in dist.ppf(np.array([0.0, 1.0])))
+    return 0.0 <= value <= 1.0 and 0.0 <= lo and hi <= 1.0
+
+
+def _widened(value: float, w: float, share: bool) -> dict[str, Any]:
+    if w == 0 or value == 0:
+        return {"dist": "fixed", "value": float(value)}
+    lo, hi = sorted((value * (1 - w), value * (1 + w)))
+    if value > 0:
+        lo = max(lo, 0.0)
+    if share:
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    return {"dist": "pert", "min": float(lo), "mode": float(value), "max": float(hi)}
+
+
+def _number(row: pd.Series, column: str, who: str) -> float:
+    try:
+        value = float(row[column])
+    except (KeyError, TypeError, ValueError):
+        raise ValueCaseError(f"reference {who!r} has no number in column {column!r}") from None
+    if not math.isfinite(value):
+        raise ValueCaseError(f"reference {who!r} has no number in column {column!r}")
+    return value
+
+
+def straw_man(
+    reference: str | pd.Series | Mapping[str, Any],
+    prospect_drivers: Mapping[str, float],
+    case_template: ValueCase | str | os.PathLike | None = None,
+    widen: float | Mapping[str, float] = 0.25,
+    *,
+    scale_by: Mapping[str, str] | None = None,
+    customer: str | None = None,
+    references: pd.DataFrame | None = None,
+) -> ValueCase:
+    """Build a straw-man value case for a prospect from a reference customer's realised case.
+
+    See the module docstring for the rules (facts, scaled, transferred, kept) and the widening
+    rule.
+
+    Parameters
+    ----------
+    reference : str, pandas.Series or dict
+        A customer name in the reference table, or a reference row.
+    prospect_drivers : mapping
+        The prospect's known figures, e.g. ``{"subscribers": 110_000, "sites": 3,
+        "arpu_before": 22}``. Names of template assumptions are taken as facts (fixed); the
+        rest are drivers for ``scale_by``.
+    case_template : ValueCase or path, optional
+        The case whose formulas, statement and correlations the straw-man reuses; the bundled
+        ``data/value_cases/telecom_arpu.yaml`` by default.
+    widen : float or dict, default 0.25
+        Base relative half-width for borrowed values (a dict gives one per assumption).
+    scale_by : dict, optional
+        Assumption -> driver column; :data:`DEFAULT_SCALE_BY` by default. Entries for
+        assumptions the template does not have are ignored.
+    customer : str, optional
+        The prospect's name for the case (default: the template's customer).
+    references : pandas.DataFrame, optional
+        Reference table to look ``reference`` up in (the bundled one by default).
+
+    Returns
+    -------
+    ValueCase
+        The straw-man; each assumption's ``source`` says where its figure came from.
+    """
+    template = _load_template(case_template)
+    row = _reference_row(reference, references)
+    who = str(row.get("customer", "reference"))
+    scale_by = dict(DEFAULT_SCALE_BY if scale_by is None else scale_by)
+    for key, value in prospect_drivers.items():
+        if key not in template.assumptions and key not in row.index:
+            raise ValueCaseError(
+                f"prospect driver {key!r} is neither an assumption of {template.name!r} nor a "
+                f"column of the reference table"
+            )
+        try:
+            ok = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueCaseError(f"prospect driver {key!r} must be a number, got {value!r}")
+    unknown = [
+        k for k in (widen if isinstance(widen, Mapping) else {}) if k not in template.assumptions
+    ]
+    if unknown:
+        raise ValueCaseError(f"widen names unknown assumption(s) {', '.join(map(repr, unknown))}")
+
+    def width(name: str) -> float:
+        w = widen.get(name, 0.25) if isinstance(widen, Mapping) else widen
+        w = float(w)
+        if not 0.0 <= w < 1.0 or not math.isfinite(w):
+            raise ValueCaseError(f"widen for assumption {name!r} must be in [0, 1), got {w!r}")
+        return w
+
+    data = template.to_dict()
+    year = row.get("year")
+    tag = f"{who} ({int(year)})" if year is not None and pd.notna(year) else who
+    assumptions: dict[str, dict[str, Any]] = {}
+    for name, spec in data["assumptions"].items():
+        spec = dict(spec)
+        keep = {k: spec[k] for k in ("unit",) if k in spec}
+        if name in prospect_drivers:
+            new = {"dist": "fixed", "value": float(prospect_drivers[name])}
+            source = "prospect figure"
+        elif name in scale_by and name in row.index:
+            driver = scale_by[name]
+            if driver not in prospect_drivers:
+                raise ValueCaseError(
+                    f"assumption {name!r} scales with {driver!r}: give prospect_drivers"
+                    f"[{driver!r}] or leave {name!r} out of scale_by"
+                )
+            ref_value = _number(row, name, who)
+            ref_driver = _number(row, driver, who)
+            if ref_driver <= 0 or float(prospect_drivers[driver]) <= 0:
+                raise ValueCaseError(f"driver {driver!r} must be positive to scale {name!r}")
+            ratio = float(prospect_drivers[driver]) / ref_driver
+            value = ref_value * ratio
+            w = width(name) * (1 + abs(math.log(ratio)))
+            w = min(w, 0.95)
+            new = _widened(value, w, _is_share(template, name, value))
+            source = (
+                f"straw-man: {tag} {name} {ref_value:,.4g} x {driver} ratio {ratio:.3g}, "
+                f"widened +/-{w:.0%}"
+            )
+        elif name in row.index and pd.notna(row[name]):
+            value = _number(row, name, who)
+            w = width(name)
+            new = _widened(value, w, _is_share(template, name, value))
+            source = f"straw-man: {tag} realised {value:,.4g}, widened +/-{w:.0%}"
+        else:
+            assumptions[name] = spec
+            spec.setdefault("source", "template (not recorded for the reference)")
+            continue
+        new.update(keep)
+        new["source"] = source
+        assumptions[name] = new
+    data["assumptions"] = assumptions
+    data["name"] = f"Straw-man from {who}: {template.name}"
+    if customer is not None:
+        data["customer"] = customer
+    from salesworkbench.valuecase import ValueCase
+
+    return ValueCase.from_dict(data, source=f"straw-man from {who}")

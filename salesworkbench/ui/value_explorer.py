@@ -1,0 +1,318 @@
+"""ValueCaseExplorer: move each uncertain assumption's range and watch the value case respond.
+
+The maths lives in :mod:`salesworkbench.valuecase` and :mod:`salesworkbench.sensitivity`; this
+class only builds controls from the case, keeps the current parameters in ``self.params`` and
+stores what it computed in ``self.result``. Tests (and notebooks) drive it without a browser::
+
+    app = ValueCaseExplorer(case, trials=20_000)
+    app.controls["arpu_after"].value = (23.0, 27.0)   # new min and max
+    app.controls["trials"].value = 50_000
+    app.result["prob_positive"]
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from salesworkbench.errors import ValueCaseError
+from salesworkbench.sensitivity import tornado
+
+if TYPE_CHECKING:
+    from salesworkbench.valuecase import ValueCase
+
+__all__ = ["ValueCaseExplorer"]
+
+# dist kind -> (low key, high key) edited with a range slider
+_RANGE_KEYS = {
+    "uniform": ("min", "max"),
+    "triangular": ("min", "max"),
+    "pert": ("min", "max"),
+    "lognormal": ("p10", "p90"),
+    "percentiles": ("p10", "p90"),
+}
+# dist kind -> key edited with a single slider
+_SINGLE_KEYS = {"normal": "sd", "bernoulli": "p"}
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 200.0 if span > 0 else 0.01
+    return float(10 ** math.floor(math.log10(raw)))
+
+
+class ValueCaseExplorer:
+    """Interactive explorer of a value case: range sliders, trials, histogram, tornado, statement.
+
+    Parameters
+    ----------
+    case : ValueCase
+        The case to explore (not modified; each update simulates a copy).
+    trials : int, default 100_000
+        Monte Carlo trials per update (a slider too).
+    seed : int, default 0
+        Seed for every simulation (the same settings always give the same picture).
+    output : str, default "value"
+        The output shown in the histogram and P(output > 0).
+    tornado_output : str, default "npv"
+        The output of the tornado chart.
+    draw : bool, default True
+        Draw figures into ``self.out``; False only computes (faster, for scripted use).
+
+    Attributes
+    ----------
+    controls : dict of str -> ipywidgets widget
+        One control per uncertain assumption (a ``FloatRangeSlider`` over min/max, P10/P90, or
+        a ``FloatSlider`` over sd / p) plus ``"trials"``.
+    params : dict
+        ``{"trials": int, "assumptions": {name: spec}}``: the current settings.
+    result : dict
+        After each update: ``case`` (the case simulated), ``simulation``, ``summary``,
+        ``prob_positive``, ``tornado`` and ``statement``.
+    widget : ipywidgets.VBox
+        The app to display.
+    """
+
+    def __init__(
+        self,
+        case: ValueCase,
+        trials: int = 100_000,
+        seed: int = 0,
+        output: str = "value",
+        tornado_output: str = "npv",
+        draw: bool = True,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.case = case
+        self.seed = seed
+        self.output = output
+        self.tornado_output = tornado_output
+        self.draw = draw
+        self.params: dict[str, Any] = {"trials": int(trials), "assumptions": {}}
+        self.controls: dict[str, Any] = {}
+        self.result: dict[str, Any] = {}
+        self._fig = None
+
+        style = {"description_width": "120px"}
+        layout = widgets.Layout(width="520px")
+        for name, assumption in case.assumptions.items():
+            dist = assumption.dist
+            if dist.is_fixed:
+                continue
+            spec = dict(dist.spec)
+            kind = spec.get("dist", dist.kind)
+            unit = f" ({assumption.unit})" if getattr(assumption, "unit", None) else ""
+            if kind in _RANGE_KEYS and all(k in spec for k in _RANGE_KEYS[kind]):
+                lo_key, hi_key = _RANGE_KEYS[kind]
+                lo, hi = float(spec[lo_key]), float(spec[hi_key])
+                span = hi - lo
+                bound_lo, bound_hi = lo - span, hi + span
+                if lo >= 0:
+                    bound_lo = max(bound_lo, 0.0)
+                if 0 <= lo and hi <= 1:
+                    bound_hi = min(bound_hi, 1.0)
+                control = widgets.FloatRangeSlider(
+                    value=(lo, hi),
+                    min=bound_lo,
+                    max=bound_hi,
+                    step=_nice_step(bound_hi - bound_lo),
+                    description=name,
+                    tooltip=f"{lo_key} / {hi_key}{unit}",
+                    continuous_update=False,
+                    readout_format=".3g",
+                    style=style,
+                    layout=layout,
+                )
+            elif kind in _SINGLE_KEYS and _SINGLE_KEYS[kind] in spec:
+                key = _SINGLE_KEYS[kind]
+                value = float(spec[key])
+                top = 1.0 if key == "p" else 3 * value
+                control = widgets.FloatSlider(
+                    value=value,
+                    min=0.0,
+                    max=top,
+                    step=_nice_step(top),
+                    description=f"{name} {key}",
+                    continuous_update=False,
+                    readout_format=".3g",
+                    style=style,
+                    layout=layout,
+                )
+            else:  # e.g. beta, discrete: simulated as in the file, no slider
+                self.params["assumptions"][name] = spec
+                continue
+            self.params["assumptions"][name] = spec
+            self.controls[name] = control
+            control.observe(self._on_change, names="value")
+
+        self.controls["trials"] = widgets.IntSlider(
+            value=int(trials),
+            min=1_000,
+            max=max(1_000_000, int(trials)),
+            step=1_000,
+            description="trials",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
+        self.controls["trials"].observe(self._on_change, names="value")
+        self.headline = widgets.HTML()
+        self.statement = widgets.HTML()
+        self.out = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(f"<b>{case.name}</b>: move an assumption's range to see the effect"),
+                *self.controls.values(),
+                self.headline,
+                self.out,
+                self.statement,
+            ]
+        )
+        self.update()
+
+    # ---------------------------------------------------------------- wiring
+    def _on_change(self, change: dict) -> None:
+        self.update()
+
+    def _read_controls(self) -> None:
+        self.params["trials"] = int(self.controls["trials"].value)
+        for name, control in self.controls.items():
+            if name == "trials":
+                continue
+            spec = dict(self.params["assumptions"][name])
+            kind = spec.get("dist")
+            if kind in _RANGE_KEYS:
+                lo_key, hi_key = _RANGE_KEYS[kind]
+                lo, hi = (float(v) for v in control.value)
+                spec[lo_key], spec[hi_key] = lo, hi
+                if "mode" in spec:  # keep the most likely value inside the new range
+                    spec["mode"] = float(np.clip(float(spec["mode"]), lo, hi))
+                if "p50" in spec:
+                    spec["p50"] = float(np.clip(float(spec["p50"]), lo, hi))
+            else:
+                spec[_SINGLE_KEYS[kind]] = float(control.value)
+            self.params["assumptions"][name] = spec
+
+    def current_case(self) -> ValueCase:
+        """The case with the current slider settings applied."""
+        case = self.case
+        for name, spec in self.params["assumptions"].items():
+            if name in self.controls:
+                extra = {}
+                assumption = self.case.assumptions[name]
+                if getattr(assumption, "unit", None):
+                    extra["unit"] = assumption.unit
+                if getattr(assumption, "source", None):
+                    extra["source"] = assumption.source
+                case = case.with_assumption(name, {**copy.deepcopy(spec), **extra})
+        return case
+
+    def update(self) -> dict[str, Any]:
+        """Re-read the controls, re-simulate, recompute the tornado and redraw.
+
+        Returns
+        -------
+        dict
+            ``self.result``.
+        """
+        self._read_controls()
+        try:
+            case = self.current_case()
+        except ValueCaseError as exc:  # e.g. a range slider squeezed to a point
+            self.result = {**self.result, "error": str(exc)}
+            self.headline.value = f"<span style='color:#c0504d'>{exc}</span>"
+            return self.result
+        sim = case.simulate(trials=self.params["trials"], seed=self.seed, progress=False)
+        summary = sim.summary()
+        prob = float(sim.prob_positive(self.output))
+        tor = tornado(case, output=self.tornado_output)
+        statement = case.value_statement(sim)
+        self.result = {
+            "case": case,
+            "simulation": sim,
+            "summary": summary,
+            "prob_positive": prob,
+            "tornado": tor,
+            "statement": statement,
+        }
+        row = summary.loc[self.output]
+        self.headline.value = (
+            f"<b>P({self.output} &gt; 0) = {prob:.1%}</b> &nbsp; mean {row['mean']:,.0f}, "
+            f"P10 {row['p10']:,.0f}, P90 {row['p90']:,.0f} {case.currency} "
+            f"({self.params['trials']:,} trials)"
+        )
+        self.statement.value = "<pre style='white-space: pre-wrap'>" + statement + "</pre>"
+        if self.draw:
+            self._redraw()
+        return self.result
+
+    # ---------------------------------------------------------------- drawing
+    def _redraw(self) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        from salesworkbench.plotting.sensitivity import plot_tornado
+
+        if self._fig is None:
+            self._fig, _ = plt.subplots(1, 2, figsize=(12, 4))
+            plt.close(self._fig)  # shown through the Output widget only
+        ax_hist, ax_tor = self._fig.axes[:2]
+        ax_hist.clear()
+        ax_tor.clear()
+        sim = self.result["simulation"]
+        case = self.result["case"]
+        self._histogram(ax_hist, np.asarray(sim.samples[self.output], dtype=float), case.currency)
+        plot_tornado(self.result["tornado"], ax=ax_tor, currency=case.currency, max_bars=8)
+        self._fig.tight_layout()
+        with self.out:
+            clear_output(wait=True)
+            display(self._fig)
+
+    def _histogram(self, ax, y: np.ndarray, currency: str) -> None:
+        from salesworkbench.plotting.sensitivity import _money_axis
+
+        y = y[np.isfinite(y)]
+        counts, edges = np.histogram(y, bins=60)
+        positive = edges[:-1] >= 0
+        width = np.diff(edges)
+        ax.bar(
+            edges[:-1][~positive],
+            counts[~positive],
+            width[~positive],
+            align="edge",
+            color="#c0504d",
+            label=f"{self.output} < 0",
+        )
+        ax.bar(
+            edges[:-1][positive],
+            counts[positive],
+            width[positive],
+            align="edge",
+            color="#4f81bd",
+            label=f"{self.output} >= 0",
+        )
+        p10, p50, p90 = np.percentile(y, [10, 50, 90])
+        for q, label in ((p10, "P10"), (p50, "P50"), (p90, "P90")):
+            ax.axvline(q, color="black", lw=1, ls="--" if label != "P50" else "-")
+            ax.annotate(
+                label,
+                (q, 1),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
+        ax.axvline(0, color="grey", lw=1)
+        _money_axis(ax.xaxis, currency)
+        ax.set_xlabel(f"{self.output} ({currency})")
+        ax.set_ylabel("trials")
+        ax.set_title(f"P({self.output} > 0) = {self.result['prob_positive']:.1%}", pad=14)
+        ax.legend(fontsize="small", loc="upper left")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -256,6 +256,7 @@ class HistoryModel:
     deal_sizes: np.ndarray
     lost_amounts: dict[str, int]
     excluded: dict[str, int]
+    list_prices: dict[str, float] | None
     closed: pd.DataFrame = field(repr=False)
     stage_entered: pd.Series = field(repr=False)
     notes: list[str] = field(default_factory=list, repr=False)
@@ -274,6 +275,7 @@ class HistoryModel:
         as_of=None,
         prior_strength: float = DEFAULT_PRIOR_STRENGTH,
         stage_order: Sequence[str] | None = None,
+        list_prices: Mapping[str, float] | None = None,
     ) -> HistoryModel:
         """Learn win rates, cycle times and slippage from closed opportunities.
 
@@ -291,6 +293,9 @@ class HistoryModel:
             Use only deals closed on or before this date (default: the latest close date).
         prior_strength : float
             Pseudo-deals of the shrinkage prior (see :data:`DEFAULT_PRIOR_STRENGTH`).
+        list_prices : mapping, optional
+            Product -> list price: the amount of a lost deal recorded as 0 without an
+            ``original_amount``, and of open deals without an amount.
         stage_order : sequence of str, optional
             Open stages in funnel order: a deal that reached a later stage is counted as having
             reached the earlier ones too (CRMs let reps skip stages).
@@ -355,20 +360,27 @@ class HistoryModel:
             orig = closed["original_amount"].to_numpy(float)
             recovered = lost0 & (orig > 0)
             amount[recovered] = orig[recovered]
-        amount[lost0 & ~recovered] = np.nan
+        priced = np.zeros_like(lost0)
+        if list_prices is not None and "product" in closed.columns:
+            lp = closed["product"].astype(object).map(dict(list_prices)).to_numpy(float)
+            priced = lost0 & ~recovered & (lp > 0)
+            amount[priced] = lp[priced]
+        unknown = lost0 & ~recovered & ~priced
+        amount[unknown] = np.nan
         closed["amount"] = amount
         lost_amounts = {
             "lost_with_amount_0": int(lost0.sum()),
             "recovered_from_original_amount": int(recovered.sum()),
-            "unknown": int((lost0 & ~recovered).sum()),
+            "recovered_from_list_price": int(priced.sum()),
+            "unknown": int(unknown.sum()),
         }
         if lost0.any():
             _warn(
                 notes,
                 f"{int(lost0.sum())} lost deals have amount 0 (unknown, not zero): "
-                f"{int(recovered.sum())} take original_amount, "
-                f"{int((lost0 & ~recovered).sum())} stay unknown (win rates count "
-                "them; deal sizes use won deals only)",
+                f"{int(recovered.sum())} take original_amount, {int(priced.sum())} the list "
+                f"price, {int(unknown.sum())} stay unknown (win rates count them; deal sizes "
+                "use won deals only)",
             )
 
         # -- win rates
@@ -456,6 +468,7 @@ class HistoryModel:
             deal_sizes=sizes[~nosize],
             lost_amounts=lost_amounts,
             excluded=excluded,
+            list_prices=dict(list_prices) if list_prices is not None else None,
             closed=closed,
             stage_entered=stage_entered,
             notes=notes,
@@ -480,6 +493,7 @@ class HistoryModel:
             "group_by": self.group_by,
             "as_of": self.as_of,
             "prior_strength": self.prior_strength,
+            "list_prices": self.list_prices,
             **changes,
         }
         new = HistoryModel.fit(self.closed, **opts)
@@ -812,8 +826,8 @@ def forecast(
         amount[miss] = fill
         _warn(
             notes,
-            f"{int(miss.sum())} open deals have no amount: the median won amount of "
-            "their product (or overall) is used",
+            f"{int(miss.sum())} open deals have no amount: their product's list price "
+            "(if given) or median won amount (or the overall median) is used",
         )
         excluded["open deals with amount imputed"] = int(miss.sum())
     amount = amount * model.deal_size_scale
@@ -858,6 +872,11 @@ def forecast(
     labels = [str(x) for x in pidx]
     quotas = _quotas(quota, K)
     exp_close = deals["close_date"]
+    if exp_close.isna().any():
+        notes.append(
+            f"{int(exp_close.isna().sum())} open deals have no expected close date: left out "
+            "of the stage-weighted and pipeline columns (the simulation times them)"
+        )
     pipe = np.array(
         [
             amount[((exp_close >= per.start_time) & (exp_close <= per.end_time)).to_numpy()].sum()
@@ -962,6 +981,8 @@ def _typical_amounts(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:
         return np.full(len(deals), overall)
     won = model.closed[model.closed["status"].astype(object) == "won"]
     med = won.groupby(won["product"].astype(object))["amount"].median()
+    if model.list_prices:
+        med = pd.Series(model.list_prices, dtype=float).combine_first(med)
     return deals["product"].astype(object).map(med).fillna(overall).to_numpy(float)
 
 

@@ -1,0 +1,59 @@
+"""ValueCaseExplorer driven as a user would, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from salesworkbench.ui.value_explorer import ValueCaseExplorer
+from salesworkbench.valuecase import ValueCase
+
+TELECOM = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
+
+
+@pytest.fixture
+def case():
+    return ValueCase.from_yaml(TELECOM)
+
+
+def test_controls_built_from_the_uncertain_assumptions(case):
+    app = ValueCaseExplorer(case, trials=5_000)
+    uncertain = [n for n, a in case.assumptions.items() if not a.dist.is_fixed]
+    assert set(app.controls) == set(uncertain) | {"trials"}
+    assert app.result["simulation"].trials == 5_000
+    assert 0.0 <= app.result["prob_positive"] <= 1.0
+    assert app.result["statement"].startswith("We believe")
+    assert list(app.result["tornado"].index)[0] in uncertain
+
+
+def test_moving_a_range_resimulates_with_the_new_range(case):
+    app = ValueCaseExplorer(case, trials=5_000, draw=False)
+    before = app.result["summary"].loc["value", "mean"]
+    spec = case.assumptions["arpu_after"].dist.spec
+    new = (float(spec["min"]) - 2.0, float(spec["max"]) - 2.0)
+    app.controls["arpu_after"].value = new
+    simulated = app.result["case"].assumptions["arpu_after"].dist.spec
+    assert (simulated["min"], simulated["max"]) == pytest.approx(new)
+    assert app.params["assumptions"]["arpu_after"]["min"] == pytest.approx(new[0])
+    assert app.result["summary"].loc["value", "mean"] < before
+    # the most likely value was kept inside the new range
+    assert new[0] <= simulated["mode"] <= new[1]
+    # the original case is untouched
+    assert case.assumptions["arpu_after"].dist.spec["min"] == spec["min"]
+
+
+def test_sd_slider_and_trials(case):
+    app = ValueCaseExplorer(case, trials=5_000)
+    sd = app.controls["node_cost"].value
+    app.controls["node_cost"].value = 2 * sd
+    assert app.result["case"].assumptions["node_cost"].dist.spec["sd"] == pytest.approx(2 * sd)
+    app.controls["trials"].value = 8_000
+    assert app.result["simulation"].trials == 8_000
+    assert app.params["trials"] == 8_000
+
+
+def test_same_settings_same_result(case):
+    a = ValueCaseExplorer(case, trials=5_000, seed=1, draw=False)
+    b = ValueCaseExplorer(case, trials=5_000, seed=1, draw=False)
+    assert a.result["prob_positive"] == b.result["prob_positive"]

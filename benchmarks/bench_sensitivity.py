@@ -1,0 +1,70 @@
+"""Speed of Sobol indices and of a ValueCaseExplorer update on the telecom value case.
+
+Prints figures and their ratio to a baseline measured in the same run:
+
+- Sobol indices at n = 2**13 base samples (target < 1 s), against one ``simulate`` of the same
+  number of model evaluations (n * (d + 2)).
+- One explorer update at 10**5 trials (simulate + tornado + redraw, target < 0.3 s), against
+  the bare ``simulate`` of 10**5 trials.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from salesworkbench.sensitivity import sobol
+from salesworkbench.ui.value_explorer import ValueCaseExplorer
+from salesworkbench.valuecase import ValueCase
+
+CASE = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
+
+
+def best_of(fn, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    case = ValueCase.from_yaml(CASE)
+    n = 2**13
+    d = sum(not a.dist.is_fixed for a in case.assumptions.values())
+    evaluations = n * (d + 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # correlations ignored by Sobol
+        sobol(case, n=n)  # warm up
+        t_sobol = best_of(lambda: sobol(case, n=n, seed=0))
+    t_sim = best_of(lambda: case.simulate(trials=evaluations, seed=0, progress=False))
+    print(f"telecom case: {d} uncertain assumptions, n = 2**13 -> {evaluations:,} model runs")
+    print(f"  sobol (indices + 200 bootstrap resamples) {t_sobol:.3f} s   (target < 1 s)")
+    print(f"  simulate {evaluations:,} trials            {t_sim:.3f} s")
+    print(f"  ratio sobol / simulate                     {t_sobol / t_sim:.2f}")
+
+    trials = 100_000
+    app = ValueCaseExplorer(case, trials=trials, seed=0)
+    app.update()  # warm up (figure created)
+    t_update = best_of(lambda: (app.update(), app._fig.canvas.draw()))
+    t_compute = best_of(lambda: ValueCaseExplorer.update(_no_draw(app)))
+    t_sim1 = best_of(lambda: case.simulate(trials=trials, seed=0, progress=False))
+    print(f"explorer update at {trials:,} trials")
+    print(f"  simulate + tornado + redraw (Agg render)   {t_update:.3f} s   (target < 0.3 s)")
+    print(f"  simulate + tornado, no drawing             {t_compute:.3f} s")
+    print(f"  bare simulate                              {t_sim1:.3f} s")
+    print(f"  ratio update / simulate                    {t_update / t_sim1:.2f}")
+
+
+def _no_draw(app: ValueCaseExplorer) -> ValueCaseExplorer:
+    app.draw = False
+    return app
+
+
+if __name__ == "__main__":
+    main()

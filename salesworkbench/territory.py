@@ -370,7 +370,7 @@ def _dates(accounts: pd.DataFrame, column: str, source: str) -> pd.Series:
     s = accounts[column]
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
-    d = pd.to_datetime(s, errors="coerce")
+    d = pd.to_datetime(s, errors="coerce", format="ISO8601")
     bad = d.isna().to_numpy() & s.notna().to_numpy()
     if bad.any():
         raise DataError(
@@ -441,7 +441,8 @@ class PreparedDrivers:
     raw : dict
         Same shape, raw values (after ``fill``), for explanations.
     dropped : list of str
-        Drivers left out because their column is not in the table.
+        Drivers left out: their column is not in the table, or ``sector_fit`` without a
+        sector profile.
     """
 
     account_id: np.ndarray
@@ -594,13 +595,15 @@ def prepare(
     raw: dict[str, np.ndarray] = {}
     used: dict[str, list[Driver]] = {}
     dropped: list[str] = []
+    absent_cols: dict[str, list[str]] = {}
     for part in ("potential", "relationship"):
         used[part] = []
         vs, rs = [], []
         for d in getattr(model, part):
             needs = DERIVED.get(d.name, (d.name,))
             if d.name == "sector_fit" and model.sector_fit is None:
-                continue  # no customer profile given: sector fit is not part of the score
+                dropped.append(d.name)  # no customer profile given: sector fit is not used
+                continue
             absent = [c for c in needs if c not in cols]
             if d.name == "white_space":
                 absent = [c for c in absent if c != "current_spend"]
@@ -611,12 +614,7 @@ def prepare(
                         f"driver {d.name!r} (drop the driver or make it optional)",
                         file=source,
                     )
-                warnings.warn(
-                    f"{source}: no column {', '.join(absent)}; the {part} driver {d.name!r} "
-                    f"is left out of all {n} accounts' scores",
-                    DataWarning,
-                    stacklevel=2,
-                )
+                absent_cols.setdefault(d.name, absent)
                 dropped.append(d.name)
                 continue
             if d.name not in derived:
@@ -651,6 +649,14 @@ def prepare(
             used[part].append(d)
         values[part] = np.column_stack(vs) if vs else np.empty((n, 0))
         raw[part] = np.column_stack(rs) if rs else np.empty((n, 0))
+    if absent_cols:
+        cols_txt = ", ".join(sorted({c for v in absent_cols.values() for c in v}))
+        warnings.warn(
+            f"{source}: no column(s) {cols_txt}; the driver(s) "
+            f"{', '.join(map(repr, absent_cols))} are left out of all {n} accounts' scores",
+            DataWarning,
+            stacklevel=2,
+        )
     if not used["potential"]:
         raise DataError(
             "no potential driver has a column in the table; give revenue, employees, growth, "

@@ -726,6 +726,8 @@ class ForecastResult:
     categories : DataFrame or None
         Commit / best case / pipeline amounts per period (where the data has forecast
         categories).
+    stale : DataFrame
+        Open deals left out as stale (see ``stale_after``): clean them up in the CRM.
     notes : list of str
         What was excluded or imputed, with counts.
     """
@@ -736,6 +738,7 @@ class ForecastResult:
     deals: pd.DataFrame
     bookings: np.ndarray
     categories: pd.DataFrame | None
+    stale: pd.DataFrame
     notes: list[str]
     excluded: dict[str, int]
     trials: int
@@ -754,6 +757,7 @@ def forecast(
     as_of=None,
     timing: str = "created",
     win_prob: str | np.ndarray = "history",
+    stale_after: float | None = 90,
     progress: bool | None = None,
 ) -> ForecastResult:
     """Monte Carlo bookings forecast of the open pipeline.
@@ -783,6 +787,11 @@ def forecast(
         plus a slip learned from close-date history (no history: closes exactly on it).
     win_prob : "history", "crm" or array
         Win probabilities: the history model's, the CRM's ``probability`` column, or given.
+    stale_after : float or None, default 90
+        Open deals whose expected close date passed more than this many days ago, or that are
+        older than the longest cycle of any won deal, are *stale* (in real CRMs usually lost
+        but never closed out): left out of the simulation, listed in ``result.stale`` and
+        counted in a DataWarning. None keeps them.
     progress : bool, optional
         Show a progress bar (default: when the run is large).
 
@@ -816,6 +825,22 @@ def forecast(
             f"{int((~is_open).sum())} won/lost rows left out: only open deals are forecast"
         )
     deals = open_pipeline.loc[is_open].reset_index(drop=True)
+    stale = deals.iloc[:0]
+    if stale_after is not None:
+        overdue = (as_of - deals["close_date"]).dt.days.to_numpy(float)
+        age = (as_of - deals["created"]).dt.days.to_numpy(float)
+        longest = model.cycle_days.max() * model.cycle_scale if model.cycle_days.size else np.inf
+        is_stale = (overdue > stale_after) | (age > longest)
+        if is_stale.any():
+            stale = deals.loc[is_stale].reset_index(drop=True)
+            deals = deals.loc[~is_stale].reset_index(drop=True)
+            excluded["stale open deals"] = int(is_stale.sum())
+            _warn(
+                notes,
+                f"{int(is_stale.sum())} open deals are stale (expected close more than "
+                f"{stale_after:g} days ago, or older than the longest won cycle, "
+                f"{longest:.0f} days): left out of the forecast, see result.stale",
+            )
     n = len(deals)
 
     # -- amounts
@@ -954,6 +979,7 @@ def forecast(
         summary=summary,
         deals=table,
         bookings=bookings,
+        stale=stale,
         categories=cats,
         notes=notes,
         excluded=excluded,

@@ -48,6 +48,7 @@ from scipy.interpolate import BSpline
 from ._random import named_stream
 
 __all__ = [
+    "DEFAULT_SD_FACTOR",
     "EVPPIResult",
     "EVSIResult",
     "PilotCosts",
@@ -56,6 +57,7 @@ __all__ = [
     "evpi",
     "evppi",
     "evsi",
+    "n_grid",
     "plan_pilots",
     "update_after_pilot",
     "update_beta",
@@ -63,6 +65,9 @@ __all__ = [
 ]
 
 _DESIGNS = ("normal", "binomial")
+#: Without a stated observation sd, a normal pilot's single observation is taken to have this
+#: many times the assumption's current sd (today's belief worth about 25 pilot observations).
+DEFAULT_SD_FACTOR = 5.0
 
 
 # --------------------------------------------------------------------------- input checks
@@ -1055,9 +1060,11 @@ def update_after_pilot(
 # --------------------------------------------------------------------------- plan for a case
 
 
-def _default_n_grid(max_n: int) -> np.ndarray:
-    g = np.unique(np.round(np.geomspace(1, max_n, 24)).astype(int))
-    return g[g >= 2] if len(g) > 3 else g
+def n_grid(max_n: int, points: int = 24) -> np.ndarray:
+    """Pilot sizes from 2 to ``max_n``, roughly evenly spaced on a log scale."""
+    if not (isinstance(max_n, int | np.integer) and max_n >= 2):
+        raise ValueError(f"max_n must be a whole number >= 2, got {max_n!r}")
+    return np.unique(np.round(np.geomspace(2, max_n, points)).astype(int))
 
 
 def plan_pilots(
@@ -1071,6 +1078,7 @@ def plan_pilots(
     negligible: float = 0.01,
     simulation: Any = None,
     progress: bool | None = None,
+    cache: dict | None = None,
 ) -> pd.DataFrame:
     """Rank the case's uncertain assumptions as pilot candidates.
 
@@ -1101,6 +1109,9 @@ def plan_pilots(
         Reuse an existing simulation instead of running one.
     progress : bool, optional
         tqdm progress bar over assumptions (default: only for long runs).
+    cache : dict, optional
+        Reuse EVPPI/EVSI results between calls on the same simulation (costs only change the
+        ENBS); the :class:`~salesworkbench.ui.pilot_planner.PilotPlanner` widget passes one.
 
     Returns
     -------
@@ -1137,13 +1148,17 @@ def plan_pilots(
     total = evpi(nb)
     mean_npv = float(nb.mean())
     current = "invest" if mean_npv > 0 else "do not invest"
-    grid = _default_n_grid(int(max_n))
+    grid = n_grid(int(max_n))
     rows = []
     show = progress if progress is not None else len(samples) * len(uncertain) > 2e6
     for nm in tqdm(uncertain, disable=not show, desc="pilot plan"):
         a = case.assumptions[nm]
         theta = samples[nm].to_numpy(dtype=float)
-        ev = evppi(nb, samples, nm, se_draws=30, seed=seed)
+        cache = {} if cache is None else cache
+        key = ("evppi", nm)
+        if key not in cache:
+            cache[key] = evppi(nb, samples, nm, se_draws=30, seed=seed)
+        ev = cache[key]
         row: dict[str, Any] = {
             "assumption": nm,
             "unit": a.unit or "",
@@ -1173,8 +1188,15 @@ def plan_pilots(
         )
         best = None
         for dname in cands:
-            sd = spec.get("sd", 5.0 * float(theta.std())) if dname == "normal" else None
-            res = evsi(nb, samples, nm, grid, design=dname, sd=sd, seed=seed)
+            sd = (
+                spec.get("sd", DEFAULT_SD_FACTOR * float(theta.std()))
+                if dname == "normal"
+                else None
+            )
+            key = ("evsi", nm, dname, sd, tuple(grid))
+            if key not in cache:
+                cache[key] = evsi(nb, samples, nm, grid, design=dname, sd=sd, seed=seed)
+            res = cache[key]
             e = enbs(res, c)
             i = e["enbs"].idxmax()
             cand = (float(e.loc[i, "enbs"]), dname, sd, int(i), res, e)

@@ -271,7 +271,6 @@ class _Importer:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
-        warnings.warn(f"{self.source}: {message}", DataWarning, stacklevel=4)
 
     def rename(self, mapping: Mapping[str, str]) -> pd.DataFrame:
         raw = self.raw
@@ -439,6 +438,9 @@ class _Importer:
                 )
 
     def finish(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Coerce to the schema and warn once per note, pointing at the caller's line."""
+        for message in self.notes:
+            warnings.warn(f"{self.source}: {message}", DataWarning, stacklevel=3)
         out = self.schema.coerce(frame)
         out.attrs["source"] = self.source
         out.attrs["import_notes"] = list(self.notes)

@@ -362,7 +362,7 @@ class HistoryModel:
             amount[recovered] = orig[recovered]
         priced = np.zeros_like(lost0)
         if list_prices is not None and "product" in closed.columns:
-            lp = closed["product"].astype(object).map(dict(list_prices)).to_numpy(float)
+            lp = _price_lookup(closed["product"], list_prices)
             priced = lost0 & ~recovered & (lp > 0)
             amount[priced] = lp[priced]
         unknown = lost0 & ~recovered & ~priced
@@ -825,22 +825,6 @@ def forecast(
             f"{int((~is_open).sum())} won/lost rows left out: only open deals are forecast"
         )
     deals = open_pipeline.loc[is_open].reset_index(drop=True)
-    stale = deals.iloc[:0]
-    if stale_after is not None:
-        overdue = (as_of - deals["close_date"]).dt.days.to_numpy(float)
-        age = (as_of - deals["created"]).dt.days.to_numpy(float)
-        longest = model.cycle_days.max() * model.cycle_scale if model.cycle_days.size else np.inf
-        is_stale = (overdue > stale_after) | (age > longest)
-        if is_stale.any():
-            stale = deals.loc[is_stale].reset_index(drop=True)
-            deals = deals.loc[~is_stale].reset_index(drop=True)
-            excluded["stale open deals"] = int(is_stale.sum())
-            _warn(
-                notes,
-                f"{int(is_stale.sum())} open deals are stale (expected close more than "
-                f"{stale_after:g} days ago, or older than the longest won cycle, "
-                f"{longest:.0f} days): left out of the forecast, see result.stale",
-            )
     n = len(deals)
 
     # -- amounts
@@ -880,6 +864,25 @@ def forecast(
         if p.shape != (n,) or np.any((p < 0) | (p > 1)) or np.isnan(p).any():
             raise ValueError(f"win_prob must be 'history', 'crm' or {n} numbers in [0, 1]")
         p = np.clip(p * model.win_rate_scale, 0, 1)
+
+    stale = deals.iloc[:0]
+    if stale_after is not None:
+        overdue = (as_of - deals["close_date"]).dt.days.to_numpy(float)
+        age = (as_of - deals["created"]).dt.days.to_numpy(float)
+        longest = model.cycle_days.max() * model.cycle_scale if model.cycle_days.size else np.inf
+        is_stale = (overdue > stale_after) | (age > longest)
+        if is_stale.any():
+            stale = deals.loc[is_stale].reset_index(drop=True)
+            deals = deals.loc[~is_stale].reset_index(drop=True)
+            amount, p = amount[~is_stale], p[~is_stale]
+            n = len(deals)
+            excluded["stale open deals"] = int(is_stale.sum())
+            _warn(
+                notes,
+                f"{int(is_stale.sum())} open deals are stale (expected close more than "
+                f"{stale_after:g} days ago, or older than the longest won cycle, "
+                f"{longest:.0f} days): left out of the forecast, see result.stale",
+            )
 
     # -- timing: F[i, k] = P(close by end of period k | win), closes on/after as_of
     F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
@@ -1007,9 +1010,26 @@ def _typical_amounts(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:
         return np.full(len(deals), overall)
     won = model.closed[model.closed["status"].astype(object) == "won"]
     med = won.groupby(won["product"].astype(object))["amount"].median()
+    fill = deals["product"].astype(object).map(med).to_numpy(float)
     if model.list_prices:
-        med = pd.Series(model.list_prices, dtype=float).combine_first(med)
-    return deals["product"].astype(object).map(med).fillna(overall).to_numpy(float)
+        lp = _price_lookup(deals["product"], model.list_prices)
+        fill = np.where(np.isnan(lp), fill, lp)
+    return np.where(np.isnan(fill), overall, fill)
+
+
+def _key(name) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _price_lookup(products: pd.Series, list_prices: Mapping[str, float]) -> np.ndarray:
+    """List price of each product, matching names case-, space- and punctuation-blind.
+
+    So ``GTXPro`` in a pipeline export finds ``GTX Pro`` in a price list.
+    """
+    prices = {_key(k): float(v) for k, v in list_prices.items()}
+    return np.array(
+        [prices.get(_key(p), np.nan) if pd.notna(p) else np.nan for p in products], float
+    )
 
 
 def _stage_weight_probability(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:
@@ -1207,7 +1227,7 @@ def pipeline_waterfall(before: pd.DataFrame, after: pd.DataFrame, period=None) -
     per = pd.Period(period) if period is not None else None
 
     def window(f):
-        o = (f["status"].astype(object) == "open").to_numpy()
+        o = (f["status"].astype(object) == "open").to_numpy().copy()
         if per is not None:
             o &= (
                 (f["close_date"] >= per.start_time) & (f["close_date"] <= per.end_time)

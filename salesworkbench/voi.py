@@ -68,6 +68,8 @@ _DESIGNS = ("normal", "binomial")
 #: Without a stated observation sd, a normal pilot's single observation is taken to have this
 #: many times the assumption's current sd (today's belief worth about 25 pilot observations).
 DEFAULT_SD_FACTOR = 5.0
+# design matrices up to this many elements are kept in memory (else rebuilt chunk by chunk)
+_CACHE_ELEMENTS = 20_000_000
 
 
 # --------------------------------------------------------------------------- input checks
@@ -260,6 +262,7 @@ class _Fit:
     r2: float
     edf: float
     cov_factor: np.ndarray  # L with Cov(coef) ~= L @ L.T
+    design: np.ndarray | None = None  # design matrix at train_x, kept when small enough
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.design_fn(np.asarray(x, dtype=float)) @ self.coef + self.intercept
@@ -296,7 +299,18 @@ def _penalised_fit(
     ys = y.std(axis=0)
     ys = np.where(ys > 0, ys, 1.0)
     yz = (y - ym) / ys
-    xtx, xty = _gram(design_fn, x, yz, chunk)
+    first = design_fn(x[:chunk])
+    full = None
+    if n <= chunk:
+        full = first
+    elif n * first.shape[1] <= _CACHE_ELEMENTS:
+        full = np.concatenate(
+            [first] + [design_fn(x[s0 : s0 + chunk]) for s0 in range(chunk, n, chunk)]
+        )
+    if full is not None:
+        xtx, xty = full.T @ full, full.T @ yz
+    else:
+        xtx, xty = _gram(design_fn, x, yz, chunk)
     yty = (yz**2).sum(axis=0)
     k = xtx.shape[0]
     scale = np.trace(xtx) / k
@@ -329,13 +343,16 @@ def _penalised_fit(
         coef = r_inv @ (u @ (shrink * qj)) * ys[j]
         sigma = math.sqrt(rss / max(n - edf, 1.0)) * ys[j]
         cov_factor = sigma * (r_inv @ (u * np.sqrt(shrink)))
-        fitted = (
-            np.concatenate([design_fn(x[s0 : s0 + chunk]) @ coef for s0 in range(0, n, chunk)])
-            + ym[j]
-        )
+        if full is not None:
+            fitted = full @ coef + ym[j]
+        else:
+            fitted = (
+                np.concatenate([design_fn(x[s0 : s0 + chunk]) @ coef for s0 in range(0, n, chunk)])
+                + ym[j]
+            )
         r2 = 1.0 - rss / yty[j] if yty[j] > 0 else 0.0
         fits.append(
-            _Fit(design_fn, x, coef, float(ym[j]), fitted, float(r2), float(edf), cov_factor)
+            _Fit(design_fn, x, coef, float(ym[j]), fitted, float(r2), float(edf), cov_factor, full)
         )
     return fits
 
@@ -489,7 +506,8 @@ def _voi_from_fits(
     gmax = g.max(axis=1)
     value = float(gmax.mean() - g.mean(axis=0).max())
     n = g.shape[0]
-    se_mc = float(gmax.std() / math.sqrt(n))
+    best = int(np.argmax(g.mean(axis=0)))
+    se_mc = float((gmax - g[:, best]).std() / math.sqrt(n))
     se_reg = 0.0
     if draws:
         zs = [f.cov_factor @ rng.standard_normal((f.cov_factor.shape[1], draws)) for f in fits]
@@ -498,7 +516,8 @@ def _voi_from_fits(
         xs = fits[0].train_x
         for s in range(0, n, chunk):
             xb = xs[s : s + chunk]
-            design = fits[0].design_fn(xb)
+            full = fits[0].design
+            design = full[s : s + chunk] if full is not None else fits[0].design_fn(xb)
             stack = np.stack(
                 [np.zeros((len(xb), draws))]
                 + [
@@ -604,7 +623,7 @@ def _pilot_statistic(
     z: np.ndarray,
     u: np.ndarray,
     rng: np.random.Generator,
-    inputs: pd.DataFrame | None,
+    counts: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Simulated pilot summary statistic(s) for each parameter value (n_sim x m)."""
     if callable(design):
@@ -627,7 +646,9 @@ def _pilot_statistic(
         s = sd * np.sqrt(stats.chi2.ppf(u, n - 1) / (n - 1))
         return np.column_stack([xbar, s])
     if design == "binomial":
-        return (stats.binom.ppf(u, n, theta) / n)[:, None]
+        if counts is None or n not in counts:
+            raise AssertionError("binomial counts are simulated by evsi")
+        return (counts[n] / n)[:, None]
     raise ValueError(f"unknown pilot design {design!r}; use 'normal', 'binomial' or a callable")
 
 
@@ -724,8 +745,10 @@ def evsi(
     design : {"normal", "binomial"} or callable
         ``"normal"``: the pilot reports the mean of ``n`` observations with sd ``sd``;
         ``"binomial"``: the proportion of successes among ``n`` (the assumption must lie in
-        [0, 1]); a callable ``f(theta, n, rng) -> array`` returns the summary statistic(s)
-        (one row per simulation) for true values ``theta``.
+        [0, 1]; the pilots of the sizes asked for are nested, each extending the next smaller
+        one, so the curve is smooth but a size's figure depends on the sizes asked); a
+        callable ``f(theta, n, rng) -> array`` returns the summary statistic(s) (one row per
+        simulation) for true values ``theta``.
     sd : float or str, optional
         For ``"normal"``: the sd of one observation, or the name of an input column holding
         it (uncertain sd). Required for the normal design.
@@ -780,6 +803,15 @@ def evsi(
     stream = named_stream(rng_seed, f"evsi:{name}")
     z = stream.standard_normal(nb.shape[0])
     u = stream.uniform(size=nb.shape[0])
+    counts: dict[int, np.ndarray] | None = None
+    if design == "binomial":
+        # Nested pilots: the pilot of each size extends the next smaller one in ``sizes``
+        # (common random numbers keep the EVSI curve smooth in n).
+        brng = named_stream(rng_seed, f"evsi-binomial:{name}")
+        counts, running, prev = {}, np.zeros(len(theta)), 0
+        for size in sorted(set(sizes.tolist())):
+            running = running + brng.binomial(size - prev, theta)
+            counts[size], prev = running, size
     total = _evpi_arr(nb)
     limit, _, _, _, _ = _evppi_core(nb, theta[:, None], method=None, seed=rng_seed, se_draws=0)
     limit = min(limit, total)
@@ -797,7 +829,7 @@ def evsi(
             z=z,
             u=u,
             rng=gen_rng,
-            inputs=None,
+            counts=counts,
         )
         fits, _ = _fit_inputs(t, inc, seed=rng_seed)
         value, se, _ = _voi_from_fits(fits, se_draws, np.random.default_rng(rng_seed))

@@ -539,13 +539,20 @@ def sobol(
             f"finite output such as 'npv' or 'value'"
         )
     f_a, f_b, f_ab = y[:n], y[n : 2 * n], y[2 * n :].reshape(d, n)
-    res = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
+    # shapes (s, n), (s, n), (d, s, n) with one output (s = 1)
+    # shapes (s, n), (s, n), (d, s, n) with one output (s = 1); scipy cannot take d = 1
+    # (its result squeezes to a scalar), so a single input gets a dummy constant companion
+    # (f_AB = f_A, indices exactly 0) that is dropped again below
+    f_ab_in = f_ab if d > 1 else np.vstack([f_ab, f_a[None]])
+    res = stats.sobol_indices(
+        func={"f_A": f_a[None], "f_B": f_b[None], "f_AB": f_ab_in[:, None]}, n=n
+    )
     mean = np.mean(np.concatenate([f_a, f_b]))
     s1_conf, st_conf = _bootstrap_conf(
         f_a - mean, f_b - mean, f_ab - mean, boot_rng, n_resamples, confidence_level
     )
-    result.loc[varied, "S1"] = np.atleast_1d(np.squeeze(res.first_order))
-    result.loc[varied, "ST"] = np.atleast_1d(np.squeeze(res.total_order))
+    result.loc[varied, "S1"] = np.asarray(res.first_order, dtype=float).reshape(-1)[:d]
+    result.loc[varied, "ST"] = np.asarray(res.total_order, dtype=float).reshape(-1)[:d]
     result.loc[varied, "S1_conf"] = s1_conf
     result.loc[varied, "ST_conf"] = st_conf
     result.attrs.update(evaluations=m, variance=float(np.var(np.concatenate([f_a, f_b]))))

@@ -250,67 +250,114 @@ class ValueCaseExplorer:
         return self.result
 
     # ---------------------------------------------------------------- drawing
-    def _redraw(self) -> None:
+    # The figure is built once; each update moves the existing artists (histogram steps,
+    # percentile lines, tornado bars) instead of clearing the axes: rebuilding axes and ticks
+    # costs several times more than the simulation itself.
+    def _build_figure(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
 
-        from salesworkbench.plotting.sensitivity import plot_tornado
+        from salesworkbench.plotting.sensitivity import _HIGH_COLOUR, _LOW_COLOUR, _money_axis
 
-        if self._fig is None:
-            self._fig, _ = plt.subplots(1, 2, figsize=(12, 4))
-            plt.close(self._fig)  # shown through the Output widget only
-        ax_hist, ax_tor = self._fig.axes[:2]
-        ax_hist.clear()
-        ax_tor.clear()
-        sim = self.result["simulation"]
-        case = self.result["case"]
-        self._histogram(ax_hist, np.asarray(sim.samples[self.output], dtype=float), case.currency)
-        plot_tornado(self.result["tornado"], ax=ax_tor, currency=case.currency, max_bars=8)
-        self._fig.tight_layout()
-        with self.out:
-            clear_output(wait=True)
-            display(self._fig)
-
-    def _histogram(self, ax, y: np.ndarray, currency: str) -> None:
-        from salesworkbench.plotting.sensitivity import _money_axis
-
-        y = y[np.isfinite(y)]
-        counts, edges = np.histogram(y, bins=60)
-        positive = edges[:-1] >= 0
-        width = np.diff(edges)
-        ax.bar(
-            edges[:-1][~positive],
-            counts[~positive],
-            width[~positive],
-            align="edge",
-            color="#c0504d",
-            label=f"{self.output} < 0",
+        currency = self.case.currency
+        fig, (ax_h, ax_t) = plt.subplots(1, 2, figsize=(11, 3.8), dpi=80)
+        plt.close(fig)  # shown through the Output widget only
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.86, wspace=0.32)
+        art: dict[str, Any] = {"fig": fig, "ax_h": ax_h, "ax_t": ax_t}
+        art["neg"] = ax_h.stairs(
+            [0.0], [0.0, 1.0], fill=True, color=_LOW_COLOUR, label=f"{self.output} < 0"
         )
-        ax.bar(
-            edges[:-1][positive],
-            counts[positive],
-            width[positive],
-            align="edge",
-            color="#4f81bd",
-            label=f"{self.output} >= 0",
+        art["pos"] = ax_h.stairs(
+            [0.0], [0.0, 1.0], fill=True, color=_HIGH_COLOUR, label=f"{self.output} >= 0"
         )
-        p10, p50, p90 = np.percentile(y, [10, 50, 90])
-        for q, label in ((p10, "P10"), (p50, "P50"), (p90, "P90")):
-            ax.axvline(q, color="black", lw=1, ls="--" if label != "P50" else "-")
-            ax.annotate(
+        art["lines"] = []
+        for label in ("P10", "P50", "P90"):
+            line = ax_h.axvline(0, color="black", lw=1, ls="-" if label == "P50" else "--")
+            text = ax_h.annotate(
                 label,
-                (q, 1),
+                (0, 1),
                 xycoords=("data", "axes fraction"),
                 ha="center",
                 va="bottom",
                 fontsize="small",
             )
-        ax.axvline(0, color="grey", lw=1)
-        _money_axis(ax.xaxis, currency)
-        ax.set_xlabel(f"{self.output} ({currency})")
-        ax.set_ylabel("trials")
+            art["lines"].append((line, text))
+        ax_h.axvline(0, color="grey", lw=1)
+        _money_axis(ax_h.xaxis, currency)
+        ax_h.set_xlabel(f"{self.output} ({currency})")
+        ax_h.set_ylabel("trials")
+        ax_h.legend(fontsize="small", loc="upper left")
+        names = [n for n in self.controls if n != "trials"]
+        k = max(1, len(self.result["tornado"]))
+        art["low"] = ax_t.barh(np.arange(k), np.zeros(k), color=_LOW_COLOUR, label="at P10")
+        art["high"] = ax_t.barh(np.arange(k), np.zeros(k), color=_HIGH_COLOUR, label="at P90")
+        art["base"] = ax_t.axvline(0, color="black", lw=1)
+        _money_axis(ax_t.xaxis, currency)
+        ax_t.set_xlabel(f"{self.tornado_output.upper()} ({currency})")
+        ax_t.set_title(f"Tornado: {self.tornado_output.upper()} with one assumption at P10 / P90")
+        ax_t.legend(fontsize="small", loc="lower right")
+        art["names"] = names
+        self._fig = fig
+        self._art = art
+
+    def _redraw(self) -> None:
+        if self._fig is None:
+            self._build_figure()
+        self._draw_histogram()
+        self._draw_tornado()
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+            return
+        if get_ipython() is None:  # scripts and tests: nothing to show the figure in
+            return
+        from IPython.display import clear_output, display
+
+        with self.out:
+            clear_output(wait=True)
+            display(self._fig)
+
+    def _draw_histogram(self) -> None:
+        art = self._art
+        ax = art["ax_h"]
+        y = np.asarray(self.result["simulation"].samples[self.output], dtype=float)
+        y = y[np.isfinite(y)]
+        counts, edges = np.histogram(y, bins=60)
+        m = int(np.searchsorted(edges[:-1], 0.0, side="left"))  # bins starting below 0
+        art["neg"].set_visible(m > 0)
+        if m > 0:
+            art["neg"].set_data(counts[:m], edges[: m + 1])
+        art["pos"].set_visible(m < counts.size)
+        if m < counts.size:
+            art["pos"].set_data(counts[m:], edges[m:])
+        for (line, text), q in zip(art["lines"], np.percentile(y, [10, 50, 90]), strict=True):
+            line.set_xdata([q, q])
+            text.xy = (q, 1)
+        pad = 0.02 * (edges[-1] - edges[0])
+        ax.set_xlim(min(edges[0], 0) - pad, max(edges[-1], 0) + pad)
+        ax.set_ylim(0, 1.08 * counts.max())
         ax.set_title(f"P({self.output} > 0) = {self.result['prob_positive']:.1%}", pad=14)
-        ax.legend(fontsize="small", loc="upper left")
+
+    def _draw_tornado(self) -> None:
+        art = self._art
+        ax = art["ax_t"]
+        table = self.result["tornado"].iloc[::-1]  # widest swing on top
+        base = float(table.attrs.get("base", 0.0))
+        ends = [base]
+        for i, (low_bar, high_bar) in enumerate(zip(art["low"], art["high"], strict=True)):
+            if i < len(table):
+                lo, hi = float(table["output_low"].iloc[i]), float(table["output_high"].iloc[i])
+            else:
+                lo = hi = base
+            low_bar.set_x(base)
+            low_bar.set_width(lo - base)
+            high_bar.set_x(base)
+            high_bar.set_width(hi - base)
+            ends += [lo, hi]
+        art["base"].set_xdata([base, base])
+        ax.set_yticks(np.arange(len(table)), [str(n) for n in table.index])
+        span = max(ends) - min(ends) or max(abs(base), 1.0)
+        ax.set_xlim(min(ends) - 0.05 * span, max(ends) + 0.05 * span)
+        ax.set_ylim(-0.6, len(art["low"]) - 0.4)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

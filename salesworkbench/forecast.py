@@ -64,6 +64,9 @@ DEFAULT_PRIOR_STRENGTH = 10.0
 TRIAL_BLOCK = 512
 DEAL_BLOCK = 4096
 
+#: A group needs this many won deals to get its own cycle-time distribution.
+MIN_GROUP_CYCLES = 30
+
 #: Fewer than this many historical cycle times beyond a deal's age: use the tail instead.
 MIN_TAIL = 10
 
@@ -131,11 +134,19 @@ def beta_posterior(
 
 
 def _rate_table(
-    keys: pd.Series, won: np.ndarray, prior_mean, prior_strength: float, name: str
+    keys: pd.Series,
+    won: np.ndarray,
+    prior_mean,
+    prior_strength: float,
+    name: str,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    df = pd.DataFrame({name: keys.astype(object).to_numpy(), "won": won.astype(float)})
+    w8 = np.ones(len(won)) if weights is None else np.asarray(weights, float)
+    df = pd.DataFrame(
+        {name: keys.astype(object).to_numpy(), "won": won.astype(float) * w8, "w": w8}
+    )
     df = df[pd.notna(df[name])]
-    g = df.groupby(name, sort=True)["won"].agg(["sum", "count"])
+    g = df.groupby(name, sort=True)[["won", "w"]].sum()
     g.columns = ["wins", "n"]
     g["losses"] = g["n"] - g["wins"]
     g["observed"] = g["wins"] / g["n"]
@@ -146,10 +157,10 @@ def _rate_table(
     g["mean"] = a / (a + b)
     g["p05"] = stats.beta.ppf(0.05, a, b)
     g["p95"] = stats.beta.ppf(0.95, a, b)
-    g[["wins", "n", "losses"]] = g[["wins", "n", "losses"]].astype(int)
-    return g[
-        ["wins", "losses", "n", "observed", "prior_mean", "alpha", "beta", "mean", "p05", "p95"]
-    ]
+    if weights is None:
+        g[["wins", "n", "losses"]] = g[["wins", "n", "losses"]].round().astype(int)
+    cols = ["wins", "losses", "n", "observed", "prior_mean", "alpha", "beta", "mean", "p05", "p95"]
+    return g[cols]
 
 
 def _check_opportunities(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -219,12 +230,20 @@ class HistoryModel:
         posterior (alpha, beta, mean, p05, p95).
     by_stage : DataFrame or None
         Win rate by stage reached (needs stage history), shrunk towards ``overall``.
+    by_stage_open : DataFrame or None
+        Win rate of a deal found sitting in each stage: closed deals seen at monthly snapshots
+        while open, each deal weighted 1 in total (fractional counts). This is the rate used
+        for open deals: slow, dying deals linger in early stages, so the "reached" rates
+        overstate an open deal's chances.
     by_group : DataFrame or None
         Win rate by ``group_by``, shrunk towards ``overall``.
     cell_rates : DataFrame or None
         Stage x group rates shrunk towards the stage rate (used when both are known).
     cycle_days : ndarray
         Sorted days from creation to close of won deals.
+    cycle_by_group : dict
+        The same per ``group_by`` value, for groups with at least ``MIN_GROUP_CYCLES`` won
+        deals (timing from creation uses the group's own cycle times where it has them).
     stage_days : dict
         Stage -> sorted days from (last) entering the stage to close, won deals.
     slip_days : ndarray
@@ -247,9 +266,11 @@ class HistoryModel:
     group_by: str | None
     overall: pd.Series
     by_stage: pd.DataFrame | None
+    by_stage_open: pd.DataFrame | None
     by_group: pd.DataFrame | None
     cell_rates: pd.DataFrame | None
     cycle_days: np.ndarray
+    cycle_by_group: dict[str, np.ndarray]
     stage_days: dict[str, np.ndarray]
     slip_days: np.ndarray
     slippage: pd.Series
@@ -411,7 +432,7 @@ class HistoryModel:
             by_group = _rate_table(closed[group_by], won, p_all, prior_strength, group_by)
 
         # -- stage history: stage reached, time from stage, slippage
-        by_stage = cell_rates = None
+        by_stage = by_stage_open = cell_rates = None
         stage_days: dict[str, np.ndarray] = {}
         slip = np.array([], float)
         slippage = pd.Series(
@@ -436,7 +457,7 @@ class HistoryModel:
                 stage_order,
                 excluded,
             )
-            by_stage, cell_rates, stage_days, slip, slippage, stage_entered = res
+            by_stage, by_stage_open, cell_rates, stage_days, slip, slippage, stage_entered = res
 
         # -- cycle times (won deals with both dates)
         wc = closed.loc[won]
@@ -449,6 +470,13 @@ class HistoryModel:
                 f"{int(nocyc.sum())} won deals have no created date: left out of the "
                 "cycle-time distribution",
             )
+        cycle_by_group: dict[str, np.ndarray] = {}
+        if group_by is not None:
+            gk = wc[group_by].astype(object).to_numpy()
+            for g in pd.unique(gk[~nocyc & pd.notna(gk)]):
+                arr = np.sort(cyc[(gk == g) & ~nocyc])
+                if arr.size >= MIN_GROUP_CYCLES:
+                    cycle_by_group[g] = arr
         sizes = wc["amount"].to_numpy(float)
         nosize = np.isnan(sizes)
         if nosize.any():
@@ -459,9 +487,11 @@ class HistoryModel:
             group_by=group_by,
             overall=overall,
             by_stage=by_stage,
+            by_stage_open=by_stage_open,
             by_group=by_group,
             cell_rates=cell_rates,
             cycle_days=np.sort(cyc[~nocyc]),
+            cycle_by_group=cycle_by_group,
             stage_days=stage_days,
             slip_days=np.sort(slip),
             slippage=slippage,
@@ -499,6 +529,7 @@ class HistoryModel:
         new = HistoryModel.fit(self.closed, **opts)
         new.stage_days, new.slip_days, new.slippage = self.stage_days, self.slip_days, self.slippage
         new.stage_entered, new.by_stage = self.stage_entered, self.by_stage
+        new.by_stage_open = self.by_stage_open
         return replace(
             new,
             win_rate_scale=self.win_rate_scale,
@@ -557,8 +588,8 @@ class HistoryModel:
         n = len(deals)
         p = np.full(n, float(self.overall["mean"]))
         stage_known = np.zeros(n, bool)
-        if self.by_stage is not None and "stage" in deals.columns:
-            st = deals["stage"].astype(object).map(self.by_stage["mean"]).to_numpy(float)
+        if self.by_stage_open is not None and "stage" in deals.columns:
+            st = deals["stage"].astype(object).map(self.by_stage_open["mean"]).to_numpy(float)
             stage_known = ~np.isnan(st)
             p = np.where(stage_known, st, p)
         if self.group_by is not None and self.group_by in deals.columns:
@@ -623,22 +654,49 @@ def _learn_stage_history(
         reached = reached.drop_duplicates()
     closing = ~reached["stage"].isin(open_stages | set(stage_order or []))
     reached = reached[~closing]
-    by_stage = cell = None
+    by_stage = None
     if len(reached):
         rw = won_of.reindex(reached["opportunity_id"]).to_numpy(bool)
         by_stage = _rate_table(reached["stage"], rw, p_all, k, "stage")
+    # win rate of a deal *sitting* in a stage: monthly snapshots of the closed deals while they
+    # were open, each deal weighted 1 in total (slow, dying deals sit longer in early stages, so
+    # "reached" rates overstate the chances of a deal found there today)
+    by_stage_open = cell = None
+    hcs = hc.sort_values("changed", kind="stable")
+    if len(hcs):
+        start = hcs["changed"].min().to_period("M").start_time
+        dates = pd.date_range(start, as_of, freq="MS")
+        cl = closed[["opportunity_id", "created", "close_date"]].assign(won=won)
         if group_by is not None:
-            grp = closed.set_index("opportunity_id")[group_by].reindex(reached["opportunity_id"])
-            tmp = pd.DataFrame(
-                {
-                    "stage": reached["stage"].to_numpy(),
-                    group_by: grp.astype(object).to_numpy(),
-                    "won": rw,
-                }
-            )
-            tmp = tmp.dropna()
-            cell = tmp.groupby(["stage", group_by])["won"].agg(["sum", "count"])
-            cell.columns = ["wins", "n"]
+            cl[group_by] = closed[group_by].astype(object).to_numpy()
+        grid = cl.merge(pd.DataFrame({"snap": dates}), how="cross")
+        grid = grid[(grid["created"] <= grid["snap"]) & (grid["snap"] < grid["close_date"])]
+        grid["snap"] = grid["snap"].astype("datetime64[ns]")
+        grid = grid.sort_values("snap", kind="stable")
+        at = pd.merge_asof(
+            grid,
+            hcs[["opportunity_id", "changed", "stage"]]
+            .rename(columns={"changed": "snap"})
+            .astype({"snap": "datetime64[ns]"}),
+            on="snap",
+            by="opportunity_id",
+        )
+        at = at[at["stage"].isin(open_stages | set(stage_order or []))]
+        if len(at):
+            wt = 1.0 / at.groupby("opportunity_id")["snap"].transform("size").to_numpy(float)
+            wn = at["won"].to_numpy(bool)
+            by_stage_open = _rate_table(at["stage"], wn, p_all, k, "stage", weights=wt)
+            if group_by is not None:
+                tmp = pd.DataFrame(
+                    {
+                        "stage": at["stage"].to_numpy(),
+                        group_by: at[group_by].to_numpy(),
+                        "won": wn * wt,
+                        "w": wt,
+                    }
+                ).dropna()
+                cell = tmp.groupby(["stage", group_by])[["won", "w"]].sum()
+                cell.columns = ["wins", "n"]
     # time from (last) entering a stage to close, won deals
     close_of = closed.set_index("opportunity_id")["close_date"]
     hw = hc[hc["opportunity_id"].isin(closed_ids[won])]
@@ -686,7 +744,7 @@ def _learn_stage_history(
     hh = h.assign(current=h["opportunity_id"].map(cur))
     hh = hh[hh["stage"] == hh["current"]]
     stage_entered = hh.groupby("opportunity_id")["changed"].max()
-    return by_stage, cell, stage_days, slip, slippage, stage_entered
+    return by_stage, by_stage_open, cell, stage_days, slip, slippage, stage_entered
 
 
 # ----------------------------------------------------------------------------------------------
@@ -719,8 +777,9 @@ class ForecastResult:
         trials with bookings >= quota), expected (exact mean), stage_weighted, pipeline (open
         amount with expected close in the period), coverage (pipeline / quota).
     deals : DataFrame
-        One row per open deal: amount, win_prob, expected value per period and in total,
-        variance and share of the forecast's variance; sorted by expected value.
+        One row per open deal: amount, win_prob, probability of winning within each period
+        (``prob_<period>``), expected value per period and in total, variance and share of the
+        forecast's variance; sorted by expected value.
     bookings : ndarray
         Simulated bookings, shape (trials, periods).
     categories : DataFrame or None
@@ -964,6 +1023,7 @@ def forecast(
     table["amount"] = amount
     table["win_prob"] = p
     for k, lab in enumerate(labels):
+        table[f"prob_{lab}"] = pq[:, k]
         table[f"expected_{lab}"] = exp_k[:, k]
     table["expected"] = exp_k.sum(1)
     table["variance"] = var_tot
@@ -1035,8 +1095,8 @@ def _price_lookup(products: pd.Series, list_prices: Mapping[str, float]) -> np.n
 def _stage_weight_probability(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:
     """CRM probability where given, else the stage's historical rate, else overall."""
     p = np.full(len(deals), float(model.overall["mean"]))
-    if model.by_stage is not None:
-        st = deals["stage"].astype(object).map(model.by_stage["mean"]).to_numpy(float)
+    if model.by_stage_open is not None:
+        st = deals["stage"].astype(object).map(model.by_stage_open["mean"]).to_numpy(float)
         p = np.where(np.isnan(st), p, st)
     if "probability" in deals.columns:
         cp = deals["probability"].to_numpy(float)
@@ -1065,7 +1125,7 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
         created = np.where(nocreated, a, created)
     created = np.minimum(created, a)
     base = created.copy()
-    offsets_of = [(np.arange(n), model.cycle_days * model.cycle_scale)]
+    offsets_of = _created_offsets(deals, model, np.arange(n))
     if timing == "stage":
         entered = deals["opportunity_id"].map(model.stage_entered)
         ent = _days(entered)
@@ -1079,7 +1139,7 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
                 offsets_of.append((idx, arr * model.cycle_scale))
                 rest[idx] = False
         if rest.any():
-            offsets_of.append((np.flatnonzero(rest), model.cycle_days * model.cycle_scale))
+            offsets_of += _created_offsets(deals, model, np.flatnonzero(rest))
             notes.append(
                 f"{int(rest.sum())} open deals timed from creation (no stage entry "
                 "date or too few won examples of their stage)"
@@ -1092,7 +1152,7 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
         base[idx] = exp[idx]
         offsets_of = [(idx, slip)]
         if noexp.any():
-            offsets_of.append((np.flatnonzero(noexp), model.cycle_days * model.cycle_scale))
+            offsets_of += _created_offsets(deals, model, np.flatnonzero(noexp))
             excluded["open deals without expected close date (timed from creation)"] = int(
                 noexp.sum()
             )
@@ -1108,6 +1168,22 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
         limits = ends[None, :] - base[idx][:, None]
         F[idx] = _conditional_cdf(np.sort(offs), age, limits)
     return np.clip(np.maximum.accumulate(F, axis=1), 0.0, 1.0)
+
+
+def _created_offsets(deals, model, idx) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cycle-time distributions for deals ``idx``: their group's where it has one."""
+    out = []
+    rest = np.ones(idx.size, bool)
+    if model.cycle_by_group and model.group_by in deals.columns:
+        g = deals[model.group_by].astype(object).to_numpy()[idx]
+        for key, arr in model.cycle_by_group.items():
+            sel = g == key
+            if sel.any():
+                out.append((idx[sel], arr * model.cycle_scale))
+                rest &= ~sel
+    if rest.any():
+        out.append((idx[rest], model.cycle_days * model.cycle_scale))
+    return out
 
 
 def _simulate(amount, thresholds, trials, seed, progress) -> np.ndarray:

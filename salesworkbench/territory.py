@@ -930,6 +930,7 @@ def segment(
     relationship_weights: Mapping[str, float] | None = None,
     scores: Literal["auto", "supplied", "compute"] = "auto",
     source: str | None = None,
+    prepared: PreparedDrivers | None = None,
 ) -> pd.DataFrame:
     """Score accounts and segment them into Alpha, Beta and Delta.
 
@@ -959,6 +960,9 @@ def segment(
         scores (``"compute"``), or use supplied ones when both columns exist (``"auto"``).
     source : str, optional
         Table name for error messages.
+    prepared : PreparedDrivers, optional
+        The result of :func:`prepare` on these same accounts, to skip the checks and
+        transforms (interactive apps re-segment with new weights or thresholds this way).
 
     Returns
     -------
@@ -1010,7 +1014,9 @@ def segment(
         def missing_names(mask: int) -> list[str]:
             return ["potential score"] if mask else []
     else:
-        prep = prepare(accounts, model, source=source)
+        prep = prepared if prepared is not None else prepare(accounts, model, source=source)
+        if len(prep.account_id) != len(accounts):
+            raise ValueError("prepared drivers belong to another accounts table")
         sc = prep.combine(potential_weights, relationship_weights)
         missing_names = prep.missing_names
     seg = classify(sc, ph, pl, rh, missing_names=missing_names)

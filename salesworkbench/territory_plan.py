@@ -250,6 +250,17 @@ def _with_white_space(accounts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _aggregate(a: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    keys = [by] if isinstance(by, str) else list(by)
+    wanted = [
+        *keys,
+        "segment",
+        "insufficient_data",
+        "potential",
+        "relationship",
+        "white_space",
+        *_COLUMNS_MONEY,
+    ]
+    a = _with_white_space(a[[c for c in dict.fromkeys(wanted) if c in a]])
     g = a.groupby(by, observed=True, dropna=False, sort=True)
     out = pd.DataFrame({"accounts": g.size()})
     if "segment" in a and by != "segment":
@@ -293,7 +304,7 @@ def market_analysis(accounts: pd.DataFrame, by: str | list[str] = "sector") -> p
     missing = [b for b in ([by] if isinstance(by, str) else by) if b not in accounts]
     if missing:
         raise KeyError(f"market_analysis: no column {', '.join(missing)} to group by")
-    return _aggregate(_with_white_space(accounts), by)
+    return _aggregate(accounts, by)
 
 
 def segment_summary(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +318,7 @@ def segment_summary(accounts: pd.DataFrame) -> pd.DataFrame:
     """
     if "segment" not in accounts:
         raise KeyError("segment_summary needs segmented accounts (a 'segment' column)")
-    out = _aggregate(_with_white_space(accounts), "segment").reindex(list(SEGMENTS))
+    out = _aggregate(accounts, "segment").reindex(list(SEGMENTS))
     out["accounts"] = out["accounts"].fillna(0).astype("int64")
     out.insert(1, "share", out["accounts"] / max(len(accounts), 1))
     out.index.name = "segment"

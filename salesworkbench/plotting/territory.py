@@ -9,7 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEGMENT_COLOURS", "plot_segment_bars", "plot_segment_matrix"]
+__all__ = [
+    "SEGMENT_COLOURS",
+    "plot_segment_bars",
+    "plot_segment_matrix",
+    "update_segment_bars",
+    "update_segment_matrix",
+]
 
 #: Colour of each segment (colour-blind safe: blue, orange, grey).
 SEGMENT_COLOURS = {"Alpha": "#1f77b4", "Beta": "#ff7f0e", "Delta": "#7f7f7f"}
@@ -55,7 +61,8 @@ def plot_segment_matrix(
     """Potential x relationship matrix: one dot per account, coloured by segment.
 
     Accounts with insufficient data to assess potential have no potential score; they are
-    drawn apart, in a strip below the matrix (x = relationship), with their count.
+    drawn apart, as crosses in a strip below the matrix (x = relationship), with their count
+    in the legend. Accounts without relationship data are drawn at relationship 0.
 
     Parameters
     ----------
@@ -72,85 +79,157 @@ def plot_segment_matrix(
     Returns
     -------
     matplotlib Axes
+
+    See Also
+    --------
+    update_segment_matrix : redraw the same Axes with new data (fast, for widgets).
     """
     ax = _axes(ax)
+    ax.scatter([], [], edgecolors="none", gid="territory:accounts")
+    ax.scatter(
+        [],
+        [],
+        marker="x",
+        c=_INSUFFICIENT_COLOUR,
+        alpha=0.8,
+        linewidths=1,
+        gid="territory:insufficient",
+    )
+    ax.axhspan(-14, -4, color="#f2f2f2", zorder=0, gid="territory:strip")
+    ax.text(
+        1,
+        -5.8,
+        "potential cannot be assessed",
+        fontsize=8,
+        color=_INSUFFICIENT_COLOUR,
+        va="bottom",
+        gid="territory:strip_text",
+    )
+    line = {"color": "black", "lw": 0.9, "ls": "--"}
+    for name in ("potential_high", "potential_low", "relationship_high"):
+        ax.plot([], [], gid=f"territory:{name}", **line)
+    box = {"fontsize": 10, "fontweight": "bold", "alpha": 0.55, "ha": "center", "va": "center"}
+    for i, name in enumerate(("Alpha", "Beta", "Delta", "Delta")):
+        ax.text(50, 50, name, gid=f"territory:region{i}", **box)
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel("current relationship (0-100)")
+    ax.set_ylabel("business potential (0-100)")
+    ax.set_title("Territory segmentation: potential x relationship")
+    return update_segment_matrix(
+        accounts,
+        ax,
+        potential_high=potential_high,
+        potential_low=potential_low,
+        relationship_high=relationship_high,
+        label_top=label_top,
+        size=size,
+    )
+
+
+def update_segment_matrix(
+    accounts: pd.DataFrame,
+    ax,
+    *,
+    potential_high: float | None = None,
+    potential_low: float | None = None,
+    relationship_high: float | None = None,
+    label_top: int = 0,
+    size: str | None = None,
+):
+    """Put new accounts or thresholds into a matrix drawn by :func:`plot_segment_matrix`.
+
+    Updates the existing artists instead of drawing from scratch (an interactive app stays
+    fast on thousands of accounts). On an Axes without a matrix it draws one.
+    """
+    from matplotlib.colors import to_rgba_array
+    from matplotlib.lines import Line2D
+
+    art = {
+        a.get_gid(): a for a in (*ax.collections, *ax.lines, *ax.texts, *ax.patches) if a.get_gid()
+    }
+    if "territory:accounts" not in art:
+        return plot_segment_matrix(
+            accounts,
+            ax,
+            potential_high=potential_high,
+            potential_low=potential_low,
+            relationship_high=relationship_high,
+            label_top=label_top,
+            size=size,
+        )
     th = _thresholds(accounts, potential_high, potential_low, relationship_high)
     p = accounts["potential"].to_numpy(dtype="float64", na_value=np.nan)
-    r = accounts["relationship"].to_numpy(dtype="float64", na_value=np.nan)
-    insufficient = (
-        accounts["insufficient_data"].to_numpy(dtype=bool)
-        if "insufficient_data" in accounts
-        else np.isnan(p)
-    ) | np.isnan(p)
-    seg = accounts["segment"].astype(str).to_numpy()
+    r = np.nan_to_num(accounts["relationship"].to_numpy(dtype="float64", na_value=np.nan))
+    insufficient = np.isnan(p)
+    if "insufficient_data" in accounts:
+        insufficient |= accounts["insufficient_data"].to_numpy(dtype=bool)
+    code = pd.Categorical(accounts["segment"], categories=list(SEGMENT_COLOURS)).codes
     if size is not None:
         v = pd.to_numeric(accounts[size], errors="coerce").to_numpy(dtype="float64")
         top = np.nanmax(v) if np.isfinite(v).any() else 1.0
         s = 8 + 120 * np.sqrt(np.nan_to_num(v, nan=0.0).clip(0) / (top or 1.0))
     else:
         s = np.full(len(p), 18.0)
-    r_plot = np.nan_to_num(r, nan=0.0)
-    for name, colour in SEGMENT_COLOURS.items():
-        m = (seg == name) & ~insufficient
-        ax.scatter(
-            r_plot[m],
-            p[m],
-            s=s[m],
-            c=colour,
-            alpha=0.7,
-            edgecolors="none",
-            label=f"{name} ({int(m.sum())})",
-        )
-    strip = -9.0
+    colours = to_rgba_array(list(SEGMENT_COLOURS.values()), alpha=0.7)
+    ok = ~insufficient
+    dots = art["territory:accounts"]
+    dots.set_offsets(np.column_stack([r[ok], p[ok]]))
+    dots.set_facecolor(colours[code[ok]])
+    dots.set_sizes(s[ok])
     n_ins = int(insufficient.sum())
-    if n_ins:
-        ax.scatter(
-            r_plot[insufficient],
-            np.full(n_ins, strip),
-            s=s[insufficient],
-            marker="x",
-            c=_INSUFFICIENT_COLOUR,
-            alpha=0.8,
-            linewidths=1,
-            label=f"insufficient data ({n_ins}, Delta)",
-        )
-        ax.axhspan(-14, -4, color="#f2f2f2", zorder=0)
-        ax.text(
-            1,
-            strip + 3.2,
-            "potential cannot be assessed",
-            fontsize=8,
-            color=_INSUFFICIENT_COLOUR,
-            va="bottom",
-        )
+    crosses = art["territory:insufficient"]
+    crosses.set_offsets(np.column_stack([r[insufficient], np.full(n_ins, -9.0)]))
+    crosses.set_sizes(s[insufficient])
+    art["territory:strip"].set_visible(n_ins > 0)
+    art["territory:strip_text"].set_visible(n_ins > 0)
     ph, pl, rh = th["potential_high"], th["potential_low"], th["relationship_high"]
-    line = {"color": "black", "lw": 0.9, "ls": "--"}
-    ax.axhline(ph, **line)
-    ax.axhline(pl, **line)
-    ax.plot([rh, rh], [pl, ph], **line)
-    box = {"fontsize": 10, "fontweight": "bold", "alpha": 0.55}
-    ax.text(50, (ph + 100) / 2, "Alpha", ha="center", va="center", **box)
-    ax.text((rh + 100) / 2, (pl + ph) / 2, "Beta", ha="center", va="center", **box)
-    ax.text(rh / 2, (pl + ph) / 2, "Delta", ha="center", va="center", **box)
-    ax.text(50, pl / 2, "Delta", ha="center", va="center", **box)
+    art["territory:potential_high"].set_data([-2, 102], [ph, ph])
+    art["territory:potential_low"].set_data([-2, 102], [pl, pl])
+    art["territory:relationship_high"].set_data([rh, rh], [pl, ph])
+    for i, xy in enumerate(
+        (
+            (50, (ph + 100) / 2),
+            ((rh + 100) / 2, (pl + ph) / 2),
+            (rh / 2, (pl + ph) / 2),
+            (50, pl / 2),
+        )
+    ):
+        art[f"territory:region{i}"].set_position(xy)
+    for t in [t for t in ax.texts if t.get_gid() == "territory:label"]:
+        t.remove()
     if label_top:
-        order = np.argsort(accounts["priority"].to_numpy())[:label_top]
+        order = np.argsort(accounts["priority"].to_numpy(), kind="stable")[:label_top]
         names = (accounts["name"] if "name" in accounts else accounts["account_id"]).astype(str)
         for i in order:
-            if not insufficient[i]:
+            if ok[i]:
                 ax.annotate(
                     names.iloc[i],
-                    (r_plot[i], p[i]),
+                    (r[i], p[i]),
                     fontsize=7,
                     xytext=(3, 3),
                     textcoords="offset points",
+                    gid="territory:label",
                 )
-    ax.set_xlim(-2, 102)
+    counts = np.bincount(code[ok], minlength=3)
+    handles = [
+        Line2D([], [], ls="", marker="o", color=c, alpha=0.7, label=f"{n} ({k})")
+        for (n, c), k in zip(SEGMENT_COLOURS.items(), counts, strict=True)
+    ]
+    if n_ins:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="x",
+                color=_INSUFFICIENT_COLOUR,
+                label=f"insufficient data ({n_ins}, Delta)",
+            )
+        )
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+    )
     ax.set_ylim(-14 if n_ins else -2, 102)
-    ax.set_xlabel("current relationship (0-100)")
-    ax.set_ylabel("business potential (0-100)")
-    ax.set_title("Territory segmentation: potential x relationship")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return ax
 
 
@@ -192,7 +271,10 @@ def plot_segment_bars(
     if stacked_by is None:
         totals = data.groupby("segment", observed=False)[col].sum().reindex(segs).fillna(0)
         bars = ax.bar(segs, totals.to_numpy(), color=[SEGMENT_COLOURS[s] for s in segs])
-        ax.bar_label(bars, labels=[_short(v) for v in totals.to_numpy()], fontsize=8)
+        for b, s in zip(bars, segs, strict=True):
+            b.set_gid(f"territory:bar:{s}")
+        for t in ax.bar_label(bars, labels=[_short(v) for v in totals.to_numpy()], fontsize=8):
+            t.set_gid("territory:bar_label")
     else:
         table = (
             data.groupby(["segment", stacked_by], observed=False)[col]
@@ -217,8 +299,42 @@ def plot_segment_bars(
     return ax
 
 
+def update_segment_bars(accounts: pd.DataFrame, ax):
+    """Put new counts into an account-count chart drawn by :func:`plot_segment_bars`.
+
+    Changes the bar heights and labels in place (fast, for widgets); on an Axes without
+    such a chart it draws one.
+    """
+    bars = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("territory:")}
+    segs = list(SEGMENT_COLOURS)
+    if any(f"territory:bar:{s}" not in bars for s in segs):
+        ax.clear()
+        return plot_segment_bars(accounts, ax)
+    counts = pd.Categorical(accounts["segment"], categories=segs).value_counts().to_numpy()
+    labels = [t for t in ax.texts if t.get_gid() == "territory:bar_label"]
+    for t in labels:
+        t.remove()
+    for s, k in zip(segs, counts, strict=True):
+        b = bars[f"territory:bar:{s}"]
+        b.set_height(k)
+        ax.annotate(
+            _short(k),
+            (b.get_x() + b.get_width() / 2, k),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            gid="territory:bar_label",
+        )
+    ax.set_ylim(0, max(1, counts.max()) * 1.08)
+    return ax
+
+
 def _short(x: float) -> str:
+    if abs(x) < 10_000:
+        return f"{x:,.0f}"
     for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if abs(x) >= scale:
             return f"{x / scale:.3g}{suffix}"
-    return f"{x:.0f}"
+    return f"{x:.0f}"  # pragma: no cover

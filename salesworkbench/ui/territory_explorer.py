@@ -1,0 +1,348 @@
+"""TerritoryExplorer: move thresholds, weights and capacity; watch the segments and coverage.
+
+The logic lives in :mod:`salesworkbench.territory` and :mod:`salesworkbench.territory_plan`;
+this class builds controls, keeps the current settings in ``self.params`` and stores what it
+computed in ``self.result``. Tests (and notebooks) drive it without a browser::
+
+    app = TerritoryExplorer(accounts)
+    app.controls["potential_high"].value = 65
+    app.controls["potential.white_space"].value = 0.5     # a driver weight
+    app.controls["reps.account_executive"].value = 10
+    app.result["summary"], app.result["coverage"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from salesworkbench.territory import SEGMENTS, ScoreModel, prepare, segment
+from salesworkbench.territory_plan import (
+    DEFAULT_CAPACITY,
+    DEFAULT_COVERAGE,
+    DEFAULT_MESSAGING,
+    TerritoryPlan,
+    capacity_summary,
+    coverage_plan,
+    segment_summary,
+)
+
+__all__ = ["TerritoryExplorer"]
+
+_THRESHOLDS = ("potential_high", "potential_low", "relationship_high")
+
+
+class TerritoryExplorer:
+    """Interactive territory segmentation: threshold and weight sliders, capacity inputs.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Canonical accounts (checked and transformed once, at construction).
+    potential_high, potential_low, relationship_high : float
+        Starting thresholds.
+    model : ScoreModel, optional
+        Score drivers (default model); one weight slider per driver in use.
+    coverage : mapping, optional
+        Hours per account per quarter by segment and role (:data:`DEFAULT_COVERAGE`).
+    capacity : mapping, optional
+        ``{role: {"reps": n, "hours_per_rep": h}}`` (:data:`DEFAULT_CAPACITY`); one reps
+        input and one hours input per role.
+    allocation : str or mapping
+        See :func:`~salesworkbench.territory_plan.coverage_plan`.
+    draw : bool
+        Draw the matrix and bar chart into ``self.out``; False only computes.
+    label_top : int
+        Accounts labelled on the matrix (by priority).
+
+    Attributes
+    ----------
+    controls : dict of str -> ipywidgets widget
+        ``potential_high``, ``potential_low``, ``relationship_high`` (sliders 0-100);
+        ``potential.<driver>`` and ``relationship.<driver>`` (weight sliders 0-1);
+        ``reps.<role>`` and ``hours.<role>`` (capacity inputs); ``message.<segment>``
+        (messaging text areas).
+    params : dict
+        Current settings: ``thresholds``, ``potential_weights``, ``relationship_weights``,
+        ``capacity``, ``messaging``.
+    result : dict
+        After each update: ``segmented`` (accounts with scores and segments), ``summary``
+        (:func:`segment_summary`), ``coverage`` (:func:`coverage_plan`), ``capacity``
+        (:func:`capacity_summary`), ``alpha`` (Alpha accounts by priority) and ``error``
+        (None, or the message of a setting that cannot be used, e.g. thresholds out of
+        order; the other entries then keep their last good values).
+    widget : ipywidgets.VBox
+        The app to display.
+    """
+
+    def __init__(
+        self,
+        accounts: pd.DataFrame,
+        potential_high: float = 70,
+        potential_low: float = 30,
+        relationship_high: float = 50,
+        *,
+        model: ScoreModel | None = None,
+        coverage: Mapping[str, Mapping[str, float]] | None = None,
+        capacity: Mapping[str, Mapping[str, float]] | None = None,
+        allocation: str | Mapping[str, float] = "priority",
+        draw: bool = True,
+        label_top: int = 5,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.accounts = accounts
+        self.prepared = prepare(accounts, model)
+        self.coverage = {k: dict(v) for k, v in (coverage or DEFAULT_COVERAGE).items()}
+        self.allocation = allocation
+        self.draw = draw
+        self.label_top = label_top
+        self.controls: dict[str, Any] = {}
+        self.result: dict[str, Any] = {"error": None}
+        self.params: dict[str, Any] = {}
+        self._fig = None
+        self._silent = False
+
+        style = {"description_width": "150px"}
+        wide = widgets.Layout(width="420px")
+        start = {
+            "potential_high": potential_high,
+            "potential_low": potential_low,
+            "relationship_high": relationship_high,
+        }
+        for name in _THRESHOLDS:
+            self.controls[name] = widgets.FloatSlider(
+                value=float(start[name]),
+                min=0.0,
+                max=100.0,
+                step=1.0,
+                description=name.replace("_", " "),
+                continuous_update=False,
+                readout_format=".0f",
+                style=style,
+                layout=wide,
+            )
+        weight_boxes = []
+        for part in ("potential", "relationship"):
+            boxes = [widgets.HTML(f"<b>{part} weights</b>")]
+            for d in self.prepared.drivers[part]:
+                key = f"{part}.{d.name}"
+                self.controls[key] = widgets.FloatSlider(
+                    value=float(d.weight),
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    description=d.title,
+                    continuous_update=False,
+                    readout_format=".2f",
+                    style=style,
+                    layout=wide,
+                )
+                boxes.append(self.controls[key])
+            weight_boxes.append(widgets.VBox(boxes))
+        cap_spec = capacity or DEFAULT_CAPACITY
+        cap_rows = [widgets.HTML("<b>capacity per quarter</b>")]
+        for role, spec in cap_spec.items():
+            self.controls[f"reps.{role}"] = widgets.BoundedIntText(
+                value=int(spec.get("reps", 0)),
+                min=0,
+                max=10_000,
+                description=f"{role.replace('_', ' ')} reps",
+                style=style,
+                layout=widgets.Layout(width="260px"),
+            )
+            self.controls[f"hours.{role}"] = widgets.BoundedFloatText(
+                value=float(spec.get("hours_per_rep", 0.0)),
+                min=0.0,
+                max=10_000.0,
+                step=10.0,
+                description="hours per rep",
+                style={"description_width": "100px"},
+                layout=widgets.Layout(width="200px"),
+            )
+            cap_rows.append(
+                widgets.HBox([self.controls[f"reps.{role}"], self.controls[f"hours.{role}"]])
+            )
+        msg_rows = [widgets.HTML("<b>messaging strategy</b>")]
+        for seg in SEGMENTS:
+            self.controls[f"message.{seg}"] = widgets.Textarea(
+                value=DEFAULT_MESSAGING.get(seg, ""),
+                description=seg,
+                layout=widgets.Layout(width="640px", height="60px"),
+            )
+            msg_rows.append(self.controls[f"message.{seg}"])
+        for key, control in self.controls.items():
+            if not key.startswith("message."):
+                control.observe(self._on_change, names="value")
+            else:
+                control.observe(self._on_message, names="value")
+
+        self.status = widgets.HTML()
+        self.out = widgets.Output()
+        self.tables = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<b>Territory segmentation</b>: move thresholds, weights and capacity"
+                ),
+                widgets.HBox(
+                    [widgets.VBox([self.controls[k] for k in _THRESHOLDS]), widgets.VBox(cap_rows)]
+                ),
+                widgets.HBox(weight_boxes),
+                self.status,
+                self.out,
+                self.tables,
+                widgets.VBox(msg_rows),
+            ]
+        )
+        self.update()
+
+    # ---------------------------------------------------------------- wiring
+    def _on_change(self, change: dict) -> None:
+        if not self._silent:
+            self.update()
+
+    def _on_message(self, change: dict) -> None:
+        self.params["messaging"] = self._messaging()
+
+    def _messaging(self) -> dict[str, str]:
+        return {s: self.controls[f"message.{s}"].value for s in SEGMENTS}
+
+    def _read_controls(self) -> None:
+        c = self.controls
+        self.params = {
+            "thresholds": {k: float(c[k].value) for k in _THRESHOLDS},
+            "potential_weights": {
+                d.name: float(c[f"potential.{d.name}"].value)
+                for d in self.prepared.drivers["potential"]
+            },
+            "relationship_weights": {
+                d.name: float(c[f"relationship.{d.name}"].value)
+                for d in self.prepared.drivers["relationship"]
+            },
+            "capacity": {
+                k.split(".", 1)[1]: {
+                    "reps": int(c[k].value),
+                    "hours_per_rep": float(c["hours." + k[5:]].value),
+                }
+                for k in c
+                if k.startswith("reps.")
+            },
+            "messaging": self._messaging(),
+        }
+
+    def set(self, **values: float) -> dict[str, Any]:
+        """Set several controls at once (one update), e.g. ``set(potential_high=60)``.
+
+        Keys are control names; use ``potential__revenue`` for ``potential.revenue`` (a
+        keyword cannot hold a dot).
+        """
+        self._silent = True
+        try:
+            for key, v in values.items():
+                name = key.replace("__", ".")
+                if name not in self.controls:
+                    raise KeyError(f"no control {name!r}; controls: {', '.join(self.controls)}")
+                self.controls[name].value = v
+        finally:
+            self._silent = False
+        return self.update()
+
+    def update(self) -> dict[str, Any]:
+        """Re-read the controls, re-segment, recompute coverage and redraw.
+
+        Returns
+        -------
+        dict
+            ``self.result``.
+        """
+        self._read_controls()
+        p = self.params
+        try:
+            seg = segment(
+                self.accounts,
+                **p["thresholds"],
+                potential_weights=p["potential_weights"],
+                relationship_weights=p["relationship_weights"],
+                scores="compute",
+                prepared=self.prepared,
+            )
+        except ValueError as exc:  # thresholds out of order, all weights zero
+            self.result = {**self.result, "error": str(exc)}
+            self.status.value = f"<span style='color:#c0504d'>{exc}</span>"
+            return self.result
+        cov = coverage_plan(seg, self.coverage, p["capacity"], allocation=self.allocation)
+        cap = capacity_summary(cov, p["capacity"])
+        summary = segment_summary(seg)
+        alpha = seg[seg["segment"] == "Alpha"].sort_values("priority")
+        self.result = {
+            "segmented": seg,
+            "summary": summary,
+            "coverage": cov,
+            "capacity": cap,
+            "alpha": alpha,
+            "error": None,
+        }
+        counts = summary["accounts"]
+        flags = cov[cov["status"] != "covered"]
+        flag_text = "; ".join(
+            f"{r.segment} {r.role.replace('_', ' ')}: {r.status} ({r.coverage:.0%})"
+            for r in flags.itertuples()
+        )
+        self.status.value = (
+            f"Alpha {counts['Alpha']}, Beta {counts['Beta']}, Delta {counts['Delta']} "
+            f"({int(seg['insufficient_data'].sum())} with insufficient data)"
+            + (
+                f" &nbsp; <span style='color:#c0504d'>{flag_text}</span>"
+                if flag_text
+                else " &nbsp; every segment covered"
+            )
+        )
+        if self.draw:
+            self._redraw()
+        return self.result
+
+    def plan(self, **fields) -> TerritoryPlan:
+        """A :class:`TerritoryPlan` of the current settings (``fields``: name, reps, ...)."""
+        if self.result.get("segmented") is None:
+            raise ValueError(f"no segmentation yet: {self.result.get('error')}")
+        return TerritoryPlan(
+            self.result["segmented"],
+            coverage=self.coverage,
+            capacity=self.params["capacity"],
+            allocation=self.allocation,
+            messaging=self._messaging(),
+            **fields,
+        )
+
+    # ---------------------------------------------------------------- drawing
+    def _redraw(self) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        from salesworkbench.plotting.territory import update_segment_bars, update_segment_matrix
+
+        if self._fig is None:
+            self._fig, _ = plt.subplots(
+                1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2.2, 1]}
+            )
+            # fixed margins: tight_layout would cost a full draw on every update
+            self._fig.subplots_adjust(left=0.06, right=0.97, bottom=0.11, top=0.92, wspace=0.75)
+            plt.close(self._fig)  # shown through the Output widget only
+        ax_m, ax_b = self._fig.axes[:2]
+        seg = self.result["segmented"]
+        update_segment_matrix(seg, ax_m, label_top=self.label_top)
+        update_segment_bars(seg, ax_b)
+        with self.out:
+            clear_output(wait=True)
+            display(self._fig)
+        with self.tables:
+            clear_output(wait=True)
+            display(self.result["coverage"].round(2))
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

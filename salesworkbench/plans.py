@@ -518,7 +518,11 @@ class _Plan:
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
             text = yaml.safe_dump(
-                self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False
+                self.to_dict(),
+                sort_keys=False,
+                allow_unicode=True,
+                default_flow_style=False,
+                width=100,
             )
         elif suffix == ".json":
             text = json.dumps(self.to_dict(json_safe=True), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,8 @@
+"""``python -m salesworkbench``: the command line (see :mod:`salesworkbench.cli`)."""
+
+import sys
+
+from salesworkbench.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

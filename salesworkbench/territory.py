@@ -812,6 +812,25 @@ def _join(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _priority_order(seg, k1, k2, ids) -> np.ndarray:
+    """Positions sorted by (segment, k1, k2), ties broken by account id (deterministic)."""
+    order = np.lexsort((k2, k1, seg))
+    if len(order) < 2:
+        return order
+    s_, a_, b_ = seg[order], k1[order], k2[order]
+    same = (s_[1:] == s_[:-1]) & (a_[1:] == a_[:-1]) & (b_[1:] == b_[:-1])
+    if not same.any():
+        return order
+    run = np.concatenate([[0], np.cumsum(~same)])
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    pos = np.flatnonzero(tied)
+    sub = pd.DataFrame({"run": run[pos], "id": ids[order[pos]], "at": order[pos]})
+    order[pos] = sub.sort_values(["run", "id"], kind="stable")["at"].to_numpy()
+    return order
+
+
 def classify(
     scores: pd.DataFrame,
     potential_high: float = 70,
@@ -859,8 +878,7 @@ def classify(
     neg_p = np.where(insufficient, np.inf, -p)
     k1 = np.where(seg == 0, neg_r, neg_p)
     k2 = np.where(seg == 0, neg_p, neg_r)
-    keys = pd.DataFrame({"s": seg, "k1": k1, "k2": k2, "id": scores["account_id"].to_numpy()})
-    order = keys.sort_values(["s", "k1", "k2", "id"], kind="stable").index.to_numpy()
+    order = _priority_order(seg, k1, k2, scores["account_id"].to_numpy())
     priority = np.empty(n, dtype=np.int64)
     priority[order] = np.arange(1, n + 1)
 

@@ -181,7 +181,8 @@ class FunnelPlan:
         ``rate_to_next``, ``rate_to_won``, ``needed_on_average`` (objective / (deal size x
         rate)), ``needed`` (at the confidence level), ``days_to_close`` (typical time from
         entering this level to a win), ``enter_from`` and ``enter_by`` (the window in which the
-        entries must arrive to close within the objective's period).
+        entries must arrive to close within the objective's period) and, given ``as_of``,
+        ``on_time`` (False: at the typical pace it is already too late for this level).
     objective, confidence : float
     wins_needed : int
         Wins needed at the confidence level (deal-size risk only, before conversion risk).
@@ -272,6 +273,7 @@ def reverse_funnel(
     days: Mapping[str, float] | None = None,
     start=None,
     deadline=None,
+    as_of=None,
     trials: int = 10_000,
     seed: int | None = None,
 ) -> FunnelPlan:
@@ -297,6 +299,8 @@ def reverse_funnel(
     start, deadline : date, optional
         The objective's period: entries must arrive between ``start - days_to_close`` and
         ``deadline - days_to_close``.
+    as_of : date, optional
+        Today: adds ``on_time`` (whether ``enter_by`` is still ahead) to the table.
     trials : int
         Monte Carlo trials for deal-size risk.
     seed : int, optional
@@ -347,6 +351,8 @@ def reverse_funnel(
     lag = pd.to_timedelta(table["days_to_close"].round(), unit="D")
     table["enter_from"] = (start - lag) if start is not None else pd.NaT
     table["enter_by"] = (deadline - lag) if deadline is not None else pd.NaT
+    if as_of is not None and deadline is not None:
+        table["on_time"] = table["enter_by"] >= pd.Timestamp(as_of)
     wins = int(table.loc["won_deals", "needed"])
     plan = FunnelPlan(
         table=table,

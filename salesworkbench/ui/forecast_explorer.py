@@ -1,0 +1,277 @@
+"""ForecastExplorer: period, quota, objective, confidence and win-rate grouping in one app.
+
+The logic lives in :mod:`salesworkbench.forecast` and :mod:`salesworkbench.funnel`; this class
+builds the controls, keeps the current settings in ``self.params`` and stores what it computed
+in ``self.result``. Tests and notebooks drive it without a browser::
+
+    app = ForecastExplorer(opportunities, stage_history, leads)
+    app.controls["quota"].value = 4_000_000
+    app.controls["grouping"].value = "segment"
+    app.result["summary"], app.result["plan"].table
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from salesworkbench.errors import DataWarning
+from salesworkbench.forecast import HistoryModel, forecast
+from salesworkbench.funnel import conversion_rates, reverse_funnel
+
+__all__ = ["ForecastExplorer"]
+
+_GROUPINGS = ("none", "product", "segment", "owner", "territory")
+
+
+class ForecastExplorer:
+    """Interactive pipeline forecast and reverse funnel.
+
+    Parameters
+    ----------
+    opportunities : DataFrame
+        Canonical opportunities (closed history and open pipeline).
+    stage_history : DataFrame, optional
+        Canonical stage history (stage-based win rates, slippage, timing from close dates).
+    leads : DataFrame, optional
+        Canonical leads (funnel conversion rates); without them the funnel starts at
+        opportunities.
+    as_of : date, optional
+        Forecast date (default: the latest close date of the closed deals).
+    periods : int
+        Periods to forecast.
+    quota, objective : float
+        Starting quota per period and revenue objective for the reverse funnel.
+    confidence : float
+        Starting confidence level of the reverse funnel.
+    grouping : str
+        Starting win-rate grouping (``none``, ``product``, ``segment``, ``owner``...).
+    trials, seed
+        Monte Carlo settings (same seed, same figures).
+    timing : str, optional
+        Timing model (default ``close_date`` with stage history, else ``created``).
+    stage_order : sequence of str, optional
+        Open stages in funnel order (see :meth:`HistoryModel.fit`).
+    draw : bool
+        Draw the fan chart and funnel into ``self.out``; False only computes.
+
+    Attributes
+    ----------
+    controls : dict of str -> widget
+        ``period`` (month/quarter), ``quota``, ``objective``, ``confidence``, ``grouping``.
+    params : dict
+        Current settings.
+    result : dict
+        ``model`` (HistoryModel), ``forecast`` (ForecastResult), ``summary`` (its per-period
+        table), ``deals`` (top deals), ``rates`` (funnel conversion rates), ``plan``
+        (FunnelPlan) and ``error`` (None or the message of a setting that cannot be used).
+    widget : ipywidgets.VBox
+        The app to display.
+    """
+
+    def __init__(
+        self,
+        opportunities: pd.DataFrame,
+        stage_history: pd.DataFrame | None = None,
+        leads: pd.DataFrame | None = None,
+        *,
+        as_of=None,
+        periods: int = 2,
+        quota: float = 5_000_000.0,
+        objective: float = 5_000_000.0,
+        confidence: float = 0.8,
+        grouping: str = "product",
+        trials: int = 2000,
+        seed: int = 0,
+        timing: str | None = None,
+        stage_order: Sequence[str] | None = None,
+        draw: bool = True,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.opportunities = opportunities
+        self.stage_history = stage_history
+        self.leads = leads
+        self.as_of = as_of
+        self.periods = periods
+        self.trials = trials
+        self.seed = seed
+        self.timing = timing or ("close_date" if stage_history is not None else "created")
+        self.stage_order = stage_order
+        self.draw = draw
+        self._models: dict[str, HistoryModel] = {}
+        self._rates: dict[pd.Timestamp, pd.DataFrame] = {}
+        self.controls: dict[str, Any] = {}
+        self.params: dict[str, Any] = {}
+        self.result: dict[str, Any] = {"error": None}
+        self._silent = False
+
+        style = {"description_width": "130px"}
+        groupings = [g for g in _GROUPINGS if g == "none" or g in opportunities.columns]
+        if grouping not in groupings:
+            raise ValueError(f"grouping must be one of {', '.join(groupings)}, got {grouping!r}")
+        c = self.controls
+        c["period"] = widgets.Dropdown(
+            options=["quarter", "month"], value="quarter", description="period", style=style
+        )
+        c["quota"] = widgets.BoundedFloatText(
+            value=float(quota),
+            min=0.0,
+            max=1e12,
+            step=100_000.0,
+            description="quota per period",
+            style=style,
+        )
+        c["objective"] = widgets.BoundedFloatText(
+            value=float(objective),
+            min=1.0,
+            max=1e12,
+            step=100_000.0,
+            description="revenue objective",
+            style=style,
+        )
+        c["confidence"] = widgets.FloatSlider(
+            value=float(confidence),
+            min=0.5,
+            max=0.99,
+            step=0.01,
+            description="confidence",
+            continuous_update=False,
+            readout_format=".0%",
+            style=style,
+        )
+        c["grouping"] = widgets.Dropdown(
+            options=groupings, value=grouping, description="win rates by", style=style
+        )
+        for control in c.values():
+            control.observe(self._on_change, names="value")
+        self.status = widgets.HTML()
+        self.out = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<b>Pipeline forecast and reverse funnel</b>"),
+                widgets.HBox(
+                    [
+                        widgets.VBox([c["period"], c["quota"], c["grouping"]]),
+                        widgets.VBox([c["objective"], c["confidence"]]),
+                    ]
+                ),
+                self.status,
+                self.out,
+            ]
+        )
+        self.update()
+
+    # ---------------------------------------------------------------- wiring
+    def _on_change(self, change: dict) -> None:
+        if not self._silent:
+            self.update()
+
+    def set(self, **values: Any) -> dict[str, Any]:
+        """Set several controls at once (one update), e.g. ``set(quota=3e6, period="month")``."""
+        self._silent = True
+        try:
+            for name, v in values.items():
+                if name not in self.controls:
+                    raise KeyError(f"no control {name!r}; controls: {', '.join(self.controls)}")
+                self.controls[name].value = v
+        finally:
+            self._silent = False
+        return self.update()
+
+    def model(self, grouping: str) -> HistoryModel:
+        """The history model for a grouping (fitted once, then reused)."""
+        if grouping not in self._models:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)  # reported in model.notes
+                self._models[grouping] = HistoryModel.fit(
+                    self.opportunities,
+                    self.stage_history,
+                    group_by=None if grouping == "none" else grouping,
+                    as_of=self.as_of,
+                    stage_order=self.stage_order,
+                )
+        return self._models[grouping]
+
+    def update(self) -> dict[str, Any]:
+        """Re-read the controls, re-run the forecast and the reverse funnel, redraw.
+
+        Returns
+        -------
+        dict
+            ``self.result``.
+        """
+        c = self.controls
+        self.params = {name: c[name].value for name in c}
+        p = self.params
+        try:
+            model = self.model(p["grouping"])
+            as_of = pd.Timestamp(self.as_of) if self.as_of is not None else model.as_of
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)  # kept in result.notes
+                res = forecast(
+                    self.opportunities,
+                    model,
+                    periods=self.periods,
+                    freq=p["period"],
+                    trials=self.trials,
+                    seed=self.seed,
+                    quota=p["quota"],
+                    as_of=as_of,
+                    timing=self.timing,
+                    progress=False,
+                )
+                if as_of not in self._rates:
+                    self._rates[as_of] = conversion_rates(
+                        self.leads, self.opportunities, as_of=as_of
+                    )
+                rates = self._rates[as_of]
+            nxt = res.periods[-1] + 1 if len(res.periods) == 1 else res.periods[1]
+            plan = reverse_funnel(
+                p["objective"],
+                rates,
+                deal_sizes=model.deal_sizes,
+                confidence=p["confidence"],
+                start=nxt.start_time,
+                deadline=nxt.end_time.normalize(),
+                seed=self.seed,
+                trials=4000,
+            )
+        except (ValueError, KeyError) as exc:
+            self.result["error"] = str(exc)
+            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            return self.result
+        self.result.update(
+            error=None,
+            model=model,
+            forecast=res,
+            summary=res.summary,
+            deals=res.deals.head(10),
+            rates=rates,
+            plan=plan,
+        )
+        first = res.summary.iloc[0]
+        self.status.value = (
+            f"{len(res.deals)} open deals ({len(res.stale)} stale left out); "
+            f"{res.summary.index[0]}: mean {first['mean']:,.0f}, P10-P90 "
+            f"{first['p10']:,.0f} - {first['p90']:,.0f}, P(>= quota) {first['p_quota']:.0%}; "
+            f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities"
+        )
+        if self.draw:
+            self._draw()
+        return self.result
+
+    def _draw(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from salesworkbench.plotting.forecast import fan_chart, funnel_chart
+        from salesworkbench.ui._output import show
+
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+        fan_chart(self.result["forecast"], ax=a1)
+        funnel_chart(self.result["plan"], ax=a2)
+        fig.tight_layout()
+        show(self.out, fig)

@@ -2,6 +2,7 @@
 #   make demo   run every notebook on the bundled sample data, write build/
 #   make test   unit tests + notebook regression (nbval)
 #   make lab    JupyterLab on notebooks/ (127.0.0.1, token on)
+#   make present CASE=data/value_cases/telecom_arpu.yaml   the customer-facing value case app
 # Only Python 3.11+ and make are needed; .venv is created here.
 
 PYTHON ?= python3
@@ -16,12 +17,18 @@ ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: help venv install demo test test-unit test-notebooks lint bench lab data clean
+CASE   ?= data/value_cases/telecom_arpu.yaml
+PORT   ?= 8866
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
+
+.PHONY: help venv install demo test test-unit test-notebooks test-browser lint bench lab present data clean
 
 help:
 	@echo "make demo   - run the notebooks on the sample data, write HTML and tables to $(BUILD)/"
 	@echo "make test   - unit tests and notebook regression (nbval)"
 	@echo "make lab    - JupyterLab on notebooks/ (127.0.0.1, token printed)"
+	@echo "make present CASE=path.yaml - the value case as a Voila app for a customer (no code shown)"
+	@echo "make test-browser - the notebooks and the app in headless Chromium (needs Debian's chromium)"
 	@echo "make bench  - benchmarks (figures as ratios to a baseline)"
 	@echo "make lint   - ruff"
 	@echo "make data   - regenerate the sample data under data/ (seeded)"
@@ -47,16 +54,26 @@ lint: venv
 	$(BIN)/ruff check salesworkbench tests benchmarks notebooks/conftest.py
 
 test-unit: venv
-	$(BIN)/pytest -n 2 --dist loadfile tests
+	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/browser tests
 
 test-notebooks: venv
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) notebooks
+
+test-browser: venv
+	@[ -n "$(CHROMIUM)" ] || { echo "test-browser needs Chromium: apt-get install chromium (Debian's package; no browser download is used)"; exit 2; }
+	$(BIN)/pytest -p no:randomly tests/browser
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lab: venv
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOTFLAG) --notebook-dir=notebooks
+
+present: venv
+	@[ -f "$(CASE)" ] || { echo "CASE=$(CASE): no such value case file"; exit 2; }
+	SALESWORKBENCH_CASE="$(abspath $(CASE))" $(BIN)/voila salesworkbench/apps/value_case.ipynb \
+		--no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --token \
+		--theme=light --show_tracebacks=False
 
 data: venv
 	$(PY) -m salesworkbench.datasets.generate --out data

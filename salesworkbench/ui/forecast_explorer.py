@@ -275,3 +275,8 @@ class ForecastExplorer:
         funnel_chart(self.result["plan"], ax=a2)
         fig.tight_layout()
         show(self.out, fig)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -178,6 +178,15 @@ class Action:
     status: ActionStatus = ActionStatus.NOT_STARTED
     notes: str = ""
 
+    def __post_init__(self) -> None:
+        try:
+            self.status = ActionStatus(self.status)
+        except ValueError:
+            allowed = ", ".join(m.value for m in ActionStatus)
+            raise ValueError(
+                f"action {self.action!r}: status {self.status!r} is not one of {allowed}"
+            ) from None
+
     def is_overdue(self, as_of: dt.date) -> bool:
         """Due before ``as_of`` and neither done nor cancelled."""
         return self.due is not None and self.due < as_of and not self.status.is_closed
@@ -710,7 +719,7 @@ def load_plan(path: str | os.PathLike) -> AccountPlan | OpportunityPlan:
     cls = {"account_plan": AccountPlan, "opportunity_plan": OpportunityPlan}.get(kind)
     if cls is None:
         raise PlanError(
-            f"kind {kind!r} is not one of account_plan, opportunity_plan",
+            f"{kind!r} is not one of account_plan, opportunity_plan",
             section="header",
             field="kind",
             file=path,
@@ -1209,8 +1218,6 @@ def value_case_summary(
         No value case linked, or the file is missing (names section value_proposition, field
         value_case).
     """
-    from .valuecase import ValueCase
-
     p = Path(path) if path is not None else plan.value_case_path()
     if p is None:
         raise PlanError(
@@ -1226,6 +1233,8 @@ def value_case_summary(
             section="value_proposition",
             field="value_case",
         )
+    from .valuecase import ValueCase
+
     case = ValueCase.from_yaml(p)
     sim = case.simulate(trials=trials, seed=seed, progress=False)
     return ValueCaseSummary(

@@ -56,14 +56,17 @@ class _Parser(argparse.ArgumentParser):
     """ArgumentParser that reports errors on one line and never calls ``sys.exit`` itself."""
 
     def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
 def _positive_int(text: str) -> int:
     try:
-        value = int(text.replace("_", ""))
+        number = float(text.replace("_", ""))  # 100000, 100_000 and 1e5 all work
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        number = math.nan
+    if not (math.isfinite(number) and number.is_integer()):
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
+    value = int(number)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
     return value
@@ -93,6 +96,13 @@ def _non_negative(text: str) -> float:
     value = _number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def _score(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a score from 0 to 100, got {text!r}")
     return value
 
 
@@ -253,21 +263,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--potential-high",
-        type=_number,
+        type=_score,
         default=70,
         metavar="X",
         help="potential score (0-100) from which an account is Alpha (default 70)",
     )
     p.add_argument(
         "--potential-low",
-        type=_number,
+        type=_score,
         default=30,
         metavar="X",
         help="potential score below which an account has little or none (default 30)",
     )
     p.add_argument(
         "--relationship-high",
-        type=_number,
+        type=_score,
         default=50,
         metavar="X",
         help="relationship score (0-100) that counts as strong (default 50)",
@@ -607,8 +617,11 @@ def _write(text: str, out: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with atomic_write(out) as fh:
-            fh.write(text)
+        try:
+            with atomic_write(out) as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise OSError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
         note(f"wrote {out}")
 
 
@@ -640,9 +653,9 @@ def _mapping(value: str | None) -> str | None:
 
 
 def _load_case(path: str):
+    _input_file(path, "a value case, YAML")
     from .valuecase import ValueCase
 
-    _input_file(path, "a value case, YAML")
     return ValueCase.from_yaml(path)
 
 
@@ -800,6 +813,27 @@ def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
 def _cmd_forecast(args: argparse.Namespace) -> Output:
     from .forecast import HistoryModel, forecast
 
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = pd.Timestamp(args.as_of)
+        except ValueError:
+            raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    quota = None
+    if args.quota:
+        if len(args.quota) not in (1, args.periods):
+            raise ValueError(
+                f"--quota: give one number or one per period ({args.periods}), "
+                f"got {len(args.quota)}"
+            )
+        quota = args.quota[0] if len(args.quota) == 1 else args.quota
+    # every input checked before any is read, so a typo is the only message
+    _input_file(args.pipeline, "PIPELINE: an opportunity export")
+    _input_file(args.history, "--history: an opportunity export with closed deals")
+    if args.stage_history:
+        _input_file(args.stage_history, "--stage-history: a stage-history export")
+    _mapping(args.mapping)
+    _mapping(args.history_mapping)
     pipeline = _read_opps(args.pipeline, args.mapping, "PIPELINE: an opportunity export")
     if Path(args.history).resolve() == Path(args.pipeline).resolve() and (
         args.history_mapping is None
@@ -817,20 +851,6 @@ def _cmd_forecast(args: argparse.Namespace) -> Output:
 
         _input_file(args.stage_history, "--stage-history: a stage-history export")
         stage_history = read_stage_history(args.stage_history)
-    as_of = None
-    if args.as_of:
-        try:
-            as_of = pd.Timestamp(args.as_of)
-        except ValueError:
-            raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
-    quota = None
-    if args.quota:
-        if len(args.quota) not in (1, args.periods):
-            raise ValueError(
-                f"--quota: give one number or one per period ({args.periods}), "
-                f"got {len(args.quota)}"
-            )
-        quota = args.quota[0] if len(args.quota) == 1 else args.quota
     model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=as_of)
     result = forecast(
         pipeline,
@@ -874,9 +894,9 @@ def _cmd_forecast(args: argparse.Namespace) -> Output:
 def _cmd_report_value(args: argparse.Namespace) -> Output:
     from .report import value_report
 
-    _input_file(args.case, "a value case, YAML")
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out: the report is HTML; name it *.html, got {args.out!r}")
+    _input_file(args.case, "a value case, YAML")
     rep = value_report(
         args.case,
         out=args.out,
@@ -908,6 +928,13 @@ def _one_line(exc: BaseException) -> str:
     else:
         text = str(exc) or type(exc).__name__
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _hint(exc: BaseException) -> str:
+    """A command-line hint for errors whose fix differs from the Python API's."""
+    if isinstance(exc, DataError) and exc.column is not None and "unknown stage" in exc.problem:
+        return " (on the command line: map it in a 'stages:' section of the --mapping file)"
+    return ""
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -946,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except (DataError, ValueCaseError, ValueError, KeyError, OSError, yaml.YAMLError) as exc:
         # OSError covers FileNotFoundError, IsADirectoryError, PermissionError on --out ...
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(exc)}{_hint(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

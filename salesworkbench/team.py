@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,6 +140,7 @@ def lognormal_shrinkage(values: np.ndarray, groups: np.ndarray, level: float = 0
     ybar = agg["mean_log"].to_numpy(float)
     dof = np.clip(n - 1, 0, None)
     s2 = float(np.nansum(agg["var"].to_numpy(float) * dof) / dof.sum()) if dof.sum() > 0 else 1.0
+    s2 = max(s2, 1e-12)  # all values equal: no spread within groups
     mu = float(df["y"].mean()) if len(df) else np.nan
     # DerSimonian-Laird between-group variance
     w = n / s2
@@ -298,7 +299,7 @@ def _stages_reached(
     stage_order: Sequence[str] | None,
     as_of: pd.Timestamp,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Boolean table deal x open stage: did the deal reach the stage (by ``as_of``)?
+    """Boolean table deal x open stage: whether the deal reached the stage by ``as_of``.
 
     Deals without any history row get NaN (unknown). A deal that reached a later stage of
     ``stage_order`` counts as having reached the earlier ones (CRMs let reps skip stages).

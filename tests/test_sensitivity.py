@@ -226,3 +226,17 @@ def test_convergence_default_checkpoints_and_from_case():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         convergence(linear_case(), output="value", trials=1_000)
+
+
+def test_bootstrap_estimator_equals_scipy_estimator_at_unit_weights():
+    from salesworkbench.sensitivity import _saltelli_weighted
+
+    rng = np.random.default_rng(5)
+    n, d = 256, 3
+    f_a, f_b = rng.normal(size=n), rng.normal(size=n) + 0.3
+    f_ab = 0.5 * f_a + 0.5 * rng.normal(size=(d, n))
+    ref = stats.sobol_indices(func={"f_A": f_a[None], "f_B": f_b[None], "f_AB": f_ab[:, None]}, n=n)
+    mean = np.mean(np.concatenate([f_a, f_b]))
+    s1, st = _saltelli_weighted(f_a - mean, f_b - mean, f_ab - mean, np.ones((1, n)))
+    np.testing.assert_allclose(s1[0], np.ravel(ref.first_order), rtol=1e-10)
+    np.testing.assert_allclose(st[0], np.ravel(ref.total_order), rtol=1e-10)

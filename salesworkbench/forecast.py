@@ -1319,7 +1319,7 @@ def pipeline_waterfall(before: pd.DataFrame, after: pd.DataFrame, period=None) -
     steps = {}
 
     def put(name, ids, amount):
-        steps[name] = (float(amount), len(ids))
+        steps[name] = (float(amount) + 0.0, len(ids))  # + 0.0 turns -0.0 into 0.0
 
     put("start", b.index, amt_b.sum())
     new = a.index.difference(bst.index[bst["status"].astype(object) == "open"])

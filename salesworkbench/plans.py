@@ -1097,9 +1097,9 @@ def access_flags(plan: OpportunityPlan) -> pd.DataFrame:
     -------
     DataFrame
         One row per key player: name, title, buying_role, attitude, relationship_strength,
-        last_contact, covered_by, access (yes/no/unknown) and ``flag`` (a short warning for
-        sponsors, power sponsors and decision makers we have no or unknown access to, and for
-        opposed key players).
+        last_contact, covered_by, access (yes/no/unknown) and ``flag``: a short warning for
+        sponsors, power sponsors and decision makers we have no or unknown access to, for any
+        other key player we have no access to, and for opposed key players.
     """
     important = (BuyingRole.SPONSOR, BuyingRole.POWER_SPONSOR, BuyingRole.DECISION_MAKER)
     rows = []
@@ -1109,6 +1109,8 @@ def access_flags(plan: OpportunityPlan) -> pd.DataFrame:
             flag = "no access to a key decision role"
         elif kp.buying_role in important and kp.access is None:
             flag = "access not known"
+        elif kp.access is False:
+            flag = "no access"
         if kp.attitude is Attitude.OPPOSED:
             flag = "; ".join(x for x in (flag, "opposed: plan how to handle") if x)
         rows.append(

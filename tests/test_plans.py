@@ -390,11 +390,13 @@ def test_access_flags():
             kp("B", "power_sponsor", access=None),
             kp("C", "user", attitude="opposed"),
             kp("D", "sponsor"),
+            kp("E", "influencer", access=False),
+            kp("F", "user", access=None),
         ]
     )
     f = P.access_flags(plan).set_index("name")["flag"]
-    assert "no access" in f["A"] and f["B"] == "access not known"
-    assert "opposed" in f["C"] and f["D"] == ""
+    assert f["A"] == "no access to a key decision role" and f["B"] == "access not known"
+    assert "opposed" in f["C"] and f["D"] == "" and f["E"] == "no access" and f["F"] == ""
 
 
 # ------------------------------------------------------------------------------ manager checks

@@ -240,3 +240,40 @@ def test_bootstrap_estimator_equals_scipy_estimator_at_unit_weights():
     s1, st = _saltelli_weighted(f_a - mean, f_b - mean, f_ab - mean, np.ones((1, n)))
     np.testing.assert_allclose(s1[0], np.ravel(ref.first_order), rtol=1e-10)
     np.testing.assert_allclose(st[0], np.ravel(ref.total_order), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- plots
+def test_plots_return_labelled_axes():
+    import matplotlib.pyplot as plt
+
+    from salesworkbench.plotting.sensitivity import (
+        plot_convergence,
+        plot_rank_correlation,
+        plot_sobol,
+        plot_spider,
+        plot_tornado,
+    )
+
+    case = linear_case("-")
+    sim = case.simulate(trials=2_000, seed=0, progress=False)
+    fig, axes = plt.subplots(2, 3)
+    ax = plot_tornado(tornado(case), ax=axes[0, 0], currency="GBP")
+    assert ax is axes[0, 0] and "Tornado" in ax.get_title()
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == ["x", "y"]
+    ax = plot_spider(spider(case), ax=axes[0, 1])
+    assert ax.get_xlabel().startswith("percentile") and len(ax.get_lines()) == 3  # + base
+    ax = plot_rank_correlation(rank_correlation(sim), ax=axes[0, 2])
+    assert "Spearman" in ax.get_xlabel()
+    ax = plot_sobol(sobol(case, n=2**8), ax=axes[1, 0])
+    assert ax.get_ylabel() == "share of output variance"
+    conv = convergence(sim)
+    assert plot_convergence(conv, "mean", ax=axes[1, 1]).get_xscale() == "log"
+    ax = plot_convergence(conv, "prob_positive", ax=axes[1, 2])
+    assert ax.get_ylabel() == "P(value > 0)"
+    with pytest.raises(ValueError, match="quantity"):
+        plot_convergence(conv, "median")
+    plt.close(fig)
+    # without ax: the current Axes
+    fig2 = plt.figure()
+    assert plot_tornado(tornado(case)) is fig2.axes[0]
+    plt.close(fig2)

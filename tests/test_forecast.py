@@ -416,6 +416,10 @@ def test_stage_history_gives_stage_rates_and_slippage():
     # won deals close 14 (A) and 59 (C) days after their first expected date
     assert m.slip_days.tolist() == [14.0, 59.0]
     assert m.stage_entered["D"] == pd.Timestamp("2026-02-10")
+    # in-stage rates from monthly snapshots, each deal weighted 1: A is seen at Prospecting and
+    # Negotiation (1/2 each), B once at Prospecting, C three times at Prospecting (1/3 each)
+    assert m.by_stage_open.loc["Prospecting", ["wins", "n"]].tolist() == pytest.approx([1.5, 2.5])
+    assert m.by_stage_open.loc["Negotiation", ["wins", "n"]].tolist() == pytest.approx([0.5, 0.5])
     assert sorted(m.stage_days["Prospecting"].tolist()) == [31.0, 59.0]
 
 
@@ -440,6 +444,9 @@ def test_crm_export_of_another_shape():
     assert len(opps) == 22  # CRLF line endings read as ordinary rows, nothing dropped
     assert opps["status"].value_counts().to_dict() == {"won": 12, "lost": 5, "open": 5}
     assert opps["account"].isna().sum() == 3  # open deals without an account are kept
+    # "GTX Pro" and "GTXPro" are one product (the importer unifies spellings, and says so)
+    assert (opps["product"] == "GTXPro").sum() == 5
+    assert any("GTX Pro" in n for n in opps.attrs["import_notes"])
     messages = " ".join(str(w.message) for w in caught)
     assert "5 lost deals have amount 0" in messages
     prices = {

@@ -112,9 +112,7 @@ class SnapshotStore:
         return True
 
     def _init(self, con: sqlite3.Connection) -> None:
-        cols = ", ".join(
-            f'"{c.name}" {_SQLTYPE[c.dtype]}' for c in OPPORTUNITIES.columns
-        )
+        cols = ", ".join(f'"{c.name}" {_SQLTYPE[c.dtype]}' for c in OPPORTUNITIES.columns)
         con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -167,9 +165,7 @@ class SnapshotStore:
             try:
                 if not self._check(con):
                     self._init(con)
-                exists = con.execute(
-                    "SELECT 1 FROM snapshots WHERE as_of = ?", (key,)
-                ).fetchone()
+                exists = con.execute("SELECT 1 FROM snapshots WHERE as_of = ?", (key,)).fetchone()
                 if exists and not replace:
                     raise FileExistsError(
                         f"{self.path}: a snapshot for {key} exists already; pass replace=True "

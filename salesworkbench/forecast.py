@@ -1191,7 +1191,8 @@ def _simulate(amount, thresholds, trials, seed, progress) -> np.ndarray:
 
     One uniform number per deal and trial; deal i is won by the end of period k when
     ``u < p_i F_ik``. Blocks of TRIAL_BLOCK trials x DEAL_BLOCK deals, each with its own named
-    stream, bound the memory to a few tens of MB whatever the size.
+    stream, bound the memory to a few tens of MB whatever the size. The comparison is written
+    into a float32 buffer and weighted by the amounts (float32 sums within a block).
     """
     n, K = thresholds.shape
     S = np.zeros((trials, K))
@@ -1215,7 +1216,8 @@ def _simulate(amount, thresholds, trials, seed, progress) -> np.ndarray:
             b = buf[: d1 - d0, : t1 - t0]
             for k in range(K):
                 np.less(u, thr32[d0:d1, k : k + 1], out=b, casting="unsafe")
-                S[t0:t1, k] += amt32[d0:d1] @ b
+                # einsum, not BLAS gemv: no thread start-up per block (10x faster here)
+                S[t0:t1, k] += np.einsum("i,ij->j", amt32[d0:d1], b)
     return S
 
 

@@ -476,8 +476,9 @@ def capacity_summary(
 ) -> pd.DataFrame:
     """Per role: capacity, hours needed and allocated, spare hours, utilisation, status.
 
-    ``status`` is "short" (need above capacity by more than ``tolerance``), "spare" (capacity
-    above need by more than ``tolerance``: over-coverage is possible) or "balanced".
+    ``status`` is "short" (need above capacity: some segment gets less than it needs),
+    "spare" (need below ``1 - tolerance`` of capacity: hours to redeploy, or over-coverage if
+    they are spent anyway) or "balanced".
     """
     cap = _check_capacity(DEFAULT_CAPACITY if capacity is None else capacity)
     spec = DEFAULT_CAPACITY if capacity is None else capacity
@@ -494,9 +495,8 @@ def capacity_summary(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = out["hours_needed"] / out["capacity_hours"]
     out["utilisation"] = ratio
-    out["status"] = np.where(
-        ratio > 1 + tolerance, "short", np.where(ratio < 1 - tolerance, "spare", "balanced")
-    )
+    short = out["hours_needed"] > out["capacity_hours"] + 1e-9
+    out["status"] = np.where(short, "short", np.where(ratio < 1 - tolerance, "spare", "balanced"))
     return out
 
 
@@ -682,7 +682,8 @@ class TerritoryPlan:
     reps : DataFrame or list, optional
         Reps for :func:`assign_accounts`; without them the plan has no assignment section.
     assign_options : dict
-        Keyword arguments for :func:`assign_accounts`.
+        Keyword arguments for :func:`assign_accounts`; ``hours_per_rep`` defaults to the
+        capacity of the assigned role (account executives).
     market_by : list of str
         Columns for the market-analysis sections.
     notes : str
@@ -790,8 +791,13 @@ class TerritoryPlan:
         out["alpha_accounts"] = self.prioritised("Alpha")
         out["accounts"] = self.prioritised()
         if self.reps is not None:
+            opts = dict(self.assign_options)
+            role = opts.setdefault("role", "account_executive")
+            spec = self.capacity.get(role)
+            if isinstance(spec, Mapping) and "hours_per_rep" in spec:
+                opts.setdefault("hours_per_rep", float(spec["hours_per_rep"]))
             assignment, load = assign_accounts(
-                self.accounts, self.reps, coverage=self.coverage, **self.assign_options
+                self.accounts, self.reps, coverage=self.coverage, **opts
             )
             out["assignment"] = assignment
             out["rep_load"] = load.reset_index()

@@ -312,3 +312,16 @@ def test_html_and_markdown_files(plan, tmp_path):
     text = ht.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert text.count("<table") == 8
+
+
+def test_plan_assignment_uses_plan_capacity(seg):
+    plan = TerritoryPlan(
+        seg,
+        capacity={"account_executive": {"reps": 2, "hours_per_rep": 20.0}},
+        reps=["ann", "bob"],
+    )
+    load = plan.sections()["rep_load"].set_index("rep")
+    assert (load["capacity_hours"] == 20.0).all()
+    assert (load["hours"] <= 20.0).all()
+    cap = plan.sections()["capacity"].set_index("role")
+    assert cap.loc["account_executive", "status"] == "short"  # 3*16 + 2*6 = 60 h > 40 h

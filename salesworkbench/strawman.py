@@ -18,16 +18,18 @@ clearly that the numbers are borrowed. :func:`straw_man` does this for a value c
 ``pert(min = v (1 - w), mode = v, max = v (1 + w))`` with ``w = widen`` for a transferred value
 and ``w = widen * (1 + |ln r|)`` for a value scaled by the ratio ``r``: the further the prospect
 is from the reference, the wider the range (``r = 2`` or ``1/2`` widens by a further 69%).
-Bounds are clipped at 0, and to [0, 1] for shares (adoption, margin). ``widen = 0`` gives
-fixed values, which reproduces the reference's realised benefit when the prospect's drivers
-equal the reference's.
+When the driver is itself an assumption of the case (``arpu_after`` by ``arpu_before``), what
+transfers is the uplift over the driver, so the widening applies to the uplift:
+``arpu_before + uplift (1 -/+ w)``. Bounds are clipped at 0, and to [0, 1] for shares
+(adoption, margin). ``widen = 0`` gives fixed values, which reproduces the reference's realised
+benefit when the prospect's drivers equal the reference's.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +119,7 @@ def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFr
 def nearest_reference(
     prospect_drivers: Mapping[str, float],
     references: pd.DataFrame | None = None,
-    industry: str | None = None,
+    industry: str | Sequence[str] | None = None,
 ) -> pd.Series:
     """The reference customer closest to the prospect in its drivers (log-ratio distance).
 
@@ -127,8 +129,8 @@ def nearest_reference(
         The prospect's known figures; those that are numeric reference columns are compared.
     references : pandas.DataFrame, optional
         Reference table; the bundled one by default.
-    industry : str, optional
-        Only consider references in this industry.
+    industry : str or list of str, optional
+        Only consider references in this industry (or these industries).
 
     Returns
     -------
@@ -137,7 +139,8 @@ def nearest_reference(
     """
     refs = load_reference_customers() if references is None else references
     if industry is not None:
-        refs = refs[refs["industry"] == industry]
+        wanted = [industry] if isinstance(industry, str) else list(industry)
+        refs = refs[refs["industry"].isin(wanted)]
         if refs.empty:
             raise ValueCaseError(f"no reference customer in industry {industry!r}")
     cols = [
@@ -191,10 +194,11 @@ def _is_share(case: ValueCase, name: str, value: float) -> bool:
     return 0.0 <= value <= 1.0 and 0.0 <= lo and hi <= 1.0
 
 
-def _widened(value: float, w: float, share: bool) -> dict[str, Any]:
-    if w == 0 or value == 0:
+def _widened(value: float, w: float, share: bool, anchor: float = 0.0) -> dict[str, Any]:
+    """PERT around ``value`` whose distance from ``anchor`` is widened by +/- ``w``."""
+    if w == 0 or value == anchor:
         return {"dist": "fixed", "value": float(value)}
-    lo, hi = sorted((value * (1 - w), value * (1 + w)))
+    lo, hi = sorted((anchor + (value - anchor) * (1 - w), anchor + (value - anchor) * (1 + w)))
     if value > 0:
         lo = max(lo, 0.0)
     if share:
@@ -307,11 +311,17 @@ def straw_man(
             value = ref_value * ratio
             w = width(name) * (1 + abs(math.log(ratio)))
             w = min(w, 0.95)
-            new = _widened(value, w, _is_share(template, name, value))
-            source = (
-                f"straw-man: {tag} {name} {ref_value:,.4g} x {driver} ratio {ratio:.3g}, "
-                f"widened +/-{w:.0%}"
-            )
+            share = _is_share(template, name, value)
+            source = f"straw-man: {tag} {name} {ref_value:,.4g} x {driver} ratio {ratio:.3g}, "
+            if driver in template.assumptions:
+                # e.g. arpu_after by arpu_before: what transfers is the uplift over the
+                # driver, so the widening applies to that uplift, not to the whole level
+                anchor = float(prospect_drivers[driver])
+                new = _widened(value, w, share, anchor=anchor)
+                source += f"uplift over {driver} widened +/-{w:.0%}"
+            else:
+                new = _widened(value, w, share)
+                source += f"widened +/-{w:.0%}"
         elif name in row.index and pd.notna(row[name]):
             value = _number(row, name, who)
             w = width(name)

@@ -95,8 +95,13 @@ def test_straw_man_rescales_drivers_and_widens_by_the_documented_rule():
     assert users["mode"] == pytest.approx(150_000 * ratio)
     assert users["min"] == pytest.approx(150_000 * ratio * (1 - w))
     assert users["max"] == pytest.approx(150_000 * ratio * (1 + w))
-    # arpu_after keeps the reference's relative uplift
-    assert case.assumptions["arpu_after"].dist.spec["mode"] == pytest.approx(27.2 * 22 / 23.5)
+    # arpu_after keeps the reference's relative uplift; the widening applies to the uplift
+    arpu = case.assumptions["arpu_after"].dist.spec
+    mode = 27.2 * 22 / 23.5
+    w_arpu = widen * (1 + abs(math.log(22 / 23.5)))
+    assert arpu["mode"] == pytest.approx(mode)
+    assert arpu["min"] == pytest.approx(22 + (mode - 22) * (1 - w_arpu))
+    assert arpu["max"] == pytest.approx(22 + (mode - 22) * (1 + w_arpu))
     # a transferred share keeps its value, widened by widen, clipped to [0, 1]
     adoption = case.assumptions["adoption"].dist.spec
     assert adoption["mode"] == pytest.approx(0.72)
@@ -126,6 +131,11 @@ def test_nearest_reference_by_size():
     assert nearest_reference({"subscribers": 400_000})["customer"] == "Northwind Mobile"
     pick = nearest_reference({"subscribers": 200_000}, industry="mobile operator")
     assert pick["customer"] == "Solent Wireless"
+    mobile = ["mobile operator", "regional mobile operator"]
+    pick = nearest_reference({"subscribers": 110_000, "sites": 3}, industry=mobile)
+    assert pick["customer"] == "Pennine Connect"
+    with pytest.raises(ValueCaseError, match="'shipping'"):
+        nearest_reference({"subscribers": 1}, industry="shipping")
 
 
 def test_straw_man_bad_inputs_name_the_problem(tmp_path):

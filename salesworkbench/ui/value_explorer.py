@@ -28,16 +28,16 @@ if TYPE_CHECKING:
 
 __all__ = ["ValueCaseExplorer"]
 
-# dist kind -> (low key, high key) edited with a range slider
-_RANGE_KEYS = {
-    "uniform": ("min", "max"),
-    "triangular": ("min", "max"),
-    "pert": ("min", "max"),
-    "lognormal": ("p10", "p90"),
-    "percentiles": ("p10", "p90"),
-}
-# dist kind -> key edited with a single slider
-_SINGLE_KEYS = {"normal": "sd", "bernoulli": "p"}
+
+def _slider_keys(spec: dict) -> tuple[str, ...] | None:
+    """Which parameters of a spec a slider edits: ``(low, high)``, ``(sd,)``/``(p,)`` or None."""
+    for pair in (("min", "max"), ("p10", "p90")):
+        if all(k in spec for k in pair):
+            return pair
+    for key in ("sd", "p"):
+        if key in spec:
+            return (key,)
+    return None  # e.g. discrete: simulated as in the file, no slider
 
 
 def _nice_step(span: float) -> float:
@@ -97,6 +97,7 @@ class ValueCaseExplorer:
         self.controls: dict[str, Any] = {}
         self.result: dict[str, Any] = {}
         self._fig = None
+        self._keys: dict[str, tuple[str, ...]] = {}
 
         style = {"description_width": "120px"}
         layout = widgets.Layout(width="520px")
@@ -105,10 +106,13 @@ class ValueCaseExplorer:
             if dist.is_fixed:
                 continue
             spec = dict(dist.spec)
-            kind = spec.get("dist", dist.kind)
+            keys = _slider_keys(spec)
             unit = f" ({assumption.unit})" if getattr(assumption, "unit", None) else ""
-            if kind in _RANGE_KEYS and all(k in spec for k in _RANGE_KEYS[kind]):
-                lo_key, hi_key = _RANGE_KEYS[kind]
+            if keys is None:
+                self.params["assumptions"][name] = spec
+                continue
+            if len(keys) == 2:
+                lo_key, hi_key = keys
                 lo, hi = float(spec[lo_key]), float(spec[hi_key])
                 span = hi - lo
                 bound_lo, bound_hi = lo - span, hi + span
@@ -128,8 +132,8 @@ class ValueCaseExplorer:
                     style=style,
                     layout=layout,
                 )
-            elif kind in _SINGLE_KEYS and _SINGLE_KEYS[kind] in spec:
-                key = _SINGLE_KEYS[kind]
+            else:
+                (key,) = keys
                 value = float(spec[key])
                 top = 1.0 if key == "p" else 3 * value
                 control = widgets.FloatSlider(
@@ -138,14 +142,13 @@ class ValueCaseExplorer:
                     max=top,
                     step=_nice_step(top),
                     description=f"{name} {key}",
+                    tooltip=f"{key}{unit}",
                     continuous_update=False,
                     readout_format=".3g",
                     style=style,
                     layout=layout,
                 )
-            else:  # e.g. beta, discrete: simulated as in the file, no slider
-                self.params["assumptions"][name] = spec
-                continue
+            self._keys[name] = keys
             self.params["assumptions"][name] = spec
             self.controls[name] = control
             control.observe(self._on_change, names="value")
@@ -185,17 +188,16 @@ class ValueCaseExplorer:
             if name == "trials":
                 continue
             spec = dict(self.params["assumptions"][name])
-            kind = spec.get("dist")
-            if kind in _RANGE_KEYS:
-                lo_key, hi_key = _RANGE_KEYS[kind]
+            keys = self._keys[name]
+            if len(keys) == 2:
                 lo, hi = (float(v) for v in control.value)
-                spec[lo_key], spec[hi_key] = lo, hi
+                spec[keys[0]], spec[keys[1]] = lo, hi
                 if "mode" in spec:  # keep the most likely value inside the new range
                     spec["mode"] = float(np.clip(float(spec["mode"]), lo, hi))
-                if "p50" in spec:
-                    spec["p50"] = float(np.clip(float(spec["p50"]), lo, hi))
+                if "p50" in spec and not lo < float(spec["p50"]) < hi:
+                    spec["p50"] = (lo + hi) / 2.0  # elicited P50 must stay strictly inside
             else:
-                spec[_SINGLE_KEYS[kind]] = float(control.value)
+                spec[keys[0]] = float(control.value)
             self.params["assumptions"][name] = spec
 
     def current_case(self) -> ValueCase:
@@ -288,7 +290,6 @@ class ValueCaseExplorer:
         ax_h.set_xlabel(f"{self.output} ({currency})")
         ax_h.set_ylabel("trials")
         ax_h.legend(fontsize="small", loc="upper left")
-        names = [n for n in self.controls if n != "trials"]
         k = max(1, len(self.result["tornado"]))
         art["low"] = ax_t.barh(np.arange(k), np.zeros(k), color=_LOW_COLOUR, label="at P10")
         art["high"] = ax_t.barh(np.arange(k), np.zeros(k), color=_HIGH_COLOUR, label="at P90")
@@ -297,7 +298,6 @@ class ValueCaseExplorer:
         ax_t.set_xlabel(f"{self.tornado_output.upper()} ({currency})")
         ax_t.set_title(f"Tornado: {self.tornado_output.upper()} with one assumption at P10 / P90")
         ax_t.legend(fontsize="small", loc="lower right")
-        art["names"] = names
         self._fig = fig
         self._art = art
 

@@ -206,6 +206,11 @@ def _widened(value: float, w: float, share: bool, anchor: float = 0.0) -> dict[s
     return {"dist": "pert", "min": float(lo), "mode": float(value), "max": float(hi)}
 
 
+def _fmt(x: float) -> str:
+    """Readable figure for a source note: 60,000 / 2,150,000 / 22.1 / 0.52."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def _number(row: pd.Series, column: str, who: str) -> float:
     try:
         value = float(row[column])
@@ -312,7 +317,7 @@ def straw_man(
             w = width(name) * (1 + abs(math.log(ratio)))
             w = min(w, 0.95)
             share = _is_share(template, name, value)
-            source = f"straw-man: {tag} {name} {ref_value:,.4g} x {driver} ratio {ratio:.3g}, "
+            source = f"straw-man: {tag} {name} {_fmt(ref_value)} x {driver} ratio {ratio:.3g}, "
             if driver in template.assumptions:
                 # e.g. arpu_after by arpu_before: what transfers is the uplift over the
                 # driver, so the widening applies to that uplift, not to the whole level
@@ -326,7 +331,7 @@ def straw_man(
             value = _number(row, name, who)
             w = width(name)
             new = _widened(value, w, _is_share(template, name, value))
-            source = f"straw-man: {tag} realised {value:,.4g}, widened +/-{w:.0%}"
+            source = f"straw-man: {tag} realised {_fmt(value)}, widened +/-{w:.0%}"
         else:
             assumptions[name] = spec
             spec.setdefault("source", "template (not recorded for the reference)")

@@ -15,7 +15,6 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sani
 # Jupyter refuses to start as root unless told; pass the flag only when we are root.
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 CASE   ?= data/value_cases/telecom_arpu.yaml
 PORT   ?= 8866

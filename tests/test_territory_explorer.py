@@ -156,6 +156,10 @@ def test_drawing_app_updates_figure(accounts):
     legend = [t.get_text() for t in ax_m.get_legend().get_texts()]
     assert legend[0] == f"Alpha ({counts['Alpha']})"
     assert legend[-1] == "insufficient data (2, Delta)"
+    # drawn by widget state (no display messages): a PNG and the coverage table
+    png = app.out.outputs[0]["data"]["image/png"]
+    assert len(png) > 1000
+    assert "text/html" in app.tables.outputs[0]["data"]
 
 
 # ---------------------------------------------------------------------------------------------

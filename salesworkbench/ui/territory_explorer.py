@@ -56,6 +56,8 @@ class TerritoryExplorer:
         Draw the matrix and bar chart into ``self.out``; False only computes.
     label_top : int
         Accounts labelled on the matrix (by priority).
+    dpi : int
+        Resolution of the figure shown in the app.
 
     Attributes
     ----------
@@ -90,6 +92,7 @@ class TerritoryExplorer:
         allocation: str | Mapping[str, float] = "priority",
         draw: bool = True,
         label_top: int = 5,
+        dpi: int = 72,
     ) -> None:
         import ipywidgets as widgets
 
@@ -99,6 +102,7 @@ class TerritoryExplorer:
         self.allocation = allocation
         self.draw = draw
         self.label_top = label_top
+        self.dpi = dpi
         self.controls: dict[str, Any] = {}
         self.result: dict[str, Any] = {"error": None}
         self.params: dict[str, Any] = {}
@@ -319,10 +323,13 @@ class TerritoryExplorer:
 
     # ---------------------------------------------------------------- drawing
     def _redraw(self) -> None:
+        import base64
+        import io
+
         import matplotlib.pyplot as plt
-        from IPython.display import clear_output, display
 
         from salesworkbench.plotting.territory import update_segment_bars, update_segment_matrix
+        from salesworkbench.ui._output import show
 
         if self._fig is None:
             self._fig, _ = plt.subplots(
@@ -335,12 +342,21 @@ class TerritoryExplorer:
         seg = self.result["segmented"]
         update_segment_matrix(seg, ax_m, label_top=self.label_top)
         update_segment_bars(seg, ax_b)
-        with self.out:
-            clear_output(wait=True)
-            display(self._fig)
-        with self.tables:
-            clear_output(wait=True)
-            display(self.result["coverage"].round(2))
+        # the Output widgets are set by state (no ``with out: display``), so nothing leaks
+        # into the notebook cell when a headless runner executes it
+        buf = io.BytesIO()
+        self._fig.savefig(buf, format="png", dpi=self.dpi)
+        self.out.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {
+                    "image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                    "text/plain": "<territory matrix and segment counts>",
+                },
+                "metadata": {},
+            },
+        )
+        show(self.tables, self.result["coverage"].round(2))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -1164,9 +1164,10 @@ def plan_pilots(
     max_n : int, default 1000
         Largest pilot considered.
     negligible : float, default 0.01
-        Assumptions whose EVPPI is below this fraction of the EVPI (or all of them when the EVPI
-        is below this fraction of the mean absolute NPV... i.e. the decision is clear) are
-        marked "no pilot needed" and not analysed further.
+        Assumptions whose EVPPI is below this fraction of the EVPI are marked "no pilot
+        needed" and not analysed further; so are all of them when the decision is not in doubt
+        (EVPI below 0.1% of the mean absolute NPV: perfect information would hardly change
+        anything).
     simulation : ValueSimulation, optional
         Reuse an existing simulation instead of running one.
     progress : bool, optional
@@ -1209,6 +1210,7 @@ def plan_pilots(
     ]
     total = evpi(nb)
     mean_npv = float(nb.mean())
+    clear = total <= 1e-3 * float(np.abs(nb).mean())
     current = "invest" if mean_npv > 0 else "do not invest"
     grid = n_grid(int(max_n))
     rows = []
@@ -1230,7 +1232,7 @@ def plan_pilots(
         }
         c = PilotCosts.coerce({**vars(base), **costs_map.get(nm, {})})
         cheapest = float(c.cost(1))
-        if total <= 0 or ev.value < negligible * total or ev.value <= 0:
+        if clear or ev.value < negligible * total or ev.value <= 0:
             rows.append({**row, "recommendation": "no pilot needed"})
             continue
         if c.scale * ev.value <= cheapest:

@@ -265,43 +265,56 @@ def iman_conover(u: np.ndarray, target_chol: np.ndarray, block: int = IC_BLOCK) 
     ndarray, shape (n, k)
         ``u`` with rows of columns 1..k-1 reordered.
     """
-    n, k = u.shape
+    rows = np.ascontiguousarray(np.asarray(u, dtype=float).T)
+    return _iman_conover_rows(rows, target_chol, block).T
+
+
+def _iman_conover_rows(u: np.ndarray, target_chol: np.ndarray, block: int) -> np.ndarray:
+    """Iman-Conover on ``u`` of shape (k, n) (one row per variable), rows 1.. in place."""
+    k, n = u.shape
     if k < 2 or n <= k + 1:
         return u
-    out = u.copy()
     if n < 2 * block:
         spans = [(0, n, n)]
     else:
         full = (n // block - 1) * block
         spans = [(0, full, block), (full, n, n - full)]
     for lo, hi, size in spans:
-        blk = u[lo:hi].reshape((hi - lo) // size, size, k)
-        out[lo:hi] = _ic_blocks(blk, target_chol).reshape(hi - lo, k)
-    return out
+        blk = u[:, lo:hi].reshape(k, (hi - lo) // size, size)
+        _ic_blocks(blk, target_chol)
+        u[:, lo:hi] = blk.reshape(k, hi - lo)
+    return u
 
 
-def _ic_blocks(blk: np.ndarray, target_chol: np.ndarray) -> np.ndarray:
-    m, size, k = blk.shape
-    scores = special.ndtri(blk)
-    scores -= scores.mean(axis=1, keepdims=True)
-    cov = np.einsum("bik,bil->bkl", scores, scores) / size
+def _ic_blocks(blk: np.ndarray, target_chol: np.ndarray) -> None:
+    """Iman-Conover within each block; ``blk`` has shape (k, m, size), reordered in place."""
+    k, m, size = blk.shape
+    scores = special.ndtri(blk)  # (k, m, size)
+    sums = scores.sum(axis=2)  # (k, m)
+    cross = np.empty((m, k, k))
+    for a in range(k):
+        for b in range(a, k):
+            cross[:, a, b] = cross[:, b, a] = np.einsum("ij,ij->i", scores[a], scores[b])
+    mean = sums.T / size  # (m, k)
+    cov = cross / size - mean[:, :, None] * mean[:, None, :]
     sd = np.sqrt(np.einsum("bkk->bk", cov))
     corr = cov / (sd[:, :, None] * sd[:, None, :])
     try:
         chol_e = np.linalg.cholesky(corr)
-        # T = R inv(P)^T Q^T  (upper-triangular transform)
+        # T = R inv(P)^T Q^T, upper triangular: column j mixes score columns 0..j
         transform = np.linalg.solve(np.swapaxes(chol_e, 1, 2), target_chol.T[None])
     except np.linalg.LinAlgError:
         transform = np.broadcast_to(target_chol.T, (m, k, k))
-    t = np.einsum("bik,bkl->bil", scores, transform)
-    out = blk.copy()
+    offsets = (np.arange(m) * size)[:, None]
     for j in range(1, k):
-        ranks = np.argsort(t[:, :, j], axis=1)
-        sorted_u = np.sort(blk[:, :, j], axis=1)
-        col = np.empty((m, size))
-        np.put_along_axis(col, ranks, sorted_u, axis=1)
-        out[:, :, j] = col
-    return out
+        t = scores[0] * transform[:, 0, j][:, None]
+        for i in range(1, j + 1):
+            t += scores[i] * transform[:, i, j][:, None]
+        order = np.argsort(t, axis=1)
+        order += offsets
+        col = np.empty(m * size)
+        col[order.ravel()] = np.sort(blk[j], axis=1).ravel()
+        blk[j] = col.reshape(m, size)
 
 
 # --------------------------------------------------------------------------- the value case
@@ -557,8 +570,13 @@ class ValueCase:
             disc = (1.0 + self.discount_rate) ** -np.arange(h + 1.0)
             npv = disc @ flow
             roi = value / ti
-            cum = np.cumsum(flow, axis=0)
-            payback = self._first_payback(cum, flow)
+            payback = np.full(flow.shape[1], np.inf)
+            cum = [flow[0]]
+            for t in range(1, h + 1):
+                cum.append(cum[-1] + flow[t])
+            for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
+                payback = np.where(cum[t] >= 0, (t - 1) - cum[t - 1] / flow[t], payback)
+            payback = np.where(cum[0] >= 0, 0.0, payback)
         return {
             "total_benefits": tb,
             "total_investment": ti,
@@ -567,20 +585,6 @@ class ValueCase:
             "roi": roi,
             "payback_years": payback,
         }
-
-    @staticmethod
-    def _first_payback(cum: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        """First time the cumulative cash flow reaches 0 (linear within the year)."""
-        h = cum.shape[0] - 1
-        out = np.full(cum.shape[1], np.inf)
-        done = cum[0] >= 0
-        out[done] = 0.0
-        for t in range(1, h + 1):
-            hit = ~done & (cum[t] >= 0)
-            if hit.any():
-                out[hit] = (t - 1) - cum[t - 1, hit] / flow[t, hit]
-                done |= hit
-        return out
 
     def evaluate(self, values: Mapping[str, Any], lines: bool = False) -> pd.DataFrame:
         """Outputs for given assumption values (vectorised).
@@ -642,28 +646,36 @@ class ValueCase:
     def _draw(self, seed: int, chunk: int, n: int) -> dict[str, Any]:
         """Assumption draws for one chunk: arrays for uncertain ones, floats for fixed ones."""
         uniforms: dict[str, np.ndarray] = {}
+        group = self._group
+        u_group = np.empty((len(group), n)) if group else None
         for name, a in self.assumptions.items():
-            if not a.dist.is_fixed:
+            if a.dist.is_fixed:
+                continue
+            if name in group:
+                row = u_group[group.index(name)]
+                named_stream(seed, name, chunk).random(out=row)
+                uniforms[name] = row
+            else:
                 uniforms[name] = named_stream(seed, name, chunk).random(n)
-        if self._group:
-            u = np.column_stack([uniforms[g] for g in self._group])
-            u = iman_conover(u, self._chol)
-            for j, g in enumerate(self._group):
-                uniforms[g] = u[:, j]
+        if group:
+            _iman_conover_rows(u_group, self._chol, IC_BLOCK)
         env: dict[str, Any] = {}
         for name, a in self.assumptions.items():
             env[name] = a.dist._value if a.dist.is_fixed else a.dist.ppf(uniforms[name])
         return env
 
-    def _chunk(self, seed: int, chunk: int, n: int, keep_inputs: bool) -> np.ndarray:
+    def _chunk(
+        self, seed: int, chunk: int, n: int, keep_inputs: bool, out: np.ndarray | None = None
+    ) -> np.ndarray:
         env = self._draw(seed, chunk, n)
         ben, inv, _ = self._cash_flows(env, n)
-        out = self._outputs(ben, inv)
+        res = self._outputs(ben, inv)
         cols = (list(self.assumptions) if keep_inputs else []) + list(OUTPUTS)
-        block = np.empty((len(cols), n))
+        if out is None:
+            out = np.empty((len(cols), n))
         for j, c in enumerate(cols):
-            block[j] = env[c] if c in env else out[c]
-        return block
+            out[j] = env[c] if c in env else res[c]
+        return out
 
     def sample(
         self, trials: int, seed: int = 0, chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -726,7 +738,7 @@ class ValueCase:
         ) as bar:
             if executor is None:
                 for i, (s, n) in enumerate(zip(starts, sizes, strict=True)):
-                    data[:, s : s + n] = self._chunk(seed, i, n, keep_inputs)
+                    self._chunk(seed, i, n, keep_inputs, out=data[:, s : s + n])
                     bar.update(n)
             else:
                 window = 2 * max(getattr(executor, "_max_workers", 2) or 2, 1)

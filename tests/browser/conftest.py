@@ -103,7 +103,7 @@ def root_flag() -> list[str]:
 
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory) -> Path:
-    """A scratch copy of the notebooks (the browser saves notebooks; the repo's stay as they are)."""
+    """Scratch copy of the notebooks (the browser saves what it runs; the repo's stay as is)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     (root / "data").symlink_to(REPO / "data")
@@ -122,10 +122,19 @@ def lab(workdir: Path):
     port = free_port()
     log = workdir / "jupyterlab.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-        f"--ServerApp.root_dir={workdir}", *root_flag(),
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.extension_manager=readonly",
+        f"--ServerApp.root_dir={workdir}",
+        *root_flag(),
     ]
     env = {"JUPYTERLAB_SETTINGS_DIR": str(workdir / "settings"), "TQDM_DISABLE": "1"}
     proc = start_server(cmd, log, workdir, env)

@@ -1,4 +1,4 @@
-"""Each notebook, opened in JupyterLab in a real browser: run, render, move a widget, no JS errors."""
+"""Each notebook in JupyterLab in a real browser: run, render, move a widget, no JS errors."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ def kernel_values(page) -> dict:
 
 def output_fingerprint(cell) -> str:
     """Text plus image sources of a cell's outputs: changes when the displayed result changes."""
-    images = cell.locator("img").evaluate_all("(els) => els.map((e) => e.src.length + e.src.slice(-64))")
+    images = cell.locator("img").evaluate_all(
+        "(els) => els.map((e) => e.src.length + e.src.slice(-64))"
+    )
     return cell.inner_text() + "|".join(images)
 
 
@@ -100,8 +102,11 @@ def wait_until(predicate, timeout: float, message: str):
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_and_widgets_respond(lab, page, notebook):
     page.goto(f"{lab}/lab/tree/notebooks/{notebook}", wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=90_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=90_000,
+    )
     result = page.evaluate(RUN_ALL)
     assert result["cells"] > 0
     assert result["unexecuted"] == 0, f"{result['unexecuted']} cells did not run"

@@ -975,7 +975,9 @@ def segment(
         Weights overriding the model's, by driver name.
     scores : {"auto", "supplied", "compute"}
         Use supplied ``potential``/``relationship`` columns (``"supplied"``), compute the
-        scores (``"compute"``), or use supplied ones when both columns exist (``"auto"``).
+        scores (``"compute"``), or (``"auto"``) use supplied ones when both columns exist and
+        no ``model``, weights or ``prepared`` drivers are given (so re-segmenting a segmented
+        table with new thresholds keeps its scores, and with new weights re-scores it).
     source : str, optional
         Table name for error messages.
     prepared : PreparedDrivers, optional
@@ -1005,7 +1007,13 @@ def segment(
     if scores not in ("auto", "supplied", "compute"):
         raise ValueError(f"scores must be 'auto', 'supplied' or 'compute', got {scores!r}")
     have = {"potential", "relationship"} <= set(accounts.columns)
-    use_supplied = scores == "supplied" or (scores == "auto" and have)
+    scoring_asked = (
+        model is not None
+        or potential_weights is not None
+        or relationship_weights is not None
+        or prepared is not None
+    )
+    use_supplied = scores == "supplied" or (scores == "auto" and have and not scoring_asked)
     missing_names = None
     if use_supplied:
         _check_key(accounts, source)

@@ -163,6 +163,16 @@ def test_segment_keeps_index_and_columns(accounts):
     }
 
 
+def test_resegmenting_keeps_scores_unless_weights_change(accounts):
+    first = segment(accounts)
+    again = segment(first, potential_high=60)  # supplied scores reused
+    pd.testing.assert_series_equal(again["potential"], first["potential"])
+    reweighted = segment(first, potential_weights={"white_space": 0.0})
+    expected = segment(accounts, potential_weights={"white_space": 0.0})
+    pd.testing.assert_series_equal(reweighted["potential"], expected["potential"])
+    assert not np.allclose(reweighted["potential"].dropna(), first["potential"].dropna())
+
+
 def test_same_input_same_output(accounts):
     pd.testing.assert_frame_equal(segment(accounts), segment(accounts))
 

@@ -517,6 +517,7 @@ class Output:
     header: list[str] = field(default_factory=list)  # lines above the table (format table)
     footer: list[str] = field(default_factory=list)  # lines below it
     index: bool = True  # write the index as a column in CSV/JSON
+    display: pd.DataFrame | None = None  # preformatted text cells for format table
 
 
 def _jsonable(value: Any) -> Any:
@@ -608,7 +609,8 @@ def render(output: Output, fmt: str) -> str:
             output.document if output.document is not None else records(output.frame, output.index)
         )
         return json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n"
-    parts = [*output.header, table_text(output.frame, output.index), *output.footer]
+    shown = output.display if output.display is not None else output.frame
+    parts = [*output.header, table_text(shown, output.index), *output.footer]
     return "\n".join(parts) + "\n"
 
 
@@ -746,10 +748,44 @@ def _cmd_value(args: argparse.Namespace) -> Output:
         f"{case.name} - {case.customer} ({case.currency}; {args.trials:,} trials, "
         f"seed {args.seed})",
         "",
-        statement,
+        *_wrap(statement),
         "",
     ]
-    return Output(summary, document=doc, header=header)
+    return Output(summary, document=doc, header=header, display=_summary_display(summary))
+
+
+def _wrap(text: str, width: int = 100) -> list[str]:
+    """Wrap paragraphs for a terminal; ``- `` bullet lines get a hanging indent."""
+    import textwrap
+
+    lines = []
+    for line in text.splitlines():
+        bullet = line.startswith("- ")
+        lines.extend(textwrap.wrap(line, width, subsequent_indent="  " if bullet else "") or [""])
+    return lines
+
+
+def _summary_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """A value summary as text: money with separators, ROI in %, payback in years."""
+
+    def cell(output: str, column: str, v: float) -> str:
+        if v is None or math.isnan(v):
+            return ""
+        if column == "prob_positive":
+            return f"{v:.3f}"
+        if math.isinf(v):
+            return "never" if v > 0 else "-inf"
+        if output == "roi":
+            return f"{v:.1%}"
+        if output == "payback_years":
+            return f"{v:.2f}"
+        return f"{v:,.0f}"
+
+    shown = pd.DataFrame(
+        {c: [cell(o, c, summary.loc[o, c]) for o in summary.index] for c in summary.columns},
+        index=summary.index,
+    )
+    return shown
 
 
 def _cmd_pilots(args: argparse.Namespace) -> Output:

@@ -186,14 +186,14 @@ def _money(x: float, currency: str = "", digits: int = 3) -> str:
     """Short money: 2500000 -> 'GBP 2.5M', -500000 -> 'GBP -500K'."""
     if x is None or not np.isfinite(x):
         return "n/a"
-    sign = "-" if x < 0 else ""
     a = abs(float(x))
+    sign = "-" if x < 0 and a >= 0.5 else ""
     for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if a >= scale:
             text = f"{a / scale:.{digits}g}{suffix}"
             break
     else:
-        text = f"{a:,.0f}" if a >= 1 else f"{a:.{digits}g}"
+        text = f"{a:,.0f}"  # below 1 in a currency is rounding noise
     return f"{currency + ' ' if currency else ''}{sign}{text}"
 
 
@@ -283,6 +283,28 @@ def _draw(key: str, title: str, caption: str, draw, size=(6.4, 3.6), dpi: int = 
     # no software/date metadata: the same inputs give the same bytes
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return _Figure(key, title, caption, buf.getvalue())
+
+
+_SHORT = {
+    "npv": "NPV",
+    "roi": "ROI",
+    "payback_years": "payback",
+    "total_benefits": "benefits",
+    "total_investment": "investment",
+}
+
+
+def _retitle(ax, title: str):
+    ax.set_title(title, fontsize="medium")
+    return ax
+
+
+def _tilt(ax):
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+        label.set_horizontalalignment("right")
+        label.set_fontsize("small")
+    return ax
 
 
 def _value_plots():
@@ -428,7 +450,26 @@ def _driver_rows(tor: pd.DataFrame, rc: pd.DataFrame, sob: pd.DataFrame, currenc
     return rows
 
 
-def _pilot_text(plan: pd.DataFrame, currency: str) -> str:
+def _statement_html(statement: str) -> str:
+    """The value statement: paragraphs, with ``- `` lines as a bullet list."""
+    out: list[str] = []
+    items: list[str] = []
+    for line in statement.splitlines():
+        text = line.strip()
+        if text.startswith(("- ", "* ")):
+            items.append(f"<li>{_esc(text[2:])}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        if text:
+            out.append(f"<p>{_esc(text)}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return "".join(out)
+
+
+def _pilot_text(plan: pd.DataFrame, currency: str, free: bool = False) -> str:
     a = plan.attrs
     decision = a.get("current_decision", "")
     p = a.get("prob_value_positive", float("nan"))
@@ -448,8 +489,20 @@ def _pilot_text(plan: pd.DataFrame, currency: str) -> str:
             f"<b>{int(r['optimal_n'])}</b> observations, costing "
             f"{_esc(_money(r['cost'], currency))}, expected to be worth "
             f"{_esc(_money(r['evsi'], currency))} in better decisions (expected net benefit "
-            f"{_esc(_money(r['enbs'], currency))}). If the pilot's result comes out beyond "
-            f"{_esc(_num(r['threshold']))} {_esc(plan.loc[nm, 'unit'])}, the decision flips."
+            f"{_esc(_money(r['enbs'], currency))})."
+            + (
+                f" If the pilot's result comes out {_esc(r['flip'])} "
+                f"{_esc(_num(r['threshold']))} {_esc(plan.loc[nm, 'unit'])}, the decision "
+                "changes from today's."
+                if r.get("flip") in ("below", "above") and np.isfinite(r["threshold"])
+                else ""
+            )
+            + (
+                " No pilot costs were given, so every pilot is free and the largest one "
+                "considered comes out best: state the costs for a real pilot size."
+                if free
+                else ""
+            )
         )
     if evpi <= 0 or plan.empty or (plan["recommendation"] == "no pilot needed").all():
         return lead + "the decision is clear on today's evidence: <b>no pilot is needed</b>."
@@ -470,8 +523,10 @@ h3 { font-size: 10.5pt; margin: 10pt 0 4pt 0; break-after: avoid; }
 p { margin: 4pt 0 6pt 0; }
 .sub { color: #52606d; margin-bottom: 8pt; }
 .statement { background: #f0f4f8; border-left: 4pt solid #4f81bd; padding: 8pt 12pt;
-             margin: 6pt 0 10pt 0; font-size: 10.5pt; white-space: pre-line;
-             break-inside: avoid; }
+             margin: 6pt 0 10pt 0; font-size: 10pt; }
+.statement p { margin: 2pt 0 4pt 0; }
+.statement ul { margin: 2pt 0 2pt 0; padding-left: 14pt; font-size: 9pt; }
+.statement li { margin: 1pt 0; break-inside: avoid; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 6pt; margin: 8pt 0;
          break-inside: avoid; }
 .card { border: 0.75pt solid #bcccdc; border-radius: 4pt; padding: 6pt 8pt; }
@@ -483,9 +538,12 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #d9e2ec; text-align: left; padding: 3pt 5pt; font-weight: bold; }
 td { padding: 2.5pt 5pt; border-bottom: 0.5pt solid #d9e2ec; vertical-align: top;
-     overflow-wrap: anywhere; }
+     overflow-wrap: break-word; }
+td:first-child { white-space: nowrap; }
 th.num, td.num { text-align: right; white-space: nowrap; }
 table.assumptions td:nth-child(2) { font-size: 7.5pt; color: #334e68; }
+table.assumptions td:nth-child(6) { font-size: 8pt; min-width: 22mm; }
+table.assumptions td:nth-child(7) { font-size: 8pt; }
 table.lines td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }
 .figs { display: grid; grid-template-columns: 1fr 1fr; gap: 8pt; }
 figure { margin: 4pt 0 8pt 0; break-inside: avoid; page-break-inside: avoid; }
@@ -729,7 +787,10 @@ def value_report(
                 "Rank correlation",
                 "Spearman correlation of each assumption with "
                 f"{_LABELS.get(output, output).lower()} over the simulation.",
-                lambda ax: plot_rank_correlation(rc, ax=ax),
+                lambda ax: _retitle(
+                    plot_rank_correlation(rc, ax=ax),
+                    f"Rank correlation with {_SHORT.get(output, output)}",
+                ),
                 size=(5.2, 0.9 + 0.36 * max(len(rc), 1)),
             ),
             "sobol": _draw(
@@ -737,7 +798,11 @@ def value_report(
                 "Sobol' indices",
                 "Share of the variance explained by each assumption alone (S1) and with its "
                 "interactions (ST), with 95% confidence intervals.",
-                lambda ax: plot_sobol(sob, ax=ax),
+                lambda ax: _tilt(
+                    _retitle(
+                        plot_sobol(sob, ax=ax), f"Sobol' indices of {_SHORT.get(output, output)}"
+                    )
+                ),
                 size=(5.2, 3.4),
             ),
         }
@@ -771,6 +836,7 @@ def value_report(
                 "sobol_n": sobol_n,
                 "pilot_trials": pilot_trials,
                 "output": output,
+                "free_pilots": not pilot_costs,
                 "version": __version__,
                 "date": date_text,
             },
@@ -889,7 +955,7 @@ def _render_html(
         f"{_esc(cur)} &middot; {case.horizon_years}-year horizon &middot; discount rate "
         f"{_pct(case.discount_rate, 1)} &middot; {_esc(meta['date'])}</div></header>",
         '<section id="statement"><h2>Value statement</h2>',
-        f'<div class="statement">{_esc(statement)}</div>',
+        f'<div class="statement">{_statement_html(statement)}</div>',
         f'<div class="cards">{card_html}</div></section>',
         '<section id="results"><h2>Results</h2>',
         _table(
@@ -926,7 +992,7 @@ def _render_html(
         ),
         "</div></section>",
         '<section id="pilots"><h2>Pilot recommendation</h2>',
-        f'<div class="rec">{_pilot_text(plan, cur)}</div>',
+        f'<div class="rec">{_pilot_text(plan, cur, free=meta["free_pilots"])}</div>',
         f["evppi"].html(wide=True) if "evppi" in f else "",
         '<div class="keep">',
         _table(

@@ -1132,6 +1132,14 @@ def relationship_from_deals(
     lookup = dict(zip(norm(ids), ids, strict=True))
     if "name" in accounts:
         names = norm(accounts["name"])
+        dup = names[names.duplicated() & names.notna()].unique()
+        if len(dup):
+            warnings.warn(
+                f"{len(dup)} account name(s) appear more than once ({', '.join(dup[:3])}); "
+                "won deals naming them are counted for the first such account",
+                DataWarning,
+                stacklevel=2,
+            )
         for nm, i in zip(names, ids, strict=True):
             if pd.notna(nm):
                 lookup.setdefault(nm, i)

@@ -583,6 +583,27 @@ def test_relationship_from_deals_closed_values():
     assert pd.isna(out.loc["a3", "last_activity"])
 
 
+def test_relationship_from_deals_warns_on_ambiguous_names():
+    acc = pd.DataFrame({"account_id": ["a1", "a2"], "name": ["Acme", "ACME "]})
+    opps = pd.DataFrame(
+        {
+            "account": ["acme"],
+            "status": ["won"],
+            "amount": [10.0],
+            "close_date": pd.to_datetime(["2025-01-01"]),
+        }
+    )
+    with pytest.warns(DataWarning, match=r"1 account name\(s\) appear more than once \(acme\)"):
+        out = relationship_from_deals(acc, opps)
+    assert out["install_base"].tolist() == [10.0, 0.0]
+
+
+def test_relationship_from_deals_needs_columns():
+    acc = pd.DataFrame({"account_id": ["a1"]})
+    with pytest.raises(DataError, match="close_date"):
+        relationship_from_deals(acc, pd.DataFrame({"account": [], "status": [], "amount": []}))
+
+
 def test_crm_export_of_another_shape():
     from salesworkbench.io import read_accounts, read_opportunities
 

@@ -514,15 +514,19 @@ def assign_accounts(
     hours_per_rep: float = 300.0,
     keep_owners: bool = True,
     match_on: str | None = None,
+    balance: float | None = 0.25,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assign accounts to reps, balancing workload and potential, keeping owners if possible.
 
     Accounts are taken in priority order (Alpha first). Each needs the segment's hours of
     ``role`` (:data:`DEFAULT_COVERAGE`). An account stays with its current ``owner`` if the
-    owner is one of the reps (in the same ``match_on`` group) and has hours left; otherwise it
-    goes to the eligible rep with the lowest utilisation after taking it (ties: least potential
-    assigned so far, then rep name). An account that fits no rep's remaining hours is left
-    unassigned with a note: that is under-coverage to resolve, not something to hide.
+    owner is one of the reps (in the same ``match_on`` group) and, after taking it, stays
+    within capacity and within ``1 + balance`` times the fair share of the group's hours (the
+    group's total need / its reps). Otherwise it goes to the eligible rep with the lowest
+    utilisation after taking it (ties: least potential assigned so far, then rep name). So an
+    overloaded owner keeps their highest-priority accounts and hands over the rest. An account
+    that fits no rep's remaining hours is left unassigned with a note: that is
+    under-coverage to resolve, not something to hide.
 
     Parameters
     ----------
@@ -541,6 +545,9 @@ def assign_accounts(
         Keep current owners where possible.
     match_on : str, optional
         Column (e.g. ``"territory"``) that an account and its rep must share.
+    balance : float or None
+        How far above the fair share of hours an owner may go to keep accounts (0.25 = 25%);
+        ``None``: owners keep accounts as long as they have capacity.
 
     Returns
     -------
@@ -577,6 +584,17 @@ def assign_accounts(
     owner = acc["owner"].astype("string").to_numpy() if "owner" in acc else [pd.NA] * len(acc)
     p = acc["potential"].fillna(0).to_numpy() if "potential" in acc else np.zeros(len(acc))
     grp = acc[match_on].to_numpy() if match_on else [None] * len(acc)
+    if balance is not None and not (math.isfinite(balance) and balance >= 0):
+        raise ValueError(f"balance must be >= 0 or None, got {balance!r}")
+    hours = np.array([cov.get(s, {}).get(role, 0.0) for s in seg])
+    limit = dict(cap)
+    if balance is not None:
+        need = pd.Series(hours).groupby(pd.Series(grp, dtype=object).fillna("")).sum()
+        for n in names:
+            g = "" if not match_on or pd.isna(group[n]) else group[n]
+            members = sum(1 for m in names if not match_on or group[m] == group[n])
+            fair = float(need.get(g, 0.0)) / members
+            limit[n] = min(cap[n], fair * (1.0 + balance))
     rows = []
     for aid, s, o, pi, gi, prio in zip(
         acc["account_id"], seg, owner, p, grp, acc["priority"], strict=True
@@ -584,7 +602,7 @@ def assign_accounts(
         h = cov.get(s, {}).get(role, 0.0)
         eligible = [n for n in names if match_on is None or group[n] == gi]
         chosen, kept, note = None, False, ""
-        if keep_owners and not pd.isna(o) and o in eligible and load[o] + h <= cap[o] + 1e-9:
+        if keep_owners and not pd.isna(o) and o in eligible and load[o] + h <= limit[o] + 1e-9:
             chosen, kept = o, True
         else:
             fits = [n for n in eligible if load[n] + h <= cap[n] + 1e-9]
@@ -595,7 +613,11 @@ def assign_accounts(
                 )
                 if keep_owners and not pd.isna(o):
                     note = (
-                        "owner at capacity"
+                        (
+                            "owner at capacity"
+                            if load[o] + h > cap[o] + 1e-9
+                            else "rebalanced: owner above fair share"
+                        )
                         if o in eligible
                         else "owner not among the reps"
                         if o not in names

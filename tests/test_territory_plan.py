@@ -325,3 +325,29 @@ def test_plan_assignment_uses_plan_capacity(seg):
     assert (load["hours"] <= 20.0).all()
     cap = plan.sections()["capacity"].set_index("role")
     assert cap.loc["account_executive", "status"] == "short"  # 3*16 + 2*6 = 60 h > 40 h
+
+
+def test_assignment_rebalances_an_overloaded_owner():
+    seg = segment(
+        pd.DataFrame(
+            {
+                "account_id": ["a", "b", "c", "d"],
+                "owner": ["ann"] * 4,
+                "potential": [90.0, 85.0, 80.0, 75.0],
+                "relationship": [90.0, 80.0, 70.0, 60.0],
+            }
+        )
+    )
+    coverage = {"Alpha": {"ae": 10.0}}
+    reps = pd.DataFrame({"rep": ["ann", "bob"], "hours": [100.0, 100.0]})
+    # fair share = 40 h / 2 reps = 20 h; with 25% slack ann keeps 2 accounts (20 h <= 25 h)
+    asg, load = assign_accounts(seg, reps, coverage=coverage, role="ae", balance=0.25)
+    asg = asg.set_index("account_id")
+    assert asg["assigned_rep"].tolist() == ["ann", "ann", "bob", "bob"]  # highest priority kept
+    assert asg.loc["c", "note"] == "rebalanced: owner above fair share"
+    assert load["hours"].tolist() == [20.0, 20.0]
+    # without balancing the owner keeps everything capacity allows
+    asg, load = assign_accounts(seg, reps, coverage=coverage, role="ae", balance=None)
+    assert (asg["assigned_rep"] == "ann").all()
+    with pytest.raises(ValueError, match="balance"):
+        assign_accounts(seg, reps, coverage=coverage, role="ae", balance=-1)

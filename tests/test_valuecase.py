@@ -461,3 +461,28 @@ def test_simulation_object_and_bad_trials():
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueCaseError, match="trials"):
             case.simulate(bad)
+
+
+def test_value_plots_return_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from salesworkbench.plotting.value import (
+        plot_cumulative,
+        plot_value_distribution,
+        plot_waterfall,
+    )
+
+    case = ValueCase.from_yaml(TELECOM)
+    sim = case.simulate(5000, seed=0)
+    fig, axes = plt.subplots(1, 3)
+    ax = plot_value_distribution(sim, ax=axes[0])
+    assert ax is axes[0] and "P(value > 0) = " in ax.get_title()
+    assert f"{sim.prob_positive():.0%}" in ax.get_title()
+    assert plot_cumulative(sim, ax=axes[1]) is axes[1]
+    ax = plot_waterfall(case, ax=axes[2])
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[-1] == "Value" and len(labels) == 1 + len(case.benefits) + len(case.investments)
+    plt.close(fig)

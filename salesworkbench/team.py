@@ -1108,6 +1108,8 @@ def team_what_if(
         return baseline.bookings.copy(), baseline
     p = np.clip(model.win_probability(deals) * wm, 0.0, 1.0)
     amount = deals["amount"].to_numpy(float) * sm
+    # the runs need only the required columns (win probabilities are given)
+    deals = deals[[c for c in OPPORTUNITIES.required if c in deals.columns]]
     total = np.zeros_like(baseline.bookings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # already reported by the baseline run
@@ -1229,6 +1231,7 @@ def prize(
     rank_by: str = "bound",
     levers: Sequence[str] = LEVERS,
     gap: float = 1.0,
+    each: bool = True,
     periods: int | Sequence = 2,
     freq: str = "quarter",
     trials: int = 10_000,
@@ -1258,6 +1261,9 @@ def prize(
     ----------
     gap : float, default 1
         Share of the gap closed (0: no change, the baseline exactly; 0.5: half-way).
+    each : bool, default True
+        Run each lever alone as well as all together (False: only the combined scenario,
+        named after the lever when there is one, else ``"all levers"``).
     timing : str, optional
         Forecast timing base (default ``"stage"`` with stage history, else ``"created"``).
     periods, freq, trials, seed, stale_after, quota
@@ -1288,7 +1294,7 @@ def prize(
     if noown:
         notes.append(f"{noown} open deals without owner: simulated unchanged")
     lev, per_rep, targets = _lever_multipliers(analysis, comp, deals.reset_index(drop=True), gap)
-    scenarios = [(lv, [lv]) for lv in levers]
+    scenarios = [(lv, [lv]) for lv in levers] if each or len(levers) == 1 else []
     if len(levers) > 1:
         scenarios.append(("all levers", list(levers)))
     from tqdm.auto import tqdm

@@ -59,13 +59,20 @@ def test_controls_drive_the_result(setup):
     assert "0.00M more" in app.result["headline"]
 
 
-def test_lever_change_reuses_the_prize(setup):
+def test_lever_runs_only_its_scenario_and_grouping_reuses_the_prize(setup):
     opp, an = setup
     app = TeamExplorer(an, opp, prize_trials=200, draw=False)
-    before = app.result["prize"]
+    assert list(app.result["prize"].extra) == ["all levers"]
     app.controls["lever"].value = "conversion"
-    assert app.result["prize"] is before  # only the chart's scenario changed
+    assert list(app.result["prize"].extra) == ["conversion"]
     assert "(conversion)" in app.result["headline"]
+    direct = prize(an, opp, trials=200, seed=0, levers=("conversion",))
+    np.testing.assert_array_equal(
+        app.result["prize"].extra["conversion"], direct.extra["conversion"]
+    )
+    before = app.result["prize"]
+    app.controls["grouping"].value = "manager"
+    assert app.result["prize"] is before  # the table changed, not the what-if
 
 
 def test_bad_settings_are_named(setup):

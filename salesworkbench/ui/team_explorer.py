@@ -42,7 +42,8 @@ class TeamExplorer:
     measure, grouping, quantile : str, str, float
         Initial settings.
     prize_trials : int, default 2000
-        Monte Carlo trials of the prize; 0 skips the prize (faster updates).
+        Monte Carlo trials of the prize; 0 skips the prize (faster updates). Only the chosen
+        lever's scenario is simulated on each update.
     seed : int, default 0
         Seed of the prize (same settings, same numbers).
     draw : bool, default True
@@ -52,8 +53,8 @@ class TeamExplorer:
     ----------
     controls : dict of str -> widget
         ``measure`` (Dropdown), ``grouping`` (Dropdown), ``quantile`` (FloatSlider),
-        ``lever`` (Dropdown: the scenario shown in the fan chart) and ``gap`` (FloatSlider,
-        share of the gap to the stars closed).
+        ``lever`` (Dropdown: the what-if lever, or all levers together) and ``gap``
+        (FloatSlider, share of the gap to the stars closed).
     params : dict
         The current settings.
     result : dict
@@ -172,6 +173,8 @@ class TeamExplorer:
                 measure=p["measure"],
                 quantile=p["quantile"],
                 gap=p["gap"],
+                levers=LEVERS if p["lever"] == "all levers" else (p["lever"],),
+                each=False,
                 periods=self.periods,
                 trials=self.prize_trials,
                 seed=self.seed,
@@ -200,7 +203,7 @@ class TeamExplorer:
 
     def _prize_key(self) -> tuple:
         p = self.params
-        return (p["measure"], p["quantile"], p["gap"])
+        return (p["measure"], p["quantile"], p["gap"], p["lever"])
 
     def _draw(self) -> None:
         import matplotlib.pyplot as plt

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._files import atomic_write
+from .formatting import format_money
 
 if TYPE_CHECKING:
     from .valuecase import ValueCase, ValueSimulation
@@ -183,18 +184,10 @@ def html_to_pdf(
 # formatting helpers
 # --------------------------------------------------------------------------------------------
 def _money(x: float, currency: str = "", digits: int = 3) -> str:
-    """Short money: 2500000 -> 'GBP 2.5M', -500000 -> 'GBP -500K'."""
+    """Short money as in the value statement: 'GBP 2.5M', 'GBP -500K'; noise below 0.5 is 0."""
     if x is None or not np.isfinite(x):
         return "n/a"
-    a = abs(float(x))
-    sign = "-" if x < 0 and a >= 0.5 else ""
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= scale:
-            text = f"{a / scale:.{digits}g}{suffix}"
-            break
-    else:
-        text = f"{a:,.0f}"  # below 1 in a currency is rounding noise
-    return f"{currency + ' ' if currency else ''}{sign}{text}"
+    return format_money(0.0 if abs(float(x)) < 0.5 else float(x), currency, digits)
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -299,29 +292,20 @@ def _retitle(ax, title: str):
     return ax
 
 
+def _headroom(ax, share: float = 0.12):
+    """Room above the tallest bar for its label (so it does not run into the title)."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + share * (hi - lo))
+    ax.title.set_fontsize("medium")
+    return ax
+
+
 def _tilt(ax):
     for label in ax.get_xticklabels():
         label.set_rotation(45)
         label.set_horizontalalignment("right")
         label.set_fontsize("small")
     return ax
-
-
-def _value_plots():
-    """The value-case plots (distribution, cumulative, waterfall) from ``plotting.value``."""
-    from .plotting import value as pv
-
-    def pick(*names):
-        for n in names:
-            if hasattr(pv, n):
-                return getattr(pv, n)
-        raise ImportError(f"salesworkbench.plotting.value has none of {', '.join(names)}")
-
-    return (
-        pick("plot_value_distribution", "plot_distribution", "plot_histogram"),
-        pick("plot_cumulative", "plot_cdf"),
-        pick("plot_waterfall"),
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +352,16 @@ _LABELS = {
 _MONEY = ("total_benefits", "total_investment", "value", "npv")
 
 
+def _as_number(v: Any) -> Any:
+    """YAML reads ``2.0e6`` as text: show it as the number it stands for."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def _dist_text(dist: Any) -> str:
     """A distribution in words, e.g. ``pert(min 90,000, mode 100,000, max 120,000)``."""
     spec = dict(getattr(dist, "spec", {}) or {})
@@ -375,9 +369,9 @@ def _dist_text(dist: Any) -> str:
     parts = []
     for k, v in spec.items():
         if isinstance(v, list | tuple):
-            v = "[" + ", ".join(_num(x) for x in v) + "]"
+            v = "[" + ", ".join(_num(_as_number(x)) for x in v) + "]"
         else:
-            v = _num(v)
+            v = _num(_as_number(v))
         parts.append(f"{k} {v}")
     return f"{kind}({', '.join(parts)})" if parts else kind
 
@@ -749,30 +743,31 @@ def value_report(
             )
         caught(rec)
         step(5)
-        dist_plot, cum_plot, wf_plot = _value_plots()
+        from .plotting.value import plot_cumulative, plot_value_distribution, plot_waterfall
+
         figs = {
             "distribution": _draw(
                 "distribution",
                 "Distribution of value",
                 f"Value (total benefits - total investment, {cur}) over {trials:,} simulated "
                 f"outcomes, with P10, P50 and P90 and the chance the value is positive.",
-                lambda ax: dist_plot(sim, ax=ax),
-                size=(5.2, 3.4),
+                lambda ax: plot_value_distribution(sim, ax=ax),
+                size=(7.2, 3.0),
             ),
             "cumulative": _draw(
                 "cumulative",
                 "Cumulative probability",
                 "Chance that the value comes out at or below each amount; read P(value <= 0) "
                 "where the curve crosses zero.",
-                lambda ax: cum_plot(sim, ax=ax),
-                size=(5.2, 3.4),
+                lambda ax: _headroom(plot_cumulative(sim, ax=ax), 0.0),
+                size=(5.2, 3.6),
             ),
             "waterfall": _draw(
                 "waterfall",
                 "Benefits versus investment",
                 "Each benefit and investment line (base case) adding up to the value.",
-                lambda ax: wf_plot(case, ax=ax),
-                size=(7.2, 3.4),
+                lambda ax: _headroom(plot_waterfall(case, ax=ax)),
+                size=(5.2, 3.6),
             ),
             "tornado": _draw(
                 "tornado",
@@ -963,8 +958,8 @@ def _render_html(
             _summary_rows(summary, cur),
             num_cols=(1, 2, 3, 4, 5),
         ),
-        f'<div class="figs">{f["distribution"].html()}{f["cumulative"].html()}</div>',
-        f["waterfall"].html(wide=True),
+        f["distribution"].html(wide=True),
+        f'<div class="figs">{f["cumulative"].html()}{f["waterfall"].html()}</div>',
         "</section>",
         '<section id="assumptions"><h2>Assumptions</h2>',
         "<p>Each assumption with its range (P10 and P90 of its distribution), most likely "

@@ -49,8 +49,6 @@ __all__ = [
     "straw_man",
 ]
 
-_DATA = Path(__file__).resolve().parent / "datasets" / "data"
-
 #: How the telecom template's assumptions re-scale: assumption -> driver column.
 DEFAULT_SCALE_BY: dict[str, str] = {
     "users": "subscribers",
@@ -86,7 +84,11 @@ def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFr
     0   Northwind Mobile       420000      0.76
     1  Caledonia Telecom       160000      0.72
     """
-    file = Path(path) if path is not None else _DATA / "reference_customers.csv"
+    if path is None:
+        from salesworkbench.datasets import data_path
+
+        path = data_path("reference_customers.csv")
+    file = Path(path)
     table = pd.read_csv(file)
     missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
     if missing:
@@ -179,7 +181,9 @@ def _load_template(case_template: Any) -> ValueCase:
     from salesworkbench.valuecase import ValueCase
 
     if case_template is None:
-        case_template = _DATA / "value_cases" / "telecom_arpu.yaml"
+        from salesworkbench.datasets import data_path
+
+        case_template = data_path("value_cases/telecom_arpu.yaml")
     if isinstance(case_template, str | os.PathLike):
         return ValueCase.from_yaml(case_template)
     if hasattr(case_template, "to_dict"):

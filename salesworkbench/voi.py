@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize, sparse, stats
 from scipy.interpolate import BSpline
 
 from ._random import named_stream
@@ -252,18 +252,42 @@ class _Marginal:
     def size(self) -> int:
         return self.penalty.shape[0]
 
-    def design(self, x: np.ndarray) -> np.ndarray:
+    def design(self, x: np.ndarray) -> sparse.csr_array:
+        """Sparse design matrix (a fixed number of non-zeros per row: 1 or degree + 1)."""
         x = np.asarray(x, dtype=float).reshape(-1)
+        n = len(x)
         if self.kind == "discrete":
             pos = np.clip(np.searchsorted(self.knots, x), 0, len(self.knots) - 1)
             # nearest distinct value (x between values only comes from predictions)
             left = np.clip(pos - 1, 0, len(self.knots) - 1)
             pick = np.where(np.abs(self.knots[left] - x) < np.abs(self.knots[pos] - x), left, pos)
-            out = np.zeros((len(x), self.size))
-            out[np.arange(len(x)), pick] = 1.0
-            return out
+            return sparse.csr_array((np.ones(n), pick, np.arange(n + 1)), shape=(n, self.size))
         lo, hi = self.knots[self.degree], self.knots[-self.degree - 1]
-        return BSpline.design_matrix(np.clip(x, lo, hi), self.knots, self.degree).toarray()
+        # clipped to the knot span here, so scipy's (slow, pure-Python) bounds check is off
+        b = BSpline.design_matrix(np.clip(x, lo, hi), self.knots, self.degree, extrapolate=True)
+        return sparse.csr_array(b)
+
+
+def _row_kron(a: sparse.csr_array, b: sparse.csr_array) -> sparse.csr_array:
+    """Row-wise Kronecker product of two designs with fixed non-zeros per row (tensor basis)."""
+    n = a.shape[0]
+    ka, kb = a.nnz // n, b.nnz // n
+    data = (a.data.reshape(n, ka)[:, :, None] * b.data.reshape(n, kb)[:, None, :]).ravel()
+    idx = (
+        a.indices.reshape(n, ka)[:, :, None] * b.shape[1] + b.indices.reshape(n, kb)[:, None, :]
+    ).ravel()
+    return sparse.csr_array(
+        (data, idx, np.arange(0, n * ka * kb + 1, ka * kb)), shape=(n, a.shape[1] * b.shape[1])
+    )
+
+
+def _crossprod(x) -> np.ndarray:
+    """X'X as a dense array (sparse product for sparse designs: measured fastest)."""
+    return _dense(x.T @ x)
+
+
+def _dense(m) -> np.ndarray:
+    return m.toarray() if sparse.issparse(m) else np.asarray(m)
 
 
 def _marginal(x: np.ndarray, n_knots: int) -> _Marginal:
@@ -301,8 +325,8 @@ def _gram(design_fn, x: np.ndarray, y: np.ndarray, chunk: int):
     xty = 0.0
     for start in range(0, len(x), chunk):
         xb = design_fn(x[start : start + chunk])
-        xtx = xtx + xb.T @ xb
-        xty = xty + xb.T @ y[start : start + chunk]
+        xtx = xtx + _crossprod(xb)
+        xty = xty + np.asarray(xb.T @ y[start : start + chunk])
     return np.asarray(xtx), np.asarray(xty)
 
 
@@ -330,12 +354,14 @@ def _penalised_fit(
     full = None
     if n <= chunk:
         full = first
+    elif sparse.issparse(first):  # a few non-zeros per row: the whole design is small
+        full = design_fn(x)
     elif n * first.shape[1] <= _CACHE_ELEMENTS:
         full = np.concatenate(
             [first] + [design_fn(x[s0 : s0 + chunk]) for s0 in range(chunk, n, chunk)]
         )
     if full is not None:
-        xtx, xty = full.T @ full, full.T @ yz
+        xtx, xty = _crossprod(full), np.asarray(full.T @ yz)
     else:
         xtx, xty = _gram(design_fn, x, yz, chunk)
     yty = (yz**2).sum(axis=0)
@@ -407,8 +433,7 @@ def _fit_inputs(
 
         def design(xx):
             xx = np.atleast_2d(xx)
-            a, b = m1.design(xx[:, 0]), m2.design(xx[:, 1])
-            return (a[:, :, None] * b[:, None, :]).reshape(len(xx), -1)
+            return _row_kron(m1.design(xx[:, 0]), m2.design(xx[:, 1]))
 
         return _penalised_fit(design, x, y, [p1, p2], chunk=10_000), "tensor spline (GCV)"
     if method == "rff":

@@ -35,9 +35,11 @@ import yaml
 from ._files import atomic_write
 from .errors import DataError, DataWarning, ValueCaseError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "build_parser", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "build_parser", "main"]
 
 EXIT_OK = 0
+#: Exit code when a step failed for another reason (e.g. Chromium could not print the PDF).
+EXIT_FAILED = 1
 #: Exit code for bad input: a missing or malformed file, an unknown flag, a bad parameter.
 EXIT_BAD_INPUT = 2
 
@@ -179,6 +181,7 @@ examples:
   {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html
   {PROG} report value case.yaml --out build/case.html --pdf
   {PROG} report value case.yaml --out build/case.html --no-pdf --trials 20000
+  {PROG} report value case.yaml --cost-fixed 20000 --cost-per-unit 50
 
 The HTML file is self-contained (figures embedded), so it can be mailed as it is. The PDF
 (same name, .pdf) is printed by headless Chromium where it is installed: --pdf requires it,
@@ -221,6 +224,30 @@ def _common(p: argparse.ArgumentParser, *, seed: bool, trials: int | None, out: 
         default=None,
         help="never show a progress bar (by default one is shown on stderr for long runs)",
     )
+
+
+def _cost_options(p: argparse.ArgumentParser) -> None:
+    """Pilot cost options (pilots, report value)."""
+    for flag, default, help_ in (
+        ("--cost-fixed", 0.0, "set-up cost of a pilot, in the case's currency (default 0)"),
+        ("--cost-per-unit", 0.0, "cost per pilot observation (default 0)"),
+        (
+            "--cost-delay",
+            0.0,
+            "cost of deciding later, e.g. benefits forgone meanwhile (default 0)",
+        ),
+        ("--scale", 1.0, "how many decisions like this one the information serves (default 1)"),
+    ):
+        p.add_argument(flag, type=_non_negative, default=default, metavar="X", help=help_)
+
+
+def _costs(args: argparse.Namespace) -> dict[str, float]:
+    return {
+        "fixed": args.cost_fixed,
+        "per_unit": args.cost_per_unit,
+        "delay": args.cost_delay,
+        "scale": args.scale,
+    }
 
 
 def _sub(subparsers, name: str, help_: str, description: str, key: str | None = None):
@@ -335,34 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="largest pilot size considered (default 1000)",
     )
-    p.add_argument(
-        "--cost-fixed",
-        type=_non_negative,
-        default=0.0,
-        metavar="X",
-        help="set-up cost of a pilot, in the case's currency (default 0)",
-    )
-    p.add_argument(
-        "--cost-per-unit",
-        type=_non_negative,
-        default=0.0,
-        metavar="X",
-        help="cost per pilot observation (default 0)",
-    )
-    p.add_argument(
-        "--cost-delay",
-        type=_non_negative,
-        default=0.0,
-        metavar="X",
-        help="cost of deciding later, e.g. benefits forgone meanwhile (default 0)",
-    )
-    p.add_argument(
-        "--scale",
-        type=_non_negative,
-        default=1.0,
-        metavar="X",
-        help="how many decisions like this one the information serves (default 1)",
-    )
+    _cost_options(p)
     _common(p, seed=True, trials=20_000)
     p.set_defaults(run=_cmd_pilots)
 
@@ -500,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="trials of the pilot analysis (default 20,000)",
     )
+    _cost_options(p)
     _common(p, seed=True, trials=100_000, out=False)
     p.set_defaults(run=_cmd_report_value)
     return parser
@@ -518,6 +519,7 @@ class Output:
     footer: list[str] = field(default_factory=list)  # lines below it
     index: bool = True  # write the index as a column in CSV/JSON
     display: pd.DataFrame | None = None  # preformatted text cells for format table
+    text: str | None = None  # the whole readable form, when a table does not fit
 
 
 def _jsonable(value: Any) -> Any:
@@ -609,6 +611,8 @@ def render(output: Output, fmt: str) -> str:
             output.document if output.document is not None else records(output.frame, output.index)
         )
         return json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n"
+    if output.text is not None:
+        return output.text if output.text.endswith("\n") else output.text + "\n"
     shown = output.display if output.display is not None else output.frame
     parts = [*output.header, table_text(shown, output.index), *output.footer]
     return "\n".join(parts) + "\n"
@@ -792,12 +796,7 @@ def _cmd_pilots(args: argparse.Namespace) -> Output:
     from .voi import plan_pilots
 
     case = _load_case(args.case)
-    costs = {
-        "fixed": args.cost_fixed,
-        "per_unit": args.cost_per_unit,
-        "delay": args.cost_delay,
-        "scale": args.scale,
-    }
+    costs = _costs(args)
     if args.max_n < 2:
         raise ValueError(f"--max-n must be at least 2, got {args.max_n}")
     plan = plan_pilots(
@@ -927,6 +926,9 @@ def _cmd_forecast(args: argparse.Namespace) -> Output:
     return Output(summary, document=doc, header=header)
 
 
+_FREE = argparse.Namespace(cost_fixed=0.0, cost_per_unit=0.0, cost_delay=0.0, scale=1.0)
+
+
 def _cmd_report_value(args: argparse.Namespace) -> Output:
     from .report import value_report
 
@@ -941,6 +943,7 @@ def _cmd_report_value(args: argparse.Namespace) -> Output:
         pdf=args.pdf,
         sobol_n=args.sobol_n,
         pilot_trials=args.pilot_trials,
+        pilot_costs=_costs(args) if _costs(args) != _costs(_FREE) else None,
         progress=args.progress,
     )
     files = pd.DataFrame(
@@ -950,7 +953,8 @@ def _cmd_report_value(args: argparse.Namespace) -> Output:
     if rep.pdf is None and args.pdf is None:
         note(f"no PDF: {rep.pdf_skipped}")
     doc = {"html": str(rep.html), "pdf": str(rep.pdf) if rep.pdf else None}
-    return Output(files, document=doc, header=["wrote:"])
+    text = "\n".join(f"{kind.upper()}: {path}" for kind, path in files["file"].items())
+    return Output(files, document=doc, text=text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1011,6 +1015,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # OSError covers FileNotFoundError, IsADirectoryError, PermissionError on --out ...
         print(f"{PROG}: error: {_one_line(exc)}{_hint(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:
+        from .report import ChromiumNotFoundError, PdfError
+
+        if isinstance(exc, ChromiumNotFoundError):
+            print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(exc, PdfError):  # the HTML is written; printing it failed
+            print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHROMIUM_FLAGS",
+    "ChromiumNotFoundError",
     "PdfError",
     "ValueReport",
     "find_chromium",
@@ -66,6 +67,10 @@ _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chro
 
 class PdfError(RuntimeError):
     """Chromium is missing or could not print the report to PDF."""
+
+
+class ChromiumNotFoundError(PdfError):
+    """A PDF was asked for but no Chromium executable was found."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +134,7 @@ def html_to_pdf(
     target = Path(pdf_path) if pdf_path is not None else src.with_suffix(".pdf")
     exe = chromium or find_chromium()
     if exe is None:
-        raise PdfError(
+        raise ChromiumNotFoundError(
             "Chromium not found: install it (Debian/Ubuntu: apt-get install chromium) or set "
             "SALESWORKBENCH_CHROMIUM to its path"
         )
@@ -685,7 +690,7 @@ def value_report(
         raise ValueError(f"pdf must be None, True, False or a path, got {pdf!r}")
     chromium = find_chromium() if pdf_target is not None else None
     if pdf_required and chromium is None:
-        raise PdfError(
+        raise ChromiumNotFoundError(
             "a PDF was asked for but Chromium was not found: install it (Debian/Ubuntu: "
             "apt-get install chromium) or set SALESWORKBENCH_CHROMIUM"
         )

@@ -317,6 +317,46 @@ def test_report_value(capsys, tmp_path):
     assert "report" in err  # the step progress bar is on stderr
 
 
+def test_report_pdf_without_chromium_is_bad_input(capsys, tmp_path, monkeypatch):
+    import salesworkbench.report as report
+
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    code, out, err = run(capsys, "report", "value", CASE, "--out", tmp_path / "r.html", "--pdf")
+    assert_bad_input(code, out, err, "Chromium")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_pdf_failure_exits_1_and_keeps_the_html(capsys, tmp_path, monkeypatch):
+    import salesworkbench.report as report
+
+    def broken(*args, **kwargs):
+        raise report.PdfError("Chromium could not print r.html to PDF (exit code 1)")
+
+    monkeypatch.setattr(report, "find_chromium", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(report, "html_to_pdf", broken)
+    code, out, err = run(
+        capsys,
+        "report",
+        "value",
+        CASE,
+        "--out",
+        tmp_path / "r.html",
+        "--pdf",
+        "--trials",
+        "2000",
+        "--pilot-trials",
+        "2000",
+        "--sobol-n",
+        "256",
+        "--no-progress",
+    )
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "salesworkbench: error: Chromium could not print r.html to PDF (exit code 1)"
+    ]
+    assert (tmp_path / "r.html").exists()
+
+
 # --------------------------------------------------------------------------- bad input
 
 

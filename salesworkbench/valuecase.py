@@ -539,45 +539,79 @@ class ValueCase:
         """Assumption names in file order."""
         return list(self.assumptions)
 
-    def _cash_flows(
-        self, env: Mapping[str, Any], n: int, lines: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        """Benefits and investments per year, shape (horizon + 1, n)."""
-        h = self.horizon_years
-        ben = np.zeros((h + 1, n))
-        inv = np.zeros((h + 1, n))
-        per_line: dict[str, Any] = {}
+    def _year_amounts(self, env: Mapping[str, Any], kind: str) -> list[Any]:
+        """Amounts per year 0..horizon (scalars or arrays) of the benefit or investment lines."""
+        out: list[Any] = [0.0] * (self.horizon_years + 1)
+        group = self.benefits if kind == "benefit" else self.investments
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for target, group in ((ben, self.benefits), (inv, self.investments)):
-                for line in group:
-                    amount = line.formula(env)
-                    for t in np.flatnonzero(line.factors):
-                        c = line.factors[t]
-                        target[t] += amount if c == 1.0 else c * amount
-                    if lines:
-                        per_line[f"{line.kind}:{line.name}"] = np.broadcast_to(
-                            amount * line.factors.sum(), (n,)
-                        )
-        return ben, inv, per_line
+            for line in group:
+                amount = line.formula(env)
+                for t in np.flatnonzero(line.factors):
+                    c = line.factors[t]
+                    out[t] = out[t] + (amount if c == 1.0 else c * amount)
+        return out
 
-    def _outputs(self, ben: np.ndarray, inv: np.ndarray) -> dict[str, np.ndarray]:
+    def _compute(
+        self, env: Mapping[str, Any], lines: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Outputs (scalars or arrays) and optionally each line's total over the horizon.
+
+        Totals and NPV are accumulated line by line (a line's amount times the sum of its
+        factors, or their discounted sum), keeping constant parts as scalars; per-year flows are
+        only built for the payback time.
+        """
         h = self.horizon_years
+        disc = (1.0 + self.discount_rate) ** -np.arange(h + 1.0)
+        per_line: dict[str, Any] = {}
+        totals = {"benefit": [0.0, 0.0], "investment": [0.0, 0.0]}  # arrays, scalars
+        pv = {"benefit": [0.0, 0.0], "investment": [0.0, 0.0]}
+        flows: list[list[Any]] = [[0.0, 0.0] for _ in range(h + 1)]
+
+        def add(x: Any, y: Any) -> Any:
+            return y if type(x) is float and x == 0.0 else x + y
+
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            tb = ben.sum(axis=0)
-            ti = inv.sum(axis=0)
+            for line in (*self.benefits, *self.investments):
+                amount = line.formula(env)
+                slot = 1 if np.ndim(amount) == 0 else 0
+                sign = 1.0 if line.kind == "benefit" else -1.0
+                f = line.factors
+                total, present = float(f.sum()), float(f @ disc)
+                acc = totals[line.kind]
+                acc[slot] = add(acc[slot], amount if total == 1.0 else total * amount)
+                acc = pv[line.kind]
+                acc[slot] = add(acc[slot], amount if present == 1.0 else present * amount)
+                for t in np.flatnonzero(f):
+                    c = sign * f[t]
+                    cell = flows[t]
+                    if c == 1.0:
+                        cell[slot] = add(cell[slot], amount)
+                    elif c == -1.0:
+                        cell[slot] = cell[slot] - amount
+                    else:
+                        cell[slot] = add(cell[slot], c * amount)
+                if lines:
+                    per_line[f"{line.kind}:{line.name}"] = amount * total
+
+            def join(pair: list[Any]) -> Any:
+                arr, const = pair
+                if np.ndim(arr) == 0:
+                    return arr + const
+                return arr + const if const != 0.0 else arr
+
+            tb, ti = join(totals["benefit"]), join(totals["investment"])
             value = tb - ti
-            flow = ben - inv
-            disc = (1.0 + self.discount_rate) ** -np.arange(h + 1.0)
-            npv = disc @ flow
+            npv = join(pv["benefit"]) - join(pv["investment"])
             roi = value / ti
-            payback = np.full(flow.shape[1], np.inf)
+            flow = [join(cell) for cell in flows]
             cum = [flow[0]]
             for t in range(1, h + 1):
                 cum.append(cum[-1] + flow[t])
+            payback: Any = np.inf
             for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
                 payback = np.where(cum[t] >= 0, (t - 1) - cum[t - 1] / flow[t], payback)
             payback = np.where(cum[0] >= 0, 0.0, payback)
-        return {
+        outputs = {
             "total_benefits": tb,
             "total_investment": ti,
             "value": value,
@@ -585,6 +619,7 @@ class ValueCase:
             "roi": roi,
             "payback_years": payback,
         }
+        return outputs, per_line
 
     def evaluate(self, values: Mapping[str, Any], lines: bool = False) -> pd.DataFrame:
         """Outputs for given assumption values (vectorised).
@@ -622,9 +657,9 @@ class ValueCase:
             else:
                 env[name] = float(arr)
         n = 1 if n is None else n
-        ben, inv, per_line = self._cash_flows(env, n, lines)
-        out = self._outputs(ben, inv)
-        out.update(per_line)
+        res, per_line = self._compute(env, lines)
+        res.update(per_line)
+        out = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in res.items()}
         index = values.index if isinstance(values, pd.DataFrame) else None
         return pd.DataFrame(out, index=index)
 
@@ -638,8 +673,12 @@ class ValueCase:
         """Benefits per year 1..horizon (columns ``year_1``, ...) for given values."""
         sim = self.evaluate(values)  # validates
         env = {n: np.asarray(values[n], dtype=float) for n in self.assumptions}
-        ben, _, _ = self._cash_flows(env, len(sim))
-        cols = {f"year_{t}": ben[t] for t in range(1, self.horizon_years + 1)}
+        ben = self._year_amounts(env, "benefit")
+        n = len(sim)
+        cols = {
+            f"year_{t}": np.broadcast_to(np.asarray(ben[t], dtype=float), (n,))
+            for t in range(1, self.horizon_years + 1)
+        }
         return pd.DataFrame(cols, index=sim.index)
 
     # ----------------------------------------------------------------- simulation
@@ -668,8 +707,7 @@ class ValueCase:
         self, seed: int, chunk: int, n: int, keep_inputs: bool, out: np.ndarray | None = None
     ) -> np.ndarray:
         env = self._draw(seed, chunk, n)
-        ben, inv, _ = self._cash_flows(env, n)
-        res = self._outputs(ben, inv)
+        res, _ = self._compute(env)
         cols = (list(self.assumptions) if keep_inputs else []) + list(OUTPUTS)
         if out is None:
             out = np.empty((len(cols), n))

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SCALE_BY",
+    "DEFAULT_WIDEN",
     "REFERENCE_COLUMNS",
     "load_reference_customers",
     "nearest_reference",
@@ -55,6 +56,9 @@ DEFAULT_SCALE_BY: dict[str, str] = {
     "arpu_after": "arpu_before",
     "node_cost": "sites",
 }
+
+#: Base relative half-width of a borrowed value's range (see the widening rule).
+DEFAULT_WIDEN = 0.4
 
 #: Columns every reference table must have (others are optional drivers / realised values).
 REFERENCE_COLUMNS = ("customer", "industry", "year")
@@ -229,7 +233,7 @@ def straw_man(
     reference: str | pd.Series | Mapping[str, Any],
     prospect_drivers: Mapping[str, float],
     case_template: ValueCase | str | os.PathLike | None = None,
-    widen: float | Mapping[str, float] = 0.25,
+    widen: float | Mapping[str, float] = DEFAULT_WIDEN,
     *,
     scale_by: Mapping[str, str] | None = None,
     customer: str | None = None,
@@ -251,8 +255,10 @@ def straw_man(
     case_template : ValueCase or path, optional
         The case whose formulas, statement and correlations the straw-man reuses; the bundled
         ``data/value_cases/telecom_arpu.yaml`` by default.
-    widen : float or dict, default 0.25
-        Base relative half-width for borrowed values (a dict gives one per assumption).
+    widen : float or dict, default 0.4
+        Base relative half-width for borrowed values (a dict gives one per assumption; those
+        it does not name get the default). With 0.4 the telecom straw-man's spread of value is
+        a little wider than the refined case's, as a borrowed case should be.
     scale_by : dict, optional
         Assumption -> driver column; :data:`DEFAULT_SCALE_BY` by default. Entries for
         assumptions the template does not have are ignored.
@@ -289,7 +295,7 @@ def straw_man(
         raise ValueCaseError(f"widen names unknown assumption(s) {', '.join(map(repr, unknown))}")
 
     def width(name: str) -> float:
-        w = widen.get(name, 0.25) if isinstance(widen, Mapping) else widen
+        w = widen.get(name, DEFAULT_WIDEN) if isinstance(widen, Mapping) else widen
         w = float(w)
         if not 0.0 <= w < 1.0 or not math.isfinite(w):
             raise ValueCaseError(f"widen for assumption {name!r} must be in [0, 1), got {w!r}")

@@ -486,3 +486,10 @@ def test_value_plots_return_axes():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[-1] == "Value" and len(labels) == 1 + len(case.benefits) + len(case.investments)
     plt.close(fig)
+
+
+def test_sample_matches_simulate_inputs():
+    case = ValueCase.from_yaml(TELECOM)
+    sim = case.simulate(30_000, seed=3, chunk_size=20_000)
+    drawn = case.sample(30_000, seed=3, chunk_size=20_000)
+    pd.testing.assert_frame_equal(drawn, sim.samples[list(case.assumptions)])

@@ -33,6 +33,7 @@ arrays (and shapes outside [1, 10]) use the exact inverse.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Mapping
@@ -222,7 +223,9 @@ class Distribution:
         return float(self.spec[key])
 
 
+@functools.lru_cache(maxsize=64)
 def _make_pinv(a: float, b: float) -> Any:
+    """UNU.RAN inverse of the standard Beta(a, b) (cached: sliders revisit the same shapes)."""
     from scipy.stats.sampling import NumericalInversePolynomial
 
     center = (a - 1) / (a + b - 2) if a + b > 2 else 0.5

@@ -53,7 +53,7 @@ class TerritoryExplorer:
     allocation : str or mapping
         See :func:`~salesworkbench.territory_plan.coverage_plan`.
     draw : bool
-        Draw the matrix and bar chart into ``self.out``; False only computes.
+        Draw the potential x relationship matrix into ``self.out``; False only computes.
     label_top : int
         Accounts labelled on the matrix (by priority).
     dpi : int
@@ -91,7 +91,7 @@ class TerritoryExplorer:
         capacity: Mapping[str, Mapping[str, float]] | None = None,
         allocation: str | Mapping[str, float] = "priority",
         draw: bool = True,
-        label_top: int = 5,
+        label_top: int = 0,
         dpi: int = 72,
     ) -> None:
         import ipywidgets as widgets
@@ -328,20 +328,17 @@ class TerritoryExplorer:
 
         import matplotlib.pyplot as plt
 
-        from salesworkbench.plotting.territory import update_segment_bars, update_segment_matrix
+        from salesworkbench.plotting.territory import update_segment_matrix
         from salesworkbench.ui._output import show
 
         if self._fig is None:
-            self._fig, _ = plt.subplots(
-                1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [2.2, 1]}
-            )
+            # one chart: the segment counts are in the legend and the status line (a second
+            # chart cost a quarter of every redraw)
+            self._fig, _ = plt.subplots(figsize=(9.5, 5))
             # fixed margins: tight_layout would cost a full draw on every update
-            self._fig.subplots_adjust(left=0.06, right=0.97, bottom=0.11, top=0.92, wspace=0.75)
+            self._fig.subplots_adjust(left=0.08, right=0.72, bottom=0.11, top=0.92)
             plt.close(self._fig)  # shown through the Output widget only
-        ax_m, ax_b = self._fig.axes[:2]
-        seg = self.result["segmented"]
-        update_segment_matrix(seg, ax_m, label_top=self.label_top)
-        update_segment_bars(seg, ax_b)
+        update_segment_matrix(self.result["segmented"], self._fig.axes[0], label_top=self.label_top)
         # the Output widgets are set by state (no ``with out: display``), so nothing leaks
         # into the notebook cell when a headless runner executes it
         buf = io.BytesIO()

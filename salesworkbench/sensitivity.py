@@ -619,7 +619,9 @@ def convergence(
     checkpoints : sequence of int, optional
         Trial counts to report; by default 100, 200, 500, 1000, ... and the total.
     confidence_level : float, default 0.95
-        Level of the reported intervals (``mean_low``/``mean_high``, ``prob_low``/``prob_high``).
+        Level of the reported intervals: ``mean_low``/``mean_high`` are ``mean -/+ z mean_se``;
+        ``prob_low``/``prob_high`` are the Wilson score interval (which, unlike
+        ``p -/+ z prob_se``, stays informative when all trials so far are positive).
 
     Returns
     -------
@@ -663,6 +665,10 @@ def convergence(
     p = positive / pts
     p_se = np.sqrt(p * (1 - p) / pts)
     z = stats.norm.ppf(0.5 + confidence_level / 2)
+    # Wilson score interval: unlike p +/- z se it does not collapse to a point when no (or
+    # every) trial so far is positive
+    centre = (p + z**2 / (2 * pts)) / (1 + z**2 / pts)
+    half = z * np.sqrt(p * (1 - p) / pts + z**2 / (4 * pts**2)) / (1 + z**2 / pts)
     table = pd.DataFrame(
         {
             "mean": mean,
@@ -671,8 +677,8 @@ def convergence(
             "mean_high": mean + z * mean_se,
             "prob_positive": p,
             "prob_se": p_se,
-            "prob_low": np.clip(p - z * p_se, 0, 1),
-            "prob_high": np.clip(p + z * p_se, 0, 1),
+            "prob_low": np.clip(centre - half, 0, 1),
+            "prob_high": np.clip(centre + half, 0, 1),
         },
         index=pd.Index(pts, name="trials"),
     )

@@ -277,3 +277,19 @@ def test_plots_return_labelled_axes():
     fig2 = plt.figure()
     assert plot_tornado(tornado(case)) is fig2.axes[0]
     plt.close(fig2)
+
+
+def test_convergence_probability_band_is_wilson():
+    from types import SimpleNamespace
+
+    z = stats.norm.ppf(0.975)
+    sim = SimpleNamespace(samples=pd.DataFrame({"value": np.ones(100)}))
+    conv = convergence(sim, checkpoints=[100])
+    assert conv.loc[100, "prob_se"] == 0.0
+    # all trials positive: Wilson's lower bound is n / (n + z^2), not 1
+    assert conv.loc[100, "prob_low"] == pytest.approx(100 / (100 + z**2))
+    assert conv.loc[100, "prob_high"] == pytest.approx(1.0)
+    half = np.concatenate([np.ones(50), -np.ones(50)])
+    conv = convergence(SimpleNamespace(samples=pd.DataFrame({"value": half})), checkpoints=[100])
+    centre, width = 0.5, z * np.sqrt(0.25 / 100 + z**2 / 4e4) / (1 + z**2 / 100)
+    assert conv.loc[100, "prob_low"] == pytest.approx(centre - width)

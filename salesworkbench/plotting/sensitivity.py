@@ -101,7 +101,8 @@ def plot_tornado(
     )
     ax.axvline(base, color="black", lw=1)
     labels = [
-        f"{name}\n({row.input_low:.3g} to {row.input_high:.3g})" for name, row in shown.iterrows()
+        f"{name}\n({_money(row.input_low)} to {_money(row.input_high)})"
+        for name, row in shown.iterrows()
     ]
     ax.set_yticks(y, labels)
     if output != "roi":
@@ -251,11 +252,12 @@ def plot_convergence(
         est, lo, hi = table["prob_positive"], table["prob_low"], table["prob_high"]
         label = f"P({output} > 0)"
         ax.set_ylabel(label)
+        ax.set_ylim(max(0.0, float(lo.min()) - 0.005), min(1.0, float(hi.max()) + 0.005))
     ax.fill_between(trials, lo, hi, color=_HIGH_COLOUR, alpha=0.25, label=f"{level}% interval")
     ax.plot(trials, est, color=_HIGH_COLOUR, marker="o", ms=3, label=label)
     ax.axhline(float(est.iloc[-1]), color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_xlabel("trials")
-    ax.set_title(f"Convergence of the {label}")
+    ax.set_title(f"Convergence of the {label}" if quantity == "mean" else f"Convergence of {label}")
     ax.legend(fontsize="small")
     return ax

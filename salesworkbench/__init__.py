@@ -1,13 +1,71 @@
-"""salesworkbench: territory plans, value cases, pilots and pipeline forecasts for a sales team."""
+"""salesworkbench: territory plans, value cases, pilots and pipeline forecasts for a sales team.
 
+The public names below are the workbench's main entry points; each lives in a module named
+after its idea (``territory``, ``valuecase``, ``sensitivity``, ``voi``, ``forecast``, ``plans``,
+``team``), where the rest of its API is. Importing the package never imports matplotlib or
+ipywidgets: plots live in :mod:`salesworkbench.plotting`, widget apps in :mod:`salesworkbench.ui`.
+"""
+
+from . import datasets
+from .backtest import backtest
 from .errors import DataError, DataWarning, LifecycleError, ValueCaseError
+from .forecast import ForecastResult, HistoryModel, forecast
+from .funnel import reverse_funnel
+from .io import read_accounts, read_leads, read_opportunities, read_stage_history
+from .model import Account, KeyPlayer, Lead, Opportunity, Qualification, Stage
+from .plans import AccountPlan, OpportunityPlan, PlanError, load_plan, manager_checks
+from .sensitivity import rank_correlation, sobol, spider, tornado
+from .snapshots import SnapshotStore
+from .strawman import straw_man
+from .team import analyse_team, prize
+from .territory import segment
+from .territory_plan import TerritoryPlan
+from .valuecase import ValueCase, ValueSimulation
+from .voi import evpi, evppi, evsi, plan_pilots
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Account",
+    "AccountPlan",
     "DataError",
     "DataWarning",
+    "ForecastResult",
+    "HistoryModel",
+    "KeyPlayer",
+    "Lead",
     "LifecycleError",
+    "Opportunity",
+    "OpportunityPlan",
+    "PlanError",
+    "Qualification",
+    "SnapshotStore",
+    "Stage",
+    "TerritoryPlan",
+    "ValueCase",
     "ValueCaseError",
+    "ValueSimulation",
     "__version__",
+    "analyse_team",
+    "backtest",
+    "datasets",
+    "evpi",
+    "evppi",
+    "evsi",
+    "forecast",
+    "load_plan",
+    "manager_checks",
+    "plan_pilots",
+    "prize",
+    "rank_correlation",
+    "read_accounts",
+    "read_leads",
+    "read_opportunities",
+    "read_stage_history",
+    "reverse_funnel",
+    "segment",
+    "sobol",
+    "spider",
+    "straw_man",
+    "tornado",
 ]

@@ -87,6 +87,8 @@ def test_draws_without_a_browser(setup):
     opp, an = setup
     app = TeamExplorer(an, opp, prize_trials=200, draw=True)
     assert len(app.figure.axes) == 3  # forest plot, effect sizes, prize fan
+    kinds = [list(o["data"]) for o in app.out.outputs]
+    assert kinds == [["text/plain"], ["image/png", "text/plain"]]  # headline, figure
     no_prize = TeamExplorer(an, None, draw=False)
     assert no_prize.result["prize"] is None
 

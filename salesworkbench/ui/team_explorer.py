@@ -207,27 +207,25 @@ class TeamExplorer:
 
     def _draw(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         from salesworkbench.plotting.team import effect_sizes, prize_fan, rep_forest
+
+        from ._output import show
 
         p = self.params
         col, higher, _ = MEASURES[p["measure"]]
         table = self.result["table"]
-        self.out.clear_output(wait=True)
-        with self.out:
-            print(self.result["headline"])
-            n = 3 if self.result["prize"] is not None else 2
-            fig, axes = plt.subplots(1, n, figsize=(6 * n, 0.35 * len(table) + 2.5))
-            if f"{col}_lo" in table.columns:
-                stars = self.result["stars"] if p["grouping"] == "rep" else None
-                rep_forest(table, col, stars=stars, higher_is_better=higher, ax=axes[0])
-            else:
-                axes[0].text(0.5, 0.5, f"no interval for {col}", ha="center")
-            effect_sizes(self.result["comparison"], ax=axes[1])
-            if n == 3:
-                prize_fan(self.result["prize"], p["lever"], ax=axes[2])
-            fig.tight_layout()
-            self.figure = fig
-            display(fig)
-            plt.close(fig)
+        n = 3 if self.result["prize"] is not None else 2
+        fig, axes = plt.subplots(1, n, figsize=(6 * n, 0.35 * len(table) + 2.5))
+        if f"{col}_lo" in table.columns:
+            stars = self.result["stars"] if p["grouping"] == "rep" else None
+            rep_forest(table, col, stars=stars, higher_is_better=higher, ax=axes[0])
+        else:
+            axes[0].text(0.5, 0.5, f"no interval for {col}", ha="center")
+        effect_sizes(self.result["comparison"], ax=axes[1])
+        if n == 3:
+            prize_fan(self.result["prize"], p["lever"], ax=axes[2])
+        fig.tight_layout()
+        self.figure = fig
+        # set the Output's state (no ``with out:``), so no stray output reaches the cell
+        show(self.out, self.result["headline"], fig)

@@ -129,7 +129,10 @@ examples:
   {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01
   {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html --pdf
 
-Run '{PROG} COMMAND --help' for a command's options. Exit codes: 0 ok, 2 bad input.
+Run '{PROG} COMMAND --help' for a command's options. Exit codes: 0 ok, 2 bad input,
+1 another failure (e.g. Chromium could not print a PDF). The sample files are under
+data/ in the repository; in an installed package, find them with
+  python -c "from salesworkbench.datasets import data_path; print(data_path('accounts.csv'))"
 """,
     "segment": f"""\
 examples:
@@ -250,11 +253,17 @@ def _costs(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+def _fill(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, 88)
+
+
 def _sub(subparsers, name: str, help_: str, description: str, key: str | None = None):
     return subparsers.add_parser(
         name,
         help=help_,
-        description=description,
+        description=_fill(description),
         epilog=EXAMPLES[key or name],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -266,8 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog=PROG,
-        description="salesworkbench: territory segmentation, value cases, pilot planning and "
-        "pipeline forecasts from the command line.",
+        description=_fill(
+            "salesworkbench: territory segmentation, value cases, pilot planning and "
+            "pipeline forecasts from the command line."
+        ),
         epilog=EXAMPLES["main"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -660,9 +671,9 @@ def _mapping(value: str | None) -> str | None:
 
 def _load_case(path: str):
     _input_file(path, "a value case, YAML")
-    from .valuecase import ValueCase
+    from .report import load_case
 
-    return ValueCase.from_yaml(path)
+    return load_case(path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ __all__ = [
     "ValueReport",
     "find_chromium",
     "html_to_pdf",
+    "load_case",
     "value_report",
 ]
 
@@ -560,14 +561,31 @@ footer { margin-top: 14pt; font-size: 7.5pt; color: #829ab1; border-top: 0.5pt s
 """
 
 
-def _as_case(case_or_path: Any) -> tuple[ValueCase, str]:
+def load_case(path: str | os.PathLike) -> ValueCase:
+    """Read a value case file; errors name the file (a missing file, or not text at all).
+
+    Raises
+    ------
+    FileNotFoundError, ValueCaseError
+    """
+    from .errors import ValueCaseError
     from .valuecase import ValueCase
 
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{path}: file not found (a value case, YAML)")
+    try:
+        return ValueCase.from_yaml(p)
+    except UnicodeDecodeError as exc:
+        raise ValueCaseError(
+            f"{path}: not a text (UTF-8) file, so not a value case ({exc.reason} at byte "
+            f"{exc.start})"
+        ) from None
+
+
+def _as_case(case_or_path: Any) -> tuple[ValueCase, str]:
     if isinstance(case_or_path, str | os.PathLike):
-        path = Path(case_or_path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{case_or_path}: file not found (a value case, YAML)")
-        return ValueCase.from_yaml(path), path.name
+        return load_case(case_or_path), Path(case_or_path).name
     if hasattr(case_or_path, "simulate") and hasattr(case_or_path, "assumptions"):
         return case_or_path, "<ValueCase>"
     raise TypeError(

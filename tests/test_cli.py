@@ -393,6 +393,13 @@ def test_case_that_is_not_yaml(capsys, tmp_path):
     assert_bad_input(code, out, err, "broken.yaml")
 
 
+def test_case_that_is_not_text(capsys, tmp_path):
+    path = tmp_path / "photo.yaml"
+    path.write_bytes(bytes(range(128, 256)) * 8)
+    code, out, err = run(capsys, "value", path)
+    assert_bad_input(code, out, err, "photo.yaml", "UTF-8")
+
+
 def test_report_with_a_bad_case(capsys, bad_case, tmp_path):
     target = tmp_path / "r.html"
     code, out, err = run(

@@ -11,16 +11,29 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from ._files import atomic_write
+from .errors import DataWarning
 
 __all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _quiet(make: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+    """Run ``make`` with the sample data's (documented) data warnings kept out of the log."""
+
+    def run() -> pd.DataFrame:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            return make()
+
+    return run
 
 
 def _segments() -> pd.DataFrame:
@@ -30,39 +43,39 @@ def _segments() -> pd.DataFrame:
     return segment(load_accounts())
 
 
-def _value_case_summary() -> pd.DataFrame:
+def _telecom_case():
     from .datasets import data_path
     from .valuecase import ValueCase
 
-    case = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
-    return case.simulate(trials=100_000, seed=0).summary()
+    return ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
+
+
+def _value_case_summary() -> pd.DataFrame:
+    return _telecom_case().simulate(trials=100_000, seed=0, progress=False).summary()
 
 
 def _pilot_plan() -> pd.DataFrame:
-    from .datasets import data_path
-    from .valuecase import ValueCase
     from .voi import plan_pilots
 
-    case = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
-    return plan_pilots(case, trials=20_000, seed=0)
+    return plan_pilots(_telecom_case(), trials=20_000, seed=0, progress=False)
 
 
 def _forecast() -> pd.DataFrame:
-    from .datasets import load_opportunities
-    from .forecast import AS_OF_DEFAULT, HistoryModel, forecast
+    from .datasets import AS_OF, load_opportunities, load_stage_history
+    from .forecast import HistoryModel, forecast
 
     opps = load_opportunities()
-    history = HistoryModel.fit(opps, as_of=AS_OF_DEFAULT)
-    pipeline = opps[opps["status"] == "open"]
-    return forecast(pipeline, history, periods=4, trials=10_000, seed=0).summary()
+    model = HistoryModel.fit(opps, load_stage_history(), group_by="product", as_of=AS_OF)
+    result = forecast(opps, model, periods=4, trials=10_000, seed=0, as_of=AS_OF, progress=False)
+    return result.summary
 
 
 #: Key tables the demo writes: file name -> function returning a DataFrame.
 KEY_TABLES: dict[str, Callable[[], pd.DataFrame]] = {
-    "territory_segments.csv": _segments,
-    "value_case_telecom_summary.csv": _value_case_summary,
-    "pilot_plan_telecom.csv": _pilot_plan,
-    "forecast_summary.csv": _forecast,
+    "territory_segments.csv": _quiet(_segments),
+    "value_case_telecom_summary.csv": _quiet(_value_case_summary),
+    "pilot_plan_telecom.csv": _quiet(_pilot_plan),
+    "forecast_summary.csv": _quiet(_forecast),
 }
 
 
@@ -78,7 +91,10 @@ def run_notebooks(notebooks: list[Path], out: Path, timeout: int = 600) -> list[
         start = time.perf_counter()
         nb = nbformat.read(path, as_version=4)
         NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": path.parent}},
         ).execute()
         with atomic_write(nb_dir / path.name) as fh:
             nbformat.write(nb, fh)
@@ -98,7 +114,7 @@ def write_key_tables(out: Path) -> list[Path]:
         table = make()
         target = out / "tables" / name
         with atomic_write(target, newline="") as fh:
-            table.to_csv(fh)
+            table.to_csv(fh, index=not isinstance(table.index, pd.RangeIndex))
         written.append(target)
         print(f"  {name}: {len(table)} rows -> {target}", flush=True)
     return written

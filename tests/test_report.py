@@ -7,6 +7,7 @@ import html
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -182,3 +183,11 @@ def test_pdf_is_printed_where_chromium_exists(tmp_path):
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
         assert 2 <= pages <= 8
         assert "A4" in info or "595" in info  # A4 = 595 x 842 pt
+
+
+def test_importing_the_report_and_cli_does_not_import_matplotlib():
+    code = (
+        "import sys, salesworkbench.report, salesworkbench.cli; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -243,7 +243,10 @@ def rank_correlation(
         inputs = default_inputs
     missing = [c for c in inputs if c not in samples.columns]
     if missing:
-        raise ValueCaseError(f"unknown assumption(s) {', '.join(map(repr, missing))} in samples")
+        raise ValueCaseError(
+            f"no samples for assumption(s) {', '.join(map(repr, missing))}; pass their column "
+            "names, or simulate with keep_inputs=True so the draws are kept"
+        )
     y = stats.rankdata(np.asarray(samples[output], dtype=float))
     rho = {}
     for name in inputs:

@@ -197,6 +197,8 @@ def test_rank_correlation_signs_and_order():
     pd.testing.assert_series_equal(rc2["spearman"].sort_index(), rc["spearman"].sort_index())
     with pytest.raises(ValueCaseError, match="'profit'"):
         rank_correlation(sim, output="profit")
+    with pytest.raises(ValueCaseError, match="'z'.*keep_inputs"):
+        rank_correlation(sim, inputs=["x", "z"])
 
 
 # ---------------------------------------------------------------------------- convergence

@@ -698,6 +698,11 @@ def _cmd_segment(args: argparse.Namespace) -> Output:
     from .io import read_accounts
     from .territory import segment
 
+    if args.potential_low > args.potential_high:
+        raise ValueError(
+            f"--potential-low ({args.potential_low:g}) must not be above --potential-high "
+            f"({args.potential_high:g})"
+        )
     _input_file(args.accounts, "an account export, CSV or Excel")
     accounts = read_accounts(args.accounts, mapping=_mapping(args.mapping))
     seg = segment(

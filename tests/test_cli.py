@@ -451,7 +451,7 @@ def test_bad_cell_names_file_row_and_column(capsys, tmp_path):
         (["pilots", CASE, "--seed", "-1"], "--seed"),
         (["pilots", CASE, "--cost-fixed", "-100"], "--cost-fixed"),
         (["segment", ACCOUNTS, "--potential-high", "120"], "--potential-high"),
-        (["segment", ACCOUNTS, "--potential-low", "80"], "potential_low"),
+        (["segment", ACCOUNTS, "--potential-low", "80"], "--potential-low"),
         (["report", "value", CASE, "--sobol-n", "1000"], "--sobol-n"),
         (["report", "value", CASE, "--pdf", "--no-pdf"], "--no-pdf"),
         (["report", "value", CASE, "--out", "report.txt", "--no-pdf"], "--out"),

@@ -168,10 +168,18 @@ def prize_fan(result: PrizeResult, scenario: str = "all levers", *, cumulative=T
     ax.fill_between(x, p[0], p[4], color="tab:orange", alpha=0.2, label="P10-P90")
     ax.fill_between(x, p[1], p[3], color="tab:orange", alpha=0.35, label="P25-P75")
     ax.plot(x, p[2], color="tab:orange", marker="o", lw=2, label=f"{scenario}: P50")
-    for name, arr in result.extra.items():
-        if name == scenario:
-            continue
-        ax.plot(x, np.percentile(path(arr), 50, axis=0), ls="--", marker=".", label=name)
+    others = ["tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:gray"]
+    for colour, (name, arr) in zip(
+        others, [(n, a) for n, a in result.extra.items() if n != scenario], strict=False
+    ):
+        ax.plot(
+            x,
+            np.percentile(path(arr), 50, axis=0),
+            ls="--",
+            marker=".",
+            color=colour,
+            label=f"{name}: P50",
+        )
     ax.axhline(0, color="0.4", lw=0.8)
     ax.set_xticks(x, labels)
     ax.set_ylabel(("cumulative " if cumulative else "") + "extra bookings (GBP)")

@@ -462,7 +462,8 @@ def sobol(
         form (``{"dist": "uniform", "min": 0, "max": 1}``) or any object with a ``ppf`` method
         (e.g. a frozen scipy distribution). For a value case: None (every assumption), a list
         of assumption names to vary (the rest stay at their most likely value), or a dict of
-        specs that replace those assumptions' distributions.
+        specs for the assumptions to vary with new distributions (again the rest stay at their
+        most likely value).
     n : int, default 2**13
         Base sample size; a power of 2.
     seed : int or None, default 0

@@ -48,6 +48,10 @@ def linear_case(sign: str = "+", correlations=None) -> ValueCase:
     )
 
 
+def case_y():
+    return {"dist": "normal", "mean": 50, "sd": 20}
+
+
 # ---------------------------------------------------------------------------- Sobol
 def test_sobol_ishigami_matches_closed_form_within_0_03():
     res = sobol(ishigami, {"x1": U_PI, "x2": U_PI, "x3": U_PI}, n=2**13, seed=0)
@@ -110,6 +114,11 @@ def test_sobol_linear_case_matches_variance_shares():
     only_x = sobol(case, inputs=["x"], n=2**10, output="value")
     assert list(only_x.index) == ["x"]
     assert only_x.loc["x", "S1"] == pytest.approx(1.0, abs=0.02)
+    # new distributions for the case's assumptions: x now has sd 40, like y, so equal shares
+    wider = sobol(
+        case, inputs={"x": {"dist": "normal", "mean": 100, "sd": 40 / 3}, "y": case_y()}, n=2**12
+    )
+    np.testing.assert_allclose(wider["S1"], [0.5, 0.5], atol=0.03)
 
 
 def test_sobol_warns_that_case_correlations_are_ignored():

@@ -315,16 +315,17 @@ def _stages_reached(
         order = list(counts.sort_values(ascending=False, kind="stable").index)
     else:
         order = list(stage_order)
-    tab = pd.crosstab(pairs["opportunity_id"], pairs["stage"]).reindex(columns=order, fill_value=0)
-    tab = tab.gt(0)
+    index = pd.Index(deal_ids, name="opportunity_id")
+    row = index.get_indexer(pairs["opportunity_id"])
+    col = pd.Index(order).get_indexer(pairs["stage"])
+    ok = (row >= 0) & (col >= 0)
+    tab = np.zeros((len(index), len(order)))
+    tab[row[ok], col[ok]] = 1.0
     # reaching a later stage implies the earlier ones
-    tab = tab.iloc[:, ::-1].cummax(axis=1).iloc[:, ::-1]
-    with_hist = set(h["opportunity_id"])
-    out = tab.reindex(pd.Index(deal_ids, name="opportunity_id"))
-    out = out.astype(float)
-    has = np.array([i in with_hist for i in deal_ids])
-    out.loc[has] = out.loc[has].fillna(0.0)
-    return out, order
+    tab = np.maximum.accumulate(tab[:, ::-1], axis=1)[:, ::-1]
+    has = index.isin(h["opportunity_id"].unique())
+    tab[~has] = np.nan
+    return pd.DataFrame(tab, index=index, columns=order), order
 
 
 def _infer_stage_order(history: pd.DataFrame, open_stages: set[str]) -> list[str]:

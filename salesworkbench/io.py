@@ -300,6 +300,19 @@ class _Importer:
             guess = _norm(col).replace(" ", "_")
             if guess in canonical and guess not in renames.values():
                 renames[col] = guess
+        clash = [
+            c
+            for c in raw.columns
+            if c not in renames and any(t == c and k != c for k, t in renames.items())
+        ]
+        if clash:
+            sources = {col for col, canon in renames.items() if canon in clash}
+            raise DataError(
+                f"column(s) {', '.join(map(repr, sorted(sources)))} are mapped to "
+                f"{', '.join(map(repr, clash))}, which the file already has; map one of them "
+                "elsewhere",
+                file=self.source,
+            )
         self.file_name = {canon: col for col, canon in renames.items()}
         frame = raw.rename(columns=renames)
         missing = [c for c in self.schema.required if c not in frame.columns]
@@ -614,7 +627,8 @@ def read_accounts(
     schema = ACCOUNTS
     if not has_id:
         # accounts identified by name: "name" (or a column called "account") is the id
-        if "name" not in set(columns.values()):
+        names_in_file = {_norm(c).replace(" ", "_") for c in raw.columns}
+        if "name" not in set(columns.values()) and "name" not in names_in_file:
             columns = {**columns, **{c: "name" for c in raw.columns if _norm(c) == "account"}}
         schema = Schema(
             ACCOUNTS.entity,

@@ -297,3 +297,16 @@ def test_reads_a_dataframe_in_memory():
     )
     opps = read_opportunities(raw)
     assert opps["amount"].tolist() == [5.0] and opps["status"].tolist() == ["won"]
+
+
+def test_mapping_onto_a_column_the_file_already_has(tmp_path):
+    path = write(tmp_path, "account_id,name,title\na1,Acme,CEO\n", "acc.csv")
+    with pytest.raises(DataError, match=r"'title' are mapped to 'name', which the file already"):
+        read_accounts(path, mapping={"title": "name"})
+
+
+def test_an_opportunity_file_read_as_accounts_fails_clearly():
+    from salesworkbench.datasets import data_path
+
+    with pytest.raises(DataError, match="opportunities.csv"):
+        quiet(read_accounts, data_path("opportunities.csv"))

@@ -229,6 +229,7 @@ class TeamAnalysis:
     level: float
     mix_by: tuple[str, ...]
     ramp_months: int
+    warmup_days: int
     notes: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
 
@@ -451,8 +452,18 @@ def analyse_team(
     as_of = model.as_of
     for k, v in model.excluded.items():
         excluded[f"history: {k}"] = v
+    notes.extend(f"history: {n}" for n in model.notes)
     closed = model.closed.reset_index(drop=True).copy()
-    allk = opportunities[opportunities["created"] <= as_of].copy()
+    # deals worked by as_of (a deal without a created date counts as worked: kept, not dropped)
+    allk = opportunities[~(opportunities["created"] > as_of)].copy()
+    nocreated = int(allk["created"].isna().sum())
+    if nocreated:
+        excluded["deals without created date (counted as worked)"] = nocreated
+        _warn(
+            notes,
+            f"{nocreated} deals have no created date: counted as worked and in pipeline "
+            "created, left out of cycle times",
+        )
     closed["won"] = (closed["status"].astype(object) == "won").to_numpy()
 
     # -- bad input: no owner, reps without closed deals, owners not in the reps table
@@ -606,6 +617,7 @@ def analyse_team(
         level=level,
         mix_by=tuple(mix_cols),
         ramp_months=int(ramp_months),
+        warmup_days=int(warmup_days),
         notes=notes,
         excluded=excluded,
     )
@@ -830,7 +842,7 @@ def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:
         None,
         analysis.as_of,
         analysis.ramp_months,
-        365,
+        analysis.warmup_days,
     )
     t["reps"] = g.groupby(g).size().reindex(idx).fillna(0).astype(int)
     return t
@@ -895,6 +907,8 @@ def pick_stars(
     if rank_by == "bound":
         col = f"{col}_lo" if higher else f"{col}_hi"
     eligible = analysis.reps[analysis.reps["closed"] > 0]
+    if eligible.empty:
+        raise ValueError("no rep has closed deals: there is no record to rank reps by")
     score = eligible[col].astype(float)
     score = score if higher else -score
     n_star = max(1, int(round((1 - quantile) * len(score))))
@@ -1358,8 +1372,10 @@ def capacity(result: PrizeResult, analysis: TeamAnalysis) -> pd.DataFrame:
     prod = _productivity(analysis)
     if not prod > 0:
         raise ValueError(
-            "no ramped rep-quarters with bookings: cannot measure average ramped productivity "
-            "(give a reps table with start dates, or lower ramp_months)"
+            "no ramped rep-quarters to measure average productivity: no full quarter lies after "
+            f"the ramp (ramp_months={analysis.ramp_months}) and the warm-up "
+            f"(warmup_days={analysis.warmup_days}) and before as_of "
+            f"({analysis.as_of.date()}); give reps' start dates or lower those parameters"
         )
     out = result.summary[["extra_mean", "extra_p10", "extra_p50", "extra_p90"]].copy()
     for c in ("mean", "p10", "p50", "p90"):
@@ -1399,8 +1415,13 @@ def forecast_accuracy(
         ended by ``as_of`` (nothing is invented).
     """
     dates = list(store.dates()) if store is not None else []
-    as_of = pd.Timestamp(as_of) if as_of is not None else opportunities["close_date"].max()
     won = opportunities[opportunities["status"].astype(object) == "won"]
+    closed = opportunities["status"].astype(object).isin(["won", "lost"])
+    as_of = (
+        pd.Timestamp(as_of)
+        if as_of is not None
+        else opportunities.loc[closed.to_numpy(), "close_date"].max()
+    )
     rows = []
     for day in dates:
         q = day.to_period("Q")

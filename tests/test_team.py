@@ -452,6 +452,18 @@ def test_missing_owner_and_reps_without_closed_deals_are_counted_not_dropped():
     assert r.summary.loc[("conversion", "total"), "extra_mean"] >= 0
 
 
+def test_deals_without_created_date_are_kept_and_counted():
+    opp, hist, reps = make_team(n=300, newbie=False)
+    opp = opp.copy()
+    won_rows = opp.index[opp["status"].astype(object) == "won"][:2]
+    opp.loc[won_rows, "created"] = pd.NaT
+    with pytest.warns(DataWarning, match="2 deals have no created date"):
+        an = analyse_team(opp, hist, reps, as_of=AS_OF)
+    assert an.excluded["deals without created date (counted as worked)"] == 2
+    assert an.reps["deals_worked"].sum() == (opp["created"] <= AS_OF).sum() + 2
+    assert an.deals["cycle_days"].notna().sum() == an.deals["won"].sum() - 2
+
+
 def test_owners_missing_from_reps_table_are_reported():
     opp, hist, reps = make_team(n=300, newbie=False)
     with pytest.warns(

@@ -113,6 +113,10 @@ def workdir(tmp_path_factory) -> Path:
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"checkForUpdates": False, "fetchNews": "false"})
     )
+    # Render every cell (no windowing), so widgets far down a notebook exist in the page.
+    tracker = root / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     return root
 
 

@@ -74,6 +74,7 @@ def move_a_widget(page):
     if handle.count():
         cell = page.locator(".jp-Notebook .jp-CodeCell", has=page.locator(".noUi-handle")).first
         before = output_fingerprint(cell)
+        handle.scroll_into_view_if_needed()
         handle.focus()
         for _ in range(3):
             handle.press("ArrowRight")
@@ -112,9 +113,9 @@ def test_notebook_runs_and_widgets_respond(lab, page, notebook):
     assert result["unexecuted"] == 0, f"{result['unexecuted']} cells did not run"
     assert result["errors"] == [], f"cells raised: {result['errors']}"
 
-    page.locator(".jp-Notebook .widget-slider, .jp-Notebook .widget-dropdown").first.wait_for(
-        state="visible", timeout=60_000
-    )
+    first_widget = page.locator(".jp-Notebook .widget-slider, .jp-Notebook .widget-dropdown").first
+    first_widget.wait_for(state="attached", timeout=60_000)
+    first_widget.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)  # let every view finish rendering
     values_before = kernel_values(page)
     cell, before = move_a_widget(page)
@@ -131,5 +132,6 @@ def test_notebook_runs_and_widgets_respond(lab, page, notebook):
         30,
         "moving the widget did not change the displayed result",
     )
+    page.wait_for_timeout(2000)  # let the redrawn figures arrive before the picture
     screenshot(page, notebook.removesuffix(".ipynb"))
     assert page.js_errors == [], "\n".join(page.js_errors)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-
-from test_team import AS_OF, STAGES, make_team
 
 from salesworkbench.errors import DataWarning
 from salesworkbench.plotting.team import (
@@ -21,6 +21,14 @@ from salesworkbench.plotting.team import (
 )
 from salesworkbench.team import analyse_team, pick_stars, prize, stars_vs_rest
 from salesworkbench.ui.team_explorer import TeamExplorer
+
+# the synthetic team of test_team.py, loaded by path (works with any pytest import mode)
+_spec = importlib.util.spec_from_file_location(
+    "_team_fixtures", Path(__file__).with_name("test_team.py")
+)
+_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixtures)
+AS_OF, STAGES, make_team = _fixtures.AS_OF, _fixtures.STAGES, _fixtures.make_team
 
 
 @pytest.fixture(scope="module")

@@ -1,1 +1,5 @@
-"""Matplotlib figures, one module per topic; every function takes ``ax=None`` and returns the Axes."""
+"""Matplotlib figures, one module per topic.
+
+Every function takes ``ax=None`` (the current Axes), imports matplotlib inside the function
+and returns the Axes.
+"""

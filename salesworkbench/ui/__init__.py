@@ -1,1 +1,4 @@
-"""ipywidgets apps, one per notebook; they call the core modules and are testable without a browser."""
+"""ipywidgets apps, one per notebook.
+
+Each app calls the core modules and is testable without a browser.
+"""

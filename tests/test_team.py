@@ -312,6 +312,50 @@ def test_stars_vs_rest_finds_the_built_in_difference(team):
     )
 
 
+def test_rep_bootstrap_intervals():
+    # two stars winning 7 of 10 each, three others winning 3 of 10 each: resampling reps
+    # cannot change either group's pooled rate, so the cluster interval collapses to the point
+    rows = []
+    for rep, wins in (("S1", 7), ("S2", 7), ("R1", 3), ("R2", 3), ("R3", 3)):
+        for j in range(10):
+            rows.append((f"{rep}-{j}", rep, "won" if j < wins else "lost"))
+    df = pd.DataFrame(rows, columns=["opportunity_id", "owner", "status"])
+    df = df.assign(
+        account="A",
+        stage=df["status"],
+        amount=np.where(df["status"] == "won", 1000.0, 500.0),
+        created=pd.Timestamp("2025-01-01"),
+        close_date=pd.Timestamp("2025-03-01"),
+        product="P",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        an = analyse_team(OPPORTUNITIES.coerce(df))
+    comp = stars_vs_rest(an, "win_rate", 0.6, rank_by="mean", interval="reps", n_boot=500)
+    assert sorted(comp.stars) == ["S1", "S2"]
+    row = comp.effects.loc["win rate"]
+    assert row["diff_lo"] == pytest.approx(0.4) and row["diff_hi"] == pytest.approx(0.4)
+    h = 2 * math.asin(math.sqrt(0.7)) - 2 * math.asin(math.sqrt(0.3))
+    assert row["effect_lo"] == pytest.approx(h) and row["effect_hi"] == pytest.approx(h)
+    assert comp.effects["interval"].eq("reps").all()
+
+
+def test_rep_bootstrap_is_wider_than_deal_intervals_and_seeded(team):
+    _, _, _, an = team
+    deals = stars_vs_rest(an, "win_rate", 0.6)
+    reps1 = stars_vs_rest(an, "win_rate", 0.6, interval="reps", seed=4)
+    reps2 = stars_vs_rest(an, "win_rate", 0.6, interval="reps", seed=4)
+    reps3 = stars_vs_rest(an, "win_rate", 0.6, interval="reps", seed=5)
+    pd.testing.assert_frame_equal(reps1.effects, reps2.effects)
+    assert not reps1.effects.equals(reps3.effects)
+    # reps differ for real in this data (0.30 to 0.60): between-rep spread widens the interval
+    w_deals = deals.effects.loc["win rate", "diff_hi"] - deals.effects.loc["win rate", "diff_lo"]
+    w_reps = reps1.effects.loc["win rate", "diff_hi"] - reps1.effects.loc["win rate", "diff_lo"]
+    assert w_reps > w_deals
+    with pytest.raises(ValueError, match="interval must be"):
+        stars_vs_rest(an, interval="bayes")
+
+
 def test_group_table_pools_reps(team):
     _, _, reps, an = team
     g = group_table(an, "team")

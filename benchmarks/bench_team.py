@@ -4,7 +4,7 @@ Prints figures and their ratio to a baseline measured in the same run, one pipel
 (``forecast``, the same trials and seed) of the sample's open deals:
 
 - the full rep analysis (``analyse_team``: history model, shrinkage, mix adjustment, funnel,
-  stage conversions) and ``stars_vs_rest``;
+  stage conversions) and ``stars_vs_rest``; the rep (cluster) bootstrap of ``stars_vs_rest``;
 - the prize (``prize``: baseline + each lever + all levers, through the forecast's Monte Carlo);
 - one TeamExplorer update (a control change: stars, effects, combined prize, no drawing).
 
@@ -46,6 +46,7 @@ def main() -> None:
         lambda: forecast(opp, team.model, 2, trials=TRIALS, seed=0, timing="stage", progress=False)
     )
     t_an = best_of(lambda: stars_vs_rest(analyse_team(opp, hist, reps, as_of=AS_OF)))
+    t_bs = best_of(lambda: stars_vs_rest(team, interval="reps", n_boot=2000, seed=0))
     t_pr = best_of(lambda: prize(team, opp, trials=TRIALS, seed=0))
     app = TeamExplorer(team, opp, prize_trials=TRIALS, draw=False)
     values = iter([0.8, 0.75] * 10)
@@ -57,6 +58,7 @@ def main() -> None:
     )
     print(f"  baseline forecast                        {t_fc:.3f} s   (1.0)")
     print(f"  rep analysis + stars vs rest             {t_an:.3f} s   ({t_an / t_fc:.1f}x)")
+    print(f"  stars vs rest, rep bootstrap (2,000)     {t_bs:.3f} s   ({t_bs / t_fc:.1f}x)")
     print(f"  prize (3 levers + all, with baseline)    {t_pr:.3f} s   ({t_pr / t_fc:.1f}x)")
     print(f"  explorer update (combined prize)         {t_ui:.3f} s   ({t_ui / t_fc:.1f}x)")
 

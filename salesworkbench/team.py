@@ -7,11 +7,14 @@ ordinary performers into stars. This module answers it from the CRM history in f
    region): deals worked, win rate, won deal size, cycle time, pipeline created, stage-to-stage
    conversion, value-case and power-sponsor shares, quota attainment and, where pipeline
    snapshots exist, forecast accuracy (commit vs actual). Small samples shrink towards the
-   team: win rates and shares with conjugate Beta posteriors (reusing
-   :func:`salesworkbench.forecast.beta_posterior` and :meth:`HistoryModel.rates`), deal size and
+   team: win rates and shares with conjugate Beta posteriors (the forecast's
+   :func:`salesworkbench.forecast.beta_posterior`; rep win rates equal the history model's
+   ``rates("owner")``), deal size and
    cycle time with a normal-normal model on the log scale. The win rate is also shown
    *mix-adjusted* (indirect standardisation on segment x product).
-2. :func:`stars_vs_rest` splits the reps at a quantile of a chosen shrunk measure and gives, per
+2. :func:`stars_vs_rest` splits the reps at a quantile of a chosen shrunk measure (ranked by the
+   pessimistic end of its credible interval, so luck on a few deals does not make a star) and
+   gives, per
    measure, the difference between stars and the rest with an interval, a standardised effect
    size (Cohen's h for shares, Hedges' g for log sizes and cycle times) and the funnel of each
    group side by side.
@@ -765,9 +768,7 @@ def _ramped_bookings(closed, rep_info, idx, as_of, ramp_months, warmup_days, fir
     q0 = (first + pd.Timedelta(days=warmup_days)).to_period("Q")
     if q0.start_time < first + pd.Timedelta(days=warmup_days):
         q0 = q0 + 1
-    q1 = (as_of.to_period("Q")) - 1
-    if as_of == (q1 + 1).start_time and False:  # pragma: no cover
-        pass
+    q1 = as_of.to_period("Q") - 1  # the last quarter that ended before as_of
     quarters = pd.period_range(q0, q1, freq="Q") if q1 >= q0 else pd.PeriodIndex([], freq="Q")
     won = closed[closed["won"]]
     bq = won.groupby([won["owner"].astype(object), won["close_date"].dt.to_period("Q")])[

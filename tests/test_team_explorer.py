@@ -43,7 +43,7 @@ def setup():
 def test_controls_drive_the_result(setup):
     opp, an = setup
     app = TeamExplorer(an, opp, prize_trials=300, draw=False)
-    assert set(app.controls) == {"measure", "grouping", "quantile", "lever", "gap"}
+    assert set(app.controls) == {"measure", "grouping", "quantile", "lever", "intervals", "gap"}
     assert app.result["stars"] == pick_stars(an, "win_rate", 0.75)[0]
     app.controls["quantile"].value = 0.8
     assert app.params["quantile"] == 0.8
@@ -81,6 +81,17 @@ def test_lever_runs_only_its_scenario_and_grouping_reuses_the_prize(setup):
     before = app.result["prize"]
     app.controls["grouping"].value = "manager"
     assert app.result["prize"] is before  # the table changed, not the what-if
+
+
+def test_interval_toggle_switches_to_the_rep_bootstrap(setup):
+    opp, an = setup
+    app = TeamExplorer(an, opp, prize_trials=0, draw=False)
+    assert app.result["comparison"].effects["interval"].eq("deals").all()
+    app.controls["intervals"].value = "reps"
+    eff = app.result["comparison"].effects
+    direct = stars_vs_rest(an, "win_rate", 0.75, interval="reps", seed=0).effects
+    np.testing.assert_array_equal(eff["effect_lo"], direct["effect_lo"])
+    assert app.result["prize"] is None  # prize_trials=0 skips the what-if
 
 
 def test_bad_settings_are_named(setup):

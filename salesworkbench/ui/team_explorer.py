@@ -53,7 +53,8 @@ class TeamExplorer:
     ----------
     controls : dict of str -> widget
         ``measure`` (Dropdown), ``grouping`` (Dropdown), ``quantile`` (FloatSlider),
-        ``lever`` (Dropdown: the what-if lever, or all levers together) and ``gap``
+        ``lever`` (Dropdown: the what-if lever, or all levers together), ``intervals``
+        (ToggleButtons: effect-size intervals by deal, or by a bootstrap over reps) and ``gap``
         (FloatSlider, share of the gap to the stars closed).
     params : dict
         The current settings.
@@ -123,6 +124,12 @@ class TeamExplorer:
                 description="prize lever",
                 style=style,
             ),
+            "intervals": widgets.ToggleButtons(
+                options=[("by deal", "deals"), ("by rep (bootstrap)", "reps")],
+                value="deals",
+                description="effect intervals",
+                style=style,
+            ),
             "gap": widgets.FloatSlider(
                 value=1.0,
                 min=0.0,
@@ -141,7 +148,7 @@ class TeamExplorer:
             [
                 widgets.HBox([self.controls["measure"], self.controls["grouping"]]),
                 widgets.HBox([self.controls["quantile"], self.controls["gap"]]),
-                self.controls["lever"],
+                widgets.HBox([self.controls["lever"], self.controls["intervals"]]),
                 self.out,
             ]
         )
@@ -159,7 +166,9 @@ class TeamExplorer:
         table = group_table(self.analysis, p["grouping"])
         if col in table.columns:
             table = table.sort_values(col, ascending=not higher, kind="stable")
-        comp = stars_vs_rest(self.analysis, p["measure"], p["quantile"])
+        comp = stars_vs_rest(
+            self.analysis, p["measure"], p["quantile"], interval=p["intervals"], seed=self.seed
+        )
         res = None
         recompute = (
             self.prize_trials > 0

@@ -12,7 +12,6 @@ from scipy import stats
 matplotlib.use("Agg")
 
 from salesworkbench.valuecase import ValueCase
-
 from salesworkbench.voi import (
     PilotCosts,
     enbs,
@@ -284,3 +283,18 @@ def test_widget_apply_pilot_result(app):
     )
     assert upd.decision_changed  # 15% adoption is far below the ~31% threshold
     assert upd.case.assumptions["adoption"].dist.mean() < 0.3
+
+
+def test_widget_draws_by_state(lin):
+    from salesworkbench.ui.pilot_planner import PilotPlanner
+
+    app = PilotPlanner(lin, trials=3_000, costs={"fixed": 1.0}, max_n=100, draw=True)
+    assert app.params["assumption"] == "theta"
+    assert "image/png" in app.out.outputs[0]["data"]
+    assert "text/html" in app.plan_out.outputs[0]["data"]
+    assert "Best pilot on <b>theta</b>" in app.headline.value
+    app.controls["observed"].value = 0.2
+    app.controls["pilot_n"].value = 50
+    app.controls["apply"].click()
+    texts = [o["data"]["text/plain"] for o in app.update_out.outputs]
+    assert any(t.startswith("Decision changed. theta:") for t in texts)

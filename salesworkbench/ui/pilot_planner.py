@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from salesworkbench.ui._output import show
 from salesworkbench.voi import (
     DEFAULT_SD_FACTOR,
     PilotCosts,
@@ -51,6 +52,9 @@ class PilotPlanner:
         Starting pilot costs (fixed, per_unit, delay, scale).
     max_n : int, default 1000
         Largest pilot size considered (a control too).
+    designs : dict, optional
+        Per assumption ``{"design": ..., "sd": ...}`` as in
+        :func:`~salesworkbench.voi.plan_pilots`; sets the plan and the controls' defaults.
     draw : bool, default True
         Draw figures into ``self.out``; False only computes.
 
@@ -77,6 +81,7 @@ class PilotPlanner:
         seed: int = 0,
         costs: PilotCosts | dict | None = None,
         max_n: int = 1000,
+        designs: dict | None = None,
         draw: bool = True,
     ) -> None:
         import ipywidgets as widgets
@@ -87,6 +92,7 @@ class PilotPlanner:
         self.draw = draw
         self.simulation = case.simulate(self.trials, seed=seed, progress=False)
         self._cache: dict = {}
+        self.designs = dict(designs or {})
         c = PilotCosts.coerce(costs)
         samples = self.simulation.samples
         self.uncertain = [
@@ -193,6 +199,7 @@ class PilotPlanner:
             costs=costs,
             max_n=max_n,
             seed=self.seed,
+            designs=self.designs,
             simulation=self.simulation,
             cache=self._cache,
         )
@@ -212,7 +219,8 @@ class PilotPlanner:
         self._busy = True
         try:
             self.controls["design"].value = design
-            self.controls["sd"].value = float(f"{DEFAULT_SD_FACTOR * theta.std():.3g}")
+            sd = self.designs.get(name, {}).get("sd", DEFAULT_SD_FACTOR * theta.std())
+            self.controls["sd"].value = float(f"{sd:.3g}")
             self.controls["observed"].value = float(f"{np.mean(theta):.4g}")
         finally:
             self._busy = False
@@ -304,28 +312,22 @@ class PilotPlanner:
 
     def _redraw(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         from salesworkbench.plotting.voi import plot_enbs, plot_evppi
 
         r = self.result
-        self.out.clear_output(wait=True)
-        with self.out:
-            fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-            plot_evppi(r["plan"], currency=self.case.currency, ax=axes[0])
-            plot_enbs(
-                r["enbs"],
-                evppi=self._costs().scale * r["evsi"].evppi,
-                currency=self.case.currency,
-                title=f"Pilot on {self.params['assumption']} ({self.params['design']})",
-                ax=axes[1],
-            )
-            fig.tight_layout()
-            plt.show()
-            plt.close(fig)
-        self.plan_out.clear_output(wait=True)
-        with self.plan_out:
-            display(r["plan"].round(3))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        plot_evppi(r["plan"], currency=self.case.currency, ax=axes[0])
+        plot_enbs(
+            r["enbs"],
+            evppi=self._costs().scale * r["evsi"].evppi,
+            currency=self.case.currency,
+            title=f"Pilot on {self.params['assumption']} ({self.params['design']})",
+            ax=axes[1],
+        )
+        fig.tight_layout()
+        show(self.out, fig)  # closes the figure
+        show(self.plan_out, r["plan"].round(3))
 
     def apply_pilot(self) -> None:
         """Apply ``observed`` / ``pilot_n`` to the chosen assumption and re-simulate."""
@@ -344,18 +346,10 @@ class PilotPlanner:
         except (ValueError, KeyError) as exc:
             self.result["update"] = None
             self.result["message"] = str(exc)
-            self.update_out.clear_output()
-            with self.update_out:
-                print(exc)
+            if self.draw:
+                show(self.update_out, str(exc))
             return
         self.result["update"] = upd
         if self.draw:
-            from IPython.display import display
-
-            self.update_out.clear_output(wait=True)
-            with self.update_out:
-                display(upd.table)
-                print(
-                    "Decision changed." if upd.decision_changed else "Decision unchanged.",
-                    f"{name}: {upd.posterior}",
-                )
+            verdict = "Decision changed." if upd.decision_changed else "Decision unchanged."
+            show(self.update_out, upd.table, f"{verdict} {name}: {upd.posterior}")

@@ -1257,30 +1257,45 @@ def _lever_multipliers(
     rest = [r for r in comp.rest if r in reps.index]
     targets: dict[str, object] = {}
     per_rep = pd.DataFrame(index=pd.Index(rest, name="rep"))
-    # conversion: P(win | reached the deal's current stage), stars pooled vs the rep (shrunk)
-    order = analysis.stage_order or []
+    # conversion: the forecast's own win rates of a deal found sitting in a stage (stage x
+    # owner cells shrunk to the stage rate, as HistoryModel.win_probability uses them), the
+    # stars pooled vs the rep: the rep's open deals then win like the stars' deals did from
+    # the same stage (their remaining stage-to-stage conversions)
+    model = analysis.model
+    m_all = float(model.overall["mean"])
     stage_target: dict[str, float] = {}
     rep_stage: dict[tuple[str, str], float] = {}
-    m_all = float(analysis.model.overall["mean"])
-    for s in order:
-        ra = d[f"reached_{s}"] == 1
-        team_rate = float(d.loc[ra, "won"].mean()) if ra.any() else m_all
-        ws = d.loc[ra & in_s, "won"]
-        a, b = beta_posterior(ws.sum(), len(ws), team_rate, k)
-        stage_target[s] = float(a / (a + b))
-        g = d.loc[ra].groupby("owner")["won"].agg(["sum", "count"])
-        for r in rest:
-            w_, n_ = (g.loc[r, "sum"], g.loc[r, "count"]) if r in g.index else (0, 0)
-            a, b = beta_posterior(w_, n_, team_rate, k)
-            rep_stage[(r, s)] = float(a / (a + b))
-    star_rate = reps.loc[comp.stars, ["won", "closed"]].sum()
-    a, b = beta_posterior(star_rate["won"], star_rate["closed"], m_all, k)
+    srates, cells = model.by_stage_open, model.cell_rates
+    if srates is not None and cells is not None:
+        order = [x for x in (analysis.stage_order or []) if x in srates.index]
+        order += [x for x in srates.index if x not in order]
+        cell_stage = cells.index.get_level_values(0)
+        for st in order:
+            pm = float(srates.loc[st, "mean"])
+            sub = cells[cell_stage == st].droplevel(0) if (cell_stage == st).any() else None
+            if sub is None:
+                sub = pd.DataFrame(columns=["wins", "n"], dtype=float)
+            sw = sub.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
+            a, b = beta_posterior(sw["wins"], sw["n"], pm, k)
+            stage_target[st] = float(a / (a + b))
+            for r in rest:
+                w_, n_ = (sub.loc[r, "wins"], sub.loc[r, "n"]) if r in sub.index else (0, 0)
+                a, b = beta_posterior(w_, n_, pm, k)
+                rep_stage[(r, st)] = float(a / (a + b))
+    bg = model.by_group if model.by_group is not None else pd.DataFrame(columns=["wins", "n"])
+    sw = bg.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
+    a, b = beta_posterior(sw["wins"], sw["n"], m_all, k)
     overall_target = float(a / (a + b))
+    rep_overall = (
+        bg["mean"].reindex(rest).fillna(m_all) if "mean" in bg else pd.Series(m_all, index=rest)
+    )
     targets["conversion"] = {**stage_target, "(stage unknown)": overall_target}
-    for s in order:
-        per_rep[f"conversion {s}"] = [max(1.0, stage_target[s] / rep_stage[(r, s)]) for r in rest]
+    for st in stage_target:
+        per_rep[f"conversion {st}"] = [
+            max(1.0, stage_target[st] / rep_stage[(r, st)]) for r in rest
+        ]
     per_rep["conversion (stage unknown)"] = [
-        max(1.0, overall_target / float(reps.loc[r, "win_rate"])) for r in rest
+        max(1.0, overall_target / float(rep_overall[r])) for r in rest
     ]
     # cycle time and deal size: stars' pooled geometric mean vs the rep's shrunk one
     for lever, col, index, better_low in (

@@ -448,6 +448,26 @@ def test_prize_is_reproducible_and_positive(team):
         prize(an, opp, levers=("charm",))
 
 
+def test_conversion_lever_lifts_open_deals_to_the_stars_rate(team):
+    opp, _, _, an = team
+    r = prize(an, opp, trials=200, seed=0, quantile=0.8, levers=("conversion",))
+    assert r.comparison.stars == ["Ann"]
+    targets = r.targets["conversion"]
+    open_ = opp[opp["status"].astype(object) == "open"].reset_index(drop=True)
+    p = an.model.win_probability(open_)
+    checked = 0
+    for (rep, stage), m in r.multipliers.filter(like="conversion ").stack().items():
+        stage = stage.removeprefix("conversion ")
+        at = np.flatnonzero((open_["owner"] == rep) & (open_["stage"] == stage))
+        if m > 1 and at.size:
+            # a weaker rep's deal wins, after the lift, exactly as the stars' deals there
+            assert p[at[0]] * m == pytest.approx(targets[stage], rel=1e-9)
+            checked += 1
+        elif at.size:  # never lowered: the rep already does as well as the stars there
+            assert m == 1 and p[at[0]] >= targets.get(stage, 0) - 1e-12
+    assert checked >= 2
+
+
 def test_capacity_divides_by_ramped_productivity(team):
     opp, _, _, an = team
     r = prize(an, opp, trials=1000, seed=1, quantile=0.8, levers=("conversion",))

@@ -57,3 +57,15 @@ def test_same_settings_same_result(case):
     a = ValueCaseExplorer(case, trials=5_000, seed=1, draw=False)
     b = ValueCaseExplorer(case, trials=5_000, seed=1, draw=False)
     assert a.result["prob_positive"] == b.result["prob_positive"]
+
+
+def test_a_squeezed_range_is_reported_not_raised(case):
+    app = ValueCaseExplorer(case, trials=5_000, draw=False)
+    good = app.result["prob_positive"]
+    app.controls["adoption"].value = (0.7, 0.7)
+    assert "'adoption'" in app.result["error"] and "min" in app.result["error"]
+    assert "adoption" in app.headline.value
+    assert app.result["prob_positive"] == good  # the last good result is kept
+    app.controls["adoption"].value = (0.5, 0.9)
+    assert "error" not in app.result
+    assert app.result["case"].assumptions["adoption"].dist.spec["min"] == pytest.approx(0.5)

@@ -80,7 +80,9 @@ class ValueCaseExplorer:
         ``{"trials": int, "assumptions": {name: spec}}``: the current settings.
     result : dict
         After each update: ``case`` (the case simulated), ``simulation``, ``summary``,
-        ``prob_positive``, ``tornado`` and ``statement``.
+        ``prob_positive``, ``tornado`` and ``statement``. When the settings do not make a valid
+        case (e.g. a range squeezed to a point), ``error`` holds the message, the headline
+        shows it, and the last good results stay.
     widget : ipywidgets.VBox
         The app to display.
     """

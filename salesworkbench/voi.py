@@ -1082,7 +1082,8 @@ def update_after_pilot(
         The tested assumption.
     observed : float
         The pilot's result: the mean of the observations (normal) or the proportion of
-        successes (binomial), in the assumption's unit.
+        successes (binomial, rounded to a whole number of successes out of ``n``), in the
+        assumption's unit.
     n : int
         Pilot size.
     design : {"normal", "binomial"}

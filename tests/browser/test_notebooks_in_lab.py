@@ -9,6 +9,8 @@ import pytest
 
 from .conftest import REPO, screenshot
 
+# The notebook on show (other tabs' panels stay in the page, hidden).
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # What the kernel holds for every live widget that has a value: model id -> value.
@@ -70,18 +72,18 @@ def move_a_widget(page):
 
     Returns the notebook cell that holds the widget.
     """
-    handle = page.locator(".jp-Notebook .widget-slider .noUi-handle").first
+    handle = page.locator(f"{NOTEBOOK} .widget-slider .noUi-handle:visible").first
     if handle.count():
-        cell = page.locator(".jp-Notebook .jp-CodeCell", has=page.locator(".noUi-handle")).first
+        cell = page.locator(f"{NOTEBOOK} .jp-CodeCell", has=page.locator(".noUi-handle")).first
         before = output_fingerprint(cell)
         handle.scroll_into_view_if_needed()
         handle.focus()
         for _ in range(3):
             handle.press("ArrowRight")
         return cell, before
-    select = page.locator(".jp-Notebook .widget-dropdown select").first
+    select = page.locator(f"{NOTEBOOK} .widget-dropdown select:visible").first
     if select.count():
-        cell = page.locator(".jp-Notebook .jp-CodeCell", has=page.locator(".widget-dropdown")).first
+        cell = page.locator(f"{NOTEBOOK} .jp-CodeCell", has=page.locator(".widget-dropdown")).first
         before = output_fingerprint(cell)
         options = select.locator("option").all_inner_texts()
         current = select.evaluate("(s) => s.options[s.selectedIndex].text")
@@ -102,10 +104,12 @@ def wait_until(predicate, timeout: float, message: str):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_and_widgets_respond(lab, page, notebook):
-    page.goto(f"{lab}/lab/tree/notebooks/{notebook}", wait_until="domcontentloaded")
+    # ?reset: start from an empty workspace, so no notebook of an earlier test is restored
+    page.goto(f"{lab}/lab/tree/notebooks/{notebook}?reset", wait_until="domcontentloaded")
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.context.path.endsWith(name); }",
+        arg=notebook,
         timeout=90_000,
     )
     result = page.evaluate(RUN_ALL)
@@ -113,7 +117,9 @@ def test_notebook_runs_and_widgets_respond(lab, page, notebook):
     assert result["unexecuted"] == 0, f"{result['unexecuted']} cells did not run"
     assert result["errors"] == [], f"cells raised: {result['errors']}"
 
-    first_widget = page.locator(".jp-Notebook .widget-slider, .jp-Notebook .widget-dropdown").first
+    first_widget = page.locator(
+        f"{NOTEBOOK} .widget-slider:visible, {NOTEBOOK} .widget-dropdown:visible"
+    ).first
     first_widget.wait_for(state="attached", timeout=60_000)
     first_widget.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)  # let every view finish rendering

@@ -1,0 +1,134 @@
+"""PlanChecksBrowser: a sales manager's checks over the plans, with the bar set by a slider.
+
+The checks are :func:`salesworkbench.plans.manager_checks`; this class only holds the controls
+(the P(value > 0) threshold and which check to list), keeps them in ``self.params`` and the
+table in ``self.result``::
+
+    app = PlanChecksBrowser(account_plans, opportunity_plans, as_of=AS_OF, summaries=summaries)
+    app.controls["threshold"].value = 0.5
+    app.result
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..plans import DEFAULT_THRESHOLD, manager_checks
+
+__all__ = ["PlanChecksBrowser"]
+
+ALL = "all checks"
+
+
+class PlanChecksBrowser:
+    """Run the manager checks and list what they find.
+
+    Parameters
+    ----------
+    account_plans, opportunity_plans : sequences of plans
+        The plans to check.
+    as_of : date-like
+        The date actions are overdue against.
+    accounts, opportunities : DataFrame, optional
+        Segmented accounts (for "Alpha accounts without a plan") and the pipeline (for deals
+        without a power sponsor).
+    summaries : mapping, optional
+        Value case results per opportunity plan name, so moving the threshold never
+        re-simulates a case.
+    draw : bool, default True
+        Draw into ``self.out``; False only computes.
+    """
+
+    def __init__(
+        self,
+        account_plans: Sequence = (),
+        opportunity_plans: Sequence = (),
+        *,
+        as_of,
+        accounts: pd.DataFrame | None = None,
+        opportunities: pd.DataFrame | None = None,
+        summaries: Mapping[str, Any] | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        draw: bool = True,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self._inputs = {
+            "account_plans": list(account_plans),
+            "opportunity_plans": list(opportunity_plans),
+            "as_of": as_of,
+            "accounts": accounts,
+            "opportunities": opportunities,
+            "summaries": summaries,
+        }
+        self.draw = draw
+        self.controls = {
+            "threshold": widgets.FloatSlider(
+                value=threshold,
+                min=0.5,
+                max=0.99,
+                step=0.01,
+                description="P(value>0) bar",
+                readout_format=".0%",
+                continuous_update=False,
+                style={"description_width": "120px"},
+            ),
+            "check": widgets.Dropdown(options=[ALL], value=ALL, description="list"),
+        }
+        self.out = widgets.Output()
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.controls["threshold"], self.controls["check"]]), self.out]
+        )
+        self.params: dict[str, Any] = {}
+        self.checks = pd.DataFrame()
+        self.result = pd.DataFrame()
+        self.controls["threshold"].observe(self._on_threshold, names="value")
+        self.controls["check"].observe(self._on_check, names="value")
+        self._run_checks()
+
+    def _on_threshold(self, _change) -> None:
+        self._run_checks()
+
+    def _on_check(self, _change) -> None:
+        self._select()
+
+    def _run_checks(self) -> None:
+        threshold = float(self.controls["threshold"].value)
+        self.checks = manager_checks(
+            self._inputs["account_plans"],
+            self._inputs["opportunity_plans"],
+            as_of=self._inputs["as_of"],
+            accounts=self._inputs["accounts"],
+            opportunities=self._inputs["opportunities"],
+            summaries=self._inputs["summaries"],
+            threshold=threshold,
+        )
+        found = sorted(self.checks["check"].unique()) if len(self.checks) else []
+        current = self.controls["check"].value
+        self.controls["check"].options = [ALL, *found]
+        self.controls["check"].value = current if current in found else ALL
+        self._select()
+
+    def _select(self) -> None:
+        self.params = {
+            "threshold": float(self.controls["threshold"].value),
+            "check": self.controls["check"].value,
+        }
+        table = self.checks
+        if self.params["check"] != ALL:
+            table = table[table["check"] == self.params["check"]]
+        self.result = table
+        if self.draw:
+            from ._output import show
+
+            counts = self.checks["check"].value_counts() if len(self.checks) else pd.Series()
+            summary = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "all clear"
+            show(self.out, summary, table.head(15))
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -17,7 +17,7 @@ __all__ = ["show"]
 
 
 def _bundle(obj: Any) -> dict:
-    """Return a display_data output dict for a figure, a DataFrame, text or anything IPython shows."""
+    """Return a display_data output for a figure, a DataFrame, text or anything IPython shows."""
     from matplotlib.figure import Figure
 
     if isinstance(obj, Figure):

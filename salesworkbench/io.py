@@ -34,7 +34,7 @@ import yaml
 
 from .errors import DataError, DataWarning
 from .model import Stage
-from .schemas import ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY, Column, Schema
+from .schemas import ACCOUNTS, LEADS, NON_NEGATIVE, OPPORTUNITIES, STAGE_HISTORY, Column, Schema
 
 __all__ = [
     "MAPPINGS",
@@ -121,20 +121,6 @@ STATUS_OF_STAGE: dict[str, str] = {
     "engaging": "open",
     "discovery": "open",
     "open": "open",
-}
-
-#: Numeric columns that can never be negative.
-NON_NEGATIVE = {
-    "amount",
-    "original_amount",
-    "revenue",
-    "employees",
-    "wallet",
-    "current_spend",
-    "install_base",
-    "recurring_revenue",
-    "recent_projects",
-    "key_players_engaged",
 }
 
 _TRUE = {"yes", "y", "true", "t", "1", "x"}

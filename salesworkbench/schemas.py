@@ -27,10 +27,27 @@ __all__ = [
     "LEADS",
     "OPPORTUNITIES",
     "STAGE_HISTORY",
+    "NON_NEGATIVE",
     "Column",
     "Schema",
     "SCHEMAS",
 ]
+
+#: Numeric columns that can never be negative (a negative value is a data error).
+NON_NEGATIVE = frozenset(
+    {
+        "amount",
+        "original_amount",
+        "revenue",
+        "employees",
+        "wallet",
+        "current_spend",
+        "install_base",
+        "recurring_revenue",
+        "recent_projects",
+        "key_players_engaged",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, DataWarning
+from .schemas import ACCOUNTS, NON_NEGATIVE
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -65,16 +66,7 @@ RELATIONSHIP_BANDS = ("high", "low")
 TRANSFORMS = ("minmax", "log", "rank", "cap", "decay")
 
 #: Raw columns that cannot be negative (a negative value is a data error naming the account).
-NONNEGATIVE = (
-    "revenue",
-    "employees",
-    "wallet",
-    "current_spend",
-    "install_base",
-    "recurring_revenue",
-    "recent_projects",
-    "key_players_engaged",
-)
+NONNEGATIVE = tuple(c for c in ACCOUNTS.names if c in NON_NEGATIVE)
 
 #: Columns computed by :func:`prepare` from the raw account columns.
 DERIVED = {

@@ -22,29 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from salesworkbench.report import CHROMIUM_FLAGS, find_chromium
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Console errors that are about this machine having no internet, not about the workbench.
 OFFLINE_NOISE = ("net::ERR_", "Failed to load resource")
-
-
-def find_chromium() -> str | None:
-    """Return the path of the Debian Chromium, or None."""
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
 def free_port() -> int:
@@ -158,7 +141,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         try:
             yield browser
         finally:

@@ -20,7 +20,7 @@ import pandas as pd
 from ._files import atomic_write
 from .errors import DataWarning
 
-__all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables"]
+__all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables", "write_report"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -120,6 +120,23 @@ def write_key_tables(out: Path) -> list[Path]:
     return written
 
 
+def write_report(out: Path) -> Path:
+    """Write the telecom value case report (HTML, and PDF where Chromium is installed)."""
+    from .report import find_chromium, value_report
+
+    report = value_report(
+        _telecom_case(),
+        out=out / "report_telecom_arpu.html",
+        pdf=None if find_chromium() else False,
+        date="2026-10-01",
+        progress=False,
+    )
+    for path in (report.html, report.pdf):
+        if path is not None:
+            print(f"  {Path(path).name} -> {path}", flush=True)
+    return Path(report.html)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m salesworkbench.demo", description=__doc__)
@@ -137,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     run_notebooks(notebooks, out)
     print("Writing key tables ...", flush=True)
     write_key_tables(out)
-    print(f"\nDone. Open {out / 'html'} for the notebooks and {out / 'tables'} for the tables.")
+    print("Writing the telecom value case report ...", flush=True)
+    write_report(out)
+    print(
+        f"\nDone: {out}\n  notebooks as HTML: {out / 'html'}\n  key tables: {out / 'tables'}"
+        f"\n  value case report: {out / 'report_telecom_arpu.html'}"
+    )
     return 0
 
 

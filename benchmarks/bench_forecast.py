@@ -7,12 +7,12 @@ memory the forecast allocates (tracemalloc, which numpy reports to).
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 import warnings
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from salesworkbench.errors import DataWarning
 from salesworkbench.forecast import HistoryModel, forecast
@@ -50,15 +50,6 @@ def make_crm(seed: int = 0) -> pd.DataFrame:
             }
         )
     )
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

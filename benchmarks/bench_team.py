@@ -14,10 +14,11 @@ Run: ``.venv/bin/python benchmarks/bench_team.py``.
 from __future__ import annotations
 
 import os
-import time
 import warnings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+from _timing import best_of
 
 from salesworkbench.datasets import AS_OF, load_opportunities, load_reps, load_stage_history
 from salesworkbench.errors import DataWarning
@@ -26,15 +27,6 @@ from salesworkbench.team import analyse_team, prize, stars_vs_rest
 from salesworkbench.ui.team_explorer import TeamExplorer
 
 TRIALS = 10_000
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -14,20 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 from threadpoolctl import threadpool_limits
 
 from salesworkbench.voi import evppi, evsi, n_grid, plan_pilots
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def arrays(n: int) -> None:

@@ -56,6 +56,7 @@ from .forecast import (
     DEFAULT_PRIOR_STRENGTH,
     ForecastResult,
     HistoryModel,
+    _warn,
     beta_posterior,
     forecast,
 )
@@ -99,11 +100,6 @@ _Z = {0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
 
 def _z(level: float) -> float:
     return _Z.get(level, float(stats.norm.ppf(0.5 + level / 2)))
-
-
-def _warn(notes: list[str], message: str) -> None:
-    notes.append(message)
-    warnings.warn(message, DataWarning, stacklevel=3)
 
 
 def _rows(mask) -> list[int]:

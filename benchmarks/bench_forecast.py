@@ -15,7 +15,7 @@ import pandas as pd
 from _timing import best_of
 
 from salesworkbench.errors import DataWarning
-from salesworkbench.forecast import HistoryModel, forecast
+from salesworkbench.pipeline import HistoryModel, forecast
 from salesworkbench.schemas import OPPORTUNITIES
 
 N_OPEN, N_CLOSED, TRIALS, PERIODS = 10_000, 5_000, 10_000, 2

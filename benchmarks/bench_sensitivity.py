@@ -21,9 +21,8 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from salesworkbench.sensitivity import sobol
 from salesworkbench.ui.value_explorer import ValueCaseExplorer
-from salesworkbench.valuecase import ValueCase
+from salesworkbench.value import ValueCase, sobol
 
 CASE = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 

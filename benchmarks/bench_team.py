@@ -22,7 +22,7 @@ from _timing import best_of
 
 from salesworkbench.datasets import AS_OF, load_opportunities, load_reps, load_stage_history
 from salesworkbench.errors import DataWarning
-from salesworkbench.forecast import forecast
+from salesworkbench.pipeline import forecast
 from salesworkbench.team import analyse_team, prize, stars_vs_rest
 from salesworkbench.ui.team_explorer import TeamExplorer
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from salesworkbench._random import named_stream
-from salesworkbench.valuecase import DEFAULT_CHUNK_SIZE, ValueCase
+from salesworkbench.value import ValueCase
+from salesworkbench.value.case import DEFAULT_CHUNK_SIZE
 
 CASE = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 

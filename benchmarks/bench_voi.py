@@ -49,7 +49,7 @@ def arrays(n: int) -> None:
 
 def plans() -> None:
     try:
-        from salesworkbench.valuecase import ValueCase
+        from salesworkbench.value import ValueCase
     except ImportError:  # pragma: no cover
         print("\nValueCase not available: plan benchmark skipped")
         return

@@ -6,22 +6,25 @@ after its idea (``territory``, ``valuecase``, ``sensitivity``, ``voi``, ``foreca
 ipywidgets: plots live in :mod:`salesworkbench.plotting`, widget apps in :mod:`salesworkbench.ui`.
 """
 
-from . import datasets
-from .backtest import backtest
-from .errors import DataError, DataWarning, LifecycleError, ValueCaseError
-from .forecast import ForecastResult, HistoryModel, forecast
-from .funnel import reverse_funnel
-from .io import read_accounts, read_leads, read_opportunities, read_stage_history
-from .model import Account, KeyPlayer, Lead, Opportunity, Qualification, Stage
-from .plans import AccountPlan, OpportunityPlan, PlanError, load_plan, manager_checks
-from .sensitivity import rank_correlation, sobol, spider, tornado
-from .snapshots import SnapshotStore
-from .strawman import straw_man
-from .team import analyse_team, prize
-from .territory import segment
-from .territory_plan import TerritoryPlan
-from .valuecase import ValueCase, ValueSimulation
-from .voi import evpi, evppi, evsi, plan_pilots
+from salesworkbench import datasets
+from salesworkbench.errors import DataError, DataWarning, LifecycleError, ValueCaseError
+from salesworkbench.io import read_accounts, read_leads, read_opportunities, read_stage_history
+from salesworkbench.model import Account, KeyPlayer, Lead, Opportunity, Qualification, Stage
+from salesworkbench.pipeline import ForecastResult, HistoryModel, backtest, forecast, reverse_funnel
+from salesworkbench.plans import AccountPlan, OpportunityPlan, PlanError, load_plan, manager_checks
+from salesworkbench.snapshots import SnapshotStore
+from salesworkbench.team import analyse_team, prize
+from salesworkbench.territory import TerritoryPlan, segment
+from salesworkbench.value import (
+    ValueCase,
+    ValueSimulation,
+    rank_correlation,
+    sobol,
+    spider,
+    straw_man,
+    tornado,
+)
+from salesworkbench.voi import evpi, evppi, evsi, plan_pilots
 
 __version__ = "0.1.0"
 

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._files import atomic_write
-from .errors import DataError, DataWarning, ValueCaseError
+from salesworkbench._files import atomic_write
+from salesworkbench.errors import DataError, DataWarning, ValueCaseError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "build_parser", "main"]
 
@@ -271,7 +271,7 @@ def _sub(subparsers, name: str, help_: str, description: str, key: str | None = 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (also used to document the command line)."""
-    from . import __version__
+    from salesworkbench import __version__
 
     parser = _Parser(
         prog=PROG,
@@ -661,7 +661,7 @@ def _mapping(value: str | None) -> str | None:
     """A ``--mapping`` value: a preset name or an existing file."""
     if value is None:
         return None
-    from .io import MAPPINGS
+    from salesworkbench.io import MAPPINGS
 
     if value in MAPPINGS:
         return value
@@ -671,7 +671,7 @@ def _mapping(value: str | None) -> str | None:
 
 def _load_case(path: str):
     _input_file(path, "a value case, YAML")
-    from .report import load_case
+    from salesworkbench.report import load_case
 
     return load_case(path)
 
@@ -695,8 +695,8 @@ SEGMENT_COLUMNS = (
 
 
 def _cmd_segment(args: argparse.Namespace) -> Output:
-    from .io import read_accounts
-    from .territory import segment
+    from salesworkbench.io import read_accounts
+    from salesworkbench.territory import segment
 
     if args.potential_low > args.potential_high:
         raise ValueError(
@@ -809,7 +809,7 @@ def _summary_display(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cmd_pilots(args: argparse.Namespace) -> Output:
-    from .voi import plan_pilots
+    from salesworkbench.voi import plan_pilots
 
     case = _load_case(args.case)
     costs = _costs(args)
@@ -855,14 +855,14 @@ def _cmd_pilots(args: argparse.Namespace) -> Output:
 
 
 def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
-    from .io import read_opportunities
+    from salesworkbench.io import read_opportunities
 
     _input_file(path, what)
     return read_opportunities(path, mapping=_mapping(mapping))
 
 
 def _cmd_forecast(args: argparse.Namespace) -> Output:
-    from .forecast import HistoryModel, forecast
+    from salesworkbench.pipeline import HistoryModel, forecast
 
     as_of = None
     if args.as_of:
@@ -898,7 +898,7 @@ def _cmd_forecast(args: argparse.Namespace) -> Output:
         )
     stage_history = None
     if args.stage_history:
-        from .io import read_stage_history
+        from salesworkbench.io import read_stage_history
 
         _input_file(args.stage_history, "--stage-history: a stage-history export")
         stage_history = read_stage_history(args.stage_history)
@@ -946,7 +946,7 @@ _FREE = argparse.Namespace(cost_fixed=0.0, cost_per_unit=0.0, cost_delay=0.0, sc
 
 
 def _cmd_report_value(args: argparse.Namespace) -> Output:
-    from .report import value_report
+    from salesworkbench.report import value_report
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out: the report is HTML; name it *.html, got {args.out!r}")
@@ -1032,7 +1032,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {_one_line(exc)}{_hint(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:
-        from .report import ChromiumNotFoundError, PdfError
+        from salesworkbench.report import ChromiumNotFoundError, PdfError
 
         if isinstance(exc, ChromiumNotFoundError):
             print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)

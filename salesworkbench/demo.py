@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._files import atomic_write
-from .errors import DataWarning
+from salesworkbench._files import atomic_write
+from salesworkbench.errors import DataWarning
 
 __all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables", "write_report"]
 
@@ -37,15 +37,15 @@ def _quiet(make: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
 
 
 def _segments() -> pd.DataFrame:
-    from .datasets import load_accounts
-    from .territory import segment
+    from salesworkbench.datasets import load_accounts
+    from salesworkbench.territory import segment
 
     return segment(load_accounts())
 
 
 def _telecom_case():
-    from .datasets import data_path
-    from .valuecase import ValueCase
+    from salesworkbench.datasets import data_path
+    from salesworkbench.value import ValueCase
 
     return ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
 
@@ -55,14 +55,14 @@ def _value_case_summary() -> pd.DataFrame:
 
 
 def _pilot_plan() -> pd.DataFrame:
-    from .voi import plan_pilots
+    from salesworkbench.voi import plan_pilots
 
     return plan_pilots(_telecom_case(), trials=20_000, seed=0, progress=False)
 
 
 def _forecast() -> pd.DataFrame:
-    from .datasets import AS_OF, load_opportunities, load_stage_history
-    from .forecast import HistoryModel, forecast
+    from salesworkbench.datasets import AS_OF, load_opportunities, load_stage_history
+    from salesworkbench.pipeline import HistoryModel, forecast
 
     opps = load_opportunities()
     model = HistoryModel.fit(opps, load_stage_history(), group_by="product", as_of=AS_OF)
@@ -122,7 +122,7 @@ def write_key_tables(out: Path) -> list[Path]:
 
 def write_report(out: Path) -> Path:
     """Write the telecom value case report (HTML, and PDF where Chromium is installed)."""
-    from .report import find_chromium, value_report
+    from salesworkbench.report import find_chromium, value_report
 
     report = value_report(
         _telecom_case(),

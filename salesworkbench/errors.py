@@ -6,6 +6,7 @@ row 2, so a user can go straight to the cell in Excel or a text editor.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "LifecycleError",
     "ValueCaseError",
     "format_rows",
+    "warn_note",
 ]
 
 
@@ -77,6 +79,16 @@ class DataError(ValueError):
 
 class DataWarning(UserWarning):
     """A fixable oddity in input data (counted and reported, never silently changed)."""
+
+
+def warn_note(notes: list[str], message: str, stacklevel: int = 3) -> None:
+    """Record ``message`` in a result's ``notes`` and also issue it as a :class:`DataWarning`.
+
+    Results keep their notes (shown in notebooks and reports); the warning reaches users who
+    call the API directly. ``stacklevel`` 3 points at the caller of the function that warns.
+    """
+    notes.append(message)
+    warnings.warn(message, DataWarning, stacklevel=stacklevel)
 
 
 class LifecycleError(ValueError):

@@ -32,9 +32,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import DataError, DataWarning
-from .model import Stage
-from .schemas import ACCOUNTS, LEADS, NON_NEGATIVE, OPPORTUNITIES, STAGE_HISTORY, Column, Schema
+from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.model import Stage
+from salesworkbench.schemas import (
+    ACCOUNTS,
+    LEADS,
+    NON_NEGATIVE,
+    OPPORTUNITIES,
+    STAGE_HISTORY,
+    Column,
+    Schema,
+)
 
 __all__ = [
     "MAPPINGS",

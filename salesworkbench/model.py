@@ -6,7 +6,7 @@ qualifies them; a qualified lead becomes a *suspect* in the funnel and, once it 
 has a budget and will buy in a reasonable time, a *qualified opportunity*, which is finally won
 or lost. *Key players* at the account play buying roles in each deal. The *value proposition*
 states, in the customer's terms, the value the offering creates (see
-:mod:`salesworkbench.valuecase`).
+:mod:`salesworkbench.value`).
 
 Tables of these records are pandas DataFrames with the canonical columns of
 :mod:`salesworkbench.schemas`; :func:`to_frame` turns a list of records into one.
@@ -21,7 +21,7 @@ from enum import Enum, StrEnum
 
 import pandas as pd
 
-from .errors import LifecycleError
+from salesworkbench.errors import LifecycleError
 
 __all__ = [
     "Account",
@@ -385,7 +385,7 @@ def to_frame(records: list) -> pd.DataFrame:
     Nested fields (key players, qualification) are left out; enums become their values and the
     canonical dtypes of :mod:`salesworkbench.schemas` are applied.
     """
-    from .schemas import ACCOUNTS, LEADS, OPPORTUNITIES
+    from salesworkbench.schemas import ACCOUNTS, LEADS, OPPORTUNITIES
 
     if not records:
         raise ValueError("to_frame needs at least one record")

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_write
-from .formatting import format_money
+from salesworkbench._files import atomic_write
+from salesworkbench.formatting import format_money
 
 if TYPE_CHECKING:
-    from .valuecase import ValueCase, ValueSimulation
+    from salesworkbench.value import ValueCase, ValueSimulation
 
 __all__ = [
     "CHROMIUM_FLAGS",
@@ -568,8 +568,8 @@ def load_case(path: str | os.PathLike) -> ValueCase:
     ------
     FileNotFoundError, ValueCaseError
     """
-    from .errors import ValueCaseError
-    from .valuecase import ValueCase
+    from salesworkbench.errors import ValueCaseError
+    from salesworkbench.value import ValueCase
 
     p = Path(path)
     if not p.is_file():
@@ -679,11 +679,11 @@ def value_report(
     """
     from tqdm.auto import tqdm
 
-    from . import __version__
-    from .plotting.sensitivity import plot_rank_correlation, plot_sobol, plot_tornado
-    from .plotting.voi import plot_evppi
-    from .sensitivity import rank_correlation, sobol, tornado
-    from .voi import plan_pilots
+    from salesworkbench import __version__
+    from salesworkbench.plotting.sensitivity import plot_rank_correlation, plot_sobol, plot_tornado
+    from salesworkbench.plotting.voi import plot_evppi
+    from salesworkbench.value import rank_correlation, sobol, tornado
+    from salesworkbench.voi import plan_pilots
 
     trials = _check_positive_int("trials", trials)
     pilot_trials = _check_positive_int("pilot_trials", pilot_trials)
@@ -717,7 +717,7 @@ def value_report(
     date_text = date.isoformat() if isinstance(date, _dt.date) else str(date)
 
     case, source = _as_case(case_or_path)
-    from .valuecase import OUTPUTS
+    from salesworkbench.value import OUTPUTS
 
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
@@ -766,7 +766,11 @@ def value_report(
             )
         caught(rec)
         step(5)
-        from .plotting.value import plot_cumulative, plot_value_distribution, plot_waterfall
+        from salesworkbench.plotting.value import (
+            plot_cumulative,
+            plot_value_distribution,
+            plot_waterfall,
+        )
 
         figs = {
             "distribution": _draw(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from salesworkbench.errors import DataError
 
 __all__ = [
     "ACCOUNTS",

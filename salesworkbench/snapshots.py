@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DataWarning
-from .schemas import OPPORTUNITIES
+from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = ["APPLICATION_ID", "DEFAULT_PATH", "SCHEMA_VERSION", "SnapshotStore"]
 

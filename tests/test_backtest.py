@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesworkbench.backtest import BacktestResult, backtest, pipeline_at
+from salesworkbench.pipeline import BacktestResult, backtest, pipeline_at
 from salesworkbench.schemas import OPPORTUNITIES
 
 TODAY = pd.Timestamp("2026-10-01")

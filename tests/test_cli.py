@@ -165,8 +165,8 @@ def test_out_writes_a_file_and_keeps_stdout_empty(capsys, tmp_path):
 
 
 def test_forecast_matches_the_library_and_repeats_with_a_seed(capsys):
-    from salesworkbench.forecast import HistoryModel, forecast
     from salesworkbench.io import read_opportunities
+    from salesworkbench.pipeline import HistoryModel, forecast
 
     argv = ["forecast", OPPS, "--history", OPPS, "--as-of", "2026-10-01", "--trials", "2000"]
     code, out, err = run(capsys, *argv, "--seed", "3", "--format", "csv", "--quota", "3e6")
@@ -252,7 +252,7 @@ def test_value_json_is_reproducible(capsys):
 
 
 def test_value_matches_the_library(capsys):
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value import ValueCase
 
     code, out, _ = run(capsys, "value", CASE, "--trials", "10000", "--seed", "2", "--format", "csv")
     assert code == 0

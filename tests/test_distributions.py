@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from salesworkbench.distributions import DISTRIBUTIONS, make_distribution
 from salesworkbench.errors import ValueCaseError
+from salesworkbench.value import DISTRIBUTIONS, make_distribution
 
 Z90 = stats.norm.ppf(0.9)
 

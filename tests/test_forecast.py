@@ -1,4 +1,4 @@
-"""Tests of salesworkbench.forecast against closed forms and on awkward exports."""
+"""Tests of salesworkbench.pipeline against closed forms and on awkward exports."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pandas as pd
 import pytest
 
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.forecast import (
+from salesworkbench.pipeline import (
     DEFAULT_PRIOR_STRENGTH,
-    MIN_TAIL,
     HistoryModel,
-    _conditional_cdf,
     beta_posterior,
     coverage_ratio,
     forecast,
@@ -22,6 +20,7 @@ from salesworkbench.forecast import (
     pipeline_waterfall,
     sales_velocity,
 )
+from salesworkbench.pipeline.forecasting import MIN_TAIL, _conditional_cdf
 from salesworkbench.schemas import OPPORTUNITIES
 
 DATA = Path(__file__).parent / "data"

@@ -11,9 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesworkbench.backtest import backtest
-from salesworkbench.forecast import HistoryModel, forecast, pipeline_waterfall
-from salesworkbench.funnel import reverse_funnel
+from salesworkbench.pipeline import (
+    HistoryModel,
+    backtest,
+    forecast,
+    pipeline_waterfall,
+    reverse_funnel,
+)
 from salesworkbench.schemas import OPPORTUNITIES
 
 pytest.importorskip("ipywidgets")

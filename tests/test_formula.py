@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from salesworkbench.errors import ValueCaseError
-from salesworkbench.formula import Formula
+from salesworkbench.value import Formula
 
 NAMES = ["users", "arpu_after", "arpu_before", "margin", "flag"]
 LINE = "benefit 'Profit from ARPU uplift'"

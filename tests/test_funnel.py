@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from salesworkbench.funnel import conversion_rates, objective_from_arpu, reverse_funnel
+from salesworkbench.pipeline import conversion_rates, objective_from_arpu, reverse_funnel
 from salesworkbench.schemas import LEADS, OPPORTUNITIES
 
 

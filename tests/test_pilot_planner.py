@@ -11,7 +11,7 @@ from scipy import stats
 
 matplotlib.use("Agg")
 
-from salesworkbench.valuecase import ValueCase
+from salesworkbench.value import ValueCase
 from salesworkbench.voi import (
     PilotCosts,
     enbs,

@@ -1,4 +1,4 @@
-"""Tests of salesworkbench.plans and salesworkbench.plan_render."""
+"""Tests of salesworkbench.plans and salesworkbench.plans."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from salesworkbench import plans as P
+from salesworkbench.plans import records as P
 from salesworkbench.datasets import AS_OF, data_path, load_accounts, load_opportunities
 from salesworkbench.model import Account, BuyingRole
-from salesworkbench.plan_render import to_html, to_markdown, write_html, write_markdown
+from salesworkbench.plans import to_html, to_markdown, write_html, write_markdown
 
 D = dt.date
 EXAMPLE_ACCOUNT = data_path("plans/account_plan_example.yaml")
@@ -534,8 +534,8 @@ def test_manager_checks_on_the_examples():
 
 
 def test_value_case_summary_simulates_with_stated_seed():
-    pytest.importorskip("salesworkbench.valuecase")
-    from salesworkbench.valuecase import ValueCase
+    pytest.importorskip("salesworkbench.value")
+    from salesworkbench.value import ValueCase
 
     plan = P.load_plan(EXAMPLE_OPPORTUNITY)
     a = P.value_case_summary(plan, trials=4000, seed=11)
@@ -658,8 +658,8 @@ def test_rendered_example_is_self_contained(tmp_path):
 
 def test_core_modules_do_not_import_matplotlib():
     code = (
-        "import sys, salesworkbench.plans, salesworkbench.plan_render; "
-        "from salesworkbench.plan_render import to_markdown; from salesworkbench.plans import "
+        "import sys, salesworkbench.plans, salesworkbench.plans; "
+        "from salesworkbench.plans.rendering import to_markdown; from salesworkbench.plans import "
         "AccountPlan; to_markdown(AccountPlan(name='x', account_id='y'), charts=False); "
         "print('matplotlib' in sys.modules)"
     )

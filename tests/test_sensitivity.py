@@ -10,8 +10,7 @@ import pytest
 from scipy import stats
 
 from salesworkbench.errors import ValueCaseError
-from salesworkbench.sensitivity import convergence, rank_correlation, sobol, spider, tornado
-from salesworkbench.valuecase import ValueCase
+from salesworkbench.value import ValueCase, convergence, rank_correlation, sobol, spider, tornado
 
 Z90 = stats.norm.ppf(0.9)  # 1.2816
 
@@ -240,7 +239,7 @@ def test_convergence_default_checkpoints_and_from_case():
 
 
 def test_bootstrap_estimator_equals_scipy_estimator_at_unit_weights():
-    from salesworkbench.sensitivity import _saltelli_weighted
+    from salesworkbench.value.sensitivity import _saltelli_weighted
 
     rng = np.random.default_rng(5)
     n, d = 256, 3

@@ -9,12 +9,7 @@ import pandas as pd
 import pytest
 
 from salesworkbench.errors import DataError, ValueCaseError
-from salesworkbench.strawman import (
-    load_reference_customers,
-    nearest_reference,
-    straw_man,
-)
-from salesworkbench.valuecase import ValueCase
+from salesworkbench.value import ValueCase, load_reference_customers, nearest_reference, straw_man
 
 PROSPECT = {"subscribers": 110_000, "sites": 3, "arpu_before": 22.0}
 

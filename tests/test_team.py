@@ -11,12 +11,10 @@ import pytest
 from scipy import stats
 
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.forecast import forecast
+from salesworkbench.pipeline import forecast
 from salesworkbench.schemas import OPPORTUNITIES, STAGE_HISTORY
 from salesworkbench.snapshots import SnapshotStore
 from salesworkbench.team import (
-    _log_effect,
-    _share_effect,
     analyse_team,
     capacity,
     forecast_accuracy,
@@ -27,6 +25,7 @@ from salesworkbench.team import (
     stars_vs_rest,
     team_what_if,
 )
+from salesworkbench.team.analysis import _log_effect, _share_effect
 
 AS_OF = pd.Timestamp("2026-04-01")
 STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation"]

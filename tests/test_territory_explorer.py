@@ -15,8 +15,7 @@ from salesworkbench.plotting.territory import (
     update_segment_bars,
     update_segment_matrix,
 )
-from salesworkbench.territory import segment
-from salesworkbench.territory_plan import TerritoryPlan, coverage_plan
+from salesworkbench.territory import TerritoryPlan, coverage_plan, segment
 from salesworkbench.ui.territory_explorer import TerritoryExplorer
 
 

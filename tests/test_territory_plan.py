@@ -1,4 +1,4 @@
-"""Tests of salesworkbench.territory_plan: profile, market, coverage, assignment, export."""
+"""Tests of salesworkbench.territory: profile, market, coverage, assignment, export."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from salesworkbench.territory import segment
-from salesworkbench.territory_plan import (
+from salesworkbench.territory import (
     DEFAULT_MESSAGING,
     CustomerProfile,
     TerritoryPlan,
@@ -18,6 +17,7 @@ from salesworkbench.territory_plan import (
     capacity_summary,
     coverage_plan,
     market_analysis,
+    segment,
     segment_summary,
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from salesworkbench.ui.value_explorer import ValueCaseExplorer
-from salesworkbench.valuecase import ValueCase
+from salesworkbench.value import ValueCase
 
 TELECOM = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 

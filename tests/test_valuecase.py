@@ -13,7 +13,7 @@ from scipy import stats
 
 from salesworkbench.errors import ValueCaseError
 from salesworkbench.formatting import format_money
-from salesworkbench.valuecase import OUTPUTS, ValueCase, ValueSimulation, iman_conover
+from salesworkbench.value import OUTPUTS, ValueCase, ValueSimulation, iman_conover
 
 TELECOM = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 

@@ -9,15 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from salesworkbench.voi import (
-    PilotCosts,
-    enbs,
-    evpi,
-    evppi,
-    evsi,
-    update_beta,
-    update_normal,
-)
+from salesworkbench.voi import PilotCosts, enbs, evpi, evppi, evsi, update_beta, update_normal
 
 N = 100_000  # simulations for the closed-form checks
 

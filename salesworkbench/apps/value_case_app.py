@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, ValueCaseError
+from salesworkbench.errors import DataError, ValueCaseError
 
 __all__ = ["ValueCaseApp", "assumptions_table"]
 
@@ -74,7 +74,7 @@ class ValueCaseApp:
     def __init__(self, case, trials: int = 50_000, seed: int = 0) -> None:
         import ipywidgets as widgets
 
-        from ..ui.value_explorer import ValueCaseExplorer
+        from salesworkbench.ui.value_explorer import ValueCaseExplorer
 
         self.case = case
         self.explorer = ValueCaseExplorer(case, trials=trials, seed=seed)
@@ -97,7 +97,7 @@ class ValueCaseApp:
     @classmethod
     def from_file(cls, path: str | Path, trials: int = 50_000, seed: int = 0):
         """Load a case file; a bad file gives an app that says what is wrong (no traceback)."""
-        from ..valuecase import ValueCase
+        from salesworkbench.value import ValueCase
 
         try:
             case = ValueCase.from_yaml(path)

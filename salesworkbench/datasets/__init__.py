@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError
-from ..schemas import ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY, Schema
+from salesworkbench.errors import DataError
+from salesworkbench.schemas import ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY, Schema
 
 __all__ = [
     "AS_OF",

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write
-from .._random import named_stream
-from ..schemas import ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY
+from salesworkbench._files import atomic_write
+from salesworkbench._random import named_stream
+from salesworkbench.schemas import ACCOUNTS, LEADS, OPPORTUNITIES, STAGE_HISTORY
 
 __all__ = [
     "AS_OF",

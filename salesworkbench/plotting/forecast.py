@@ -38,7 +38,7 @@ def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
     Parameters
     ----------
     result : ForecastResult
-        From :func:`salesworkbench.forecast.forecast`.
+        From :func:`salesworkbench.pipeline.forecast`.
     quota : float or sequence, optional
         Quota per period; default the result's quota (if it has one).
     """

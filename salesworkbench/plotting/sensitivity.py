@@ -1,4 +1,4 @@
-"""Plots of the sensitivity tables in :mod:`salesworkbench.sensitivity`.
+"""Plots of the sensitivity tables in :mod:`salesworkbench.value`.
 
 Every function takes the table the analysis returned and ``ax=None`` (the current Axes is used),
 imports matplotlib inside the function and returns the Axes.
@@ -60,7 +60,7 @@ def plot_tornado(
     currency: str | None = None,
     max_bars: int | None = 12,
 ):
-    """Tornado chart of :func:`~salesworkbench.sensitivity.tornado`: widest swing on top.
+    """Tornado chart of :func:`~salesworkbench.value.tornado`: widest swing on top.
 
     Parameters
     ----------
@@ -114,7 +114,7 @@ def plot_tornado(
 
 
 def plot_spider(table: pd.DataFrame, ax=None, currency: str | None = None):
-    """Spider chart of :func:`~salesworkbench.sensitivity.spider`: output vs percentile.
+    """Spider chart of :func:`~salesworkbench.value.spider`: output vs percentile.
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def plot_sobol(table: pd.DataFrame, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`~salesworkbench.sensitivity.sobol` (columns S1, S1_conf, ST, ST_conf).
+        From :func:`~salesworkbench.value.sobol` (columns S1, S1_conf, ST, ST_conf).
     ax : matplotlib Axes, optional
         Where to draw.
 
@@ -224,7 +224,7 @@ def plot_convergence(
     Parameters
     ----------
     table : pandas.DataFrame
-        From :func:`~salesworkbench.sensitivity.convergence`.
+        From :func:`~salesworkbench.value.convergence`.
     quantity : {"mean", "prob_positive"}
         Which estimate to draw.
     ax : matplotlib Axes, optional

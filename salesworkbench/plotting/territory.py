@@ -256,7 +256,7 @@ def plot_segment_bars(
     -------
     matplotlib Axes
     """
-    from .. import territory
+    from salesworkbench import territory
 
     ax = _axes(ax)
     if value != "accounts" and value not in accounts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formatting import format_money, format_percent
+from salesworkbench.formatting import format_money, format_percent
 
 __all__ = ["plot_cumulative", "plot_value_distribution", "plot_waterfall"]
 

@@ -1,6 +1,6 @@
 """ForecastExplorer: period, quota, objective, confidence and win-rate grouping in one app.
 
-The logic lives in :mod:`salesworkbench.forecast` and :mod:`salesworkbench.funnel`; this class
+The logic lives in :mod:`salesworkbench.pipeline` and :mod:`salesworkbench.pipeline`; this class
 builds the controls, keeps the current settings in ``self.params`` and stores what it computed
 in ``self.result``. Tests and notebooks drive it without a browser::
 
@@ -19,8 +19,7 @@ from typing import Any
 import pandas as pd
 
 from salesworkbench.errors import DataWarning
-from salesworkbench.forecast import HistoryModel, forecast
-from salesworkbench.funnel import conversion_rates, reverse_funnel
+from salesworkbench.pipeline import HistoryModel, conversion_rates, forecast, reverse_funnel
 
 __all__ = ["ForecastExplorer"]
 

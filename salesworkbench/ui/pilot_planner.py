@@ -33,7 +33,7 @@ from salesworkbench.voi import (
 )
 
 if TYPE_CHECKING:
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value import ValueCase
 
 __all__ = ["PilotPlanner"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..plans import DEFAULT_THRESHOLD, manager_checks
+from salesworkbench.plans import DEFAULT_THRESHOLD, manager_checks
 
 __all__ = ["PlanChecksBrowser"]
 
@@ -122,7 +122,7 @@ class PlanChecksBrowser:
             table = table[table["check"] == self.params["check"]]
         self.result = table
         if self.draw:
-            from ._output import show
+            from salesworkbench.ui._output import show
 
             counts = self.checks["check"].value_counts() if len(self.checks) else pd.Series()
             summary = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "all clear"

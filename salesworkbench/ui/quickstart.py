@@ -85,7 +85,7 @@ class WinRateBrowser:
     def _redraw(self) -> None:
         import matplotlib.pyplot as plt
 
-        from ._output import show
+        from salesworkbench.ui._output import show
 
         fig, ax = plt.subplots(figsize=(7, 0.35 * len(self.result) + 1.2))
         self.result["win_rate"].iloc[::-1].plot.barh(ax=ax, color="#4C72B0")

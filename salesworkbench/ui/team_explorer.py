@@ -16,14 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from salesworkbench.team import (
-    LEVERS,
-    MEASURES,
-    TeamAnalysis,
-    group_table,
-    prize,
-    stars_vs_rest,
-)
+from salesworkbench.team import LEVERS, MEASURES, TeamAnalysis, group_table, prize, stars_vs_rest
 
 __all__ = ["TeamExplorer"]
 
@@ -218,8 +211,7 @@ class TeamExplorer:
         import matplotlib.pyplot as plt
 
         from salesworkbench.plotting.team import effect_sizes, prize_fan, rep_forest
-
-        from ._output import show
+        from salesworkbench.ui._output import show
 
         p = self.params
         col, higher, _ = MEASURES[p["measure"]]

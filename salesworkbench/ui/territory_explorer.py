@@ -1,6 +1,6 @@
 """TerritoryExplorer: move thresholds, weights and capacity; watch the segments and coverage.
 
-The logic lives in :mod:`salesworkbench.territory` and :mod:`salesworkbench.territory_plan`;
+The logic lives in :mod:`salesworkbench.territory` and :mod:`salesworkbench.territory`;
 this class builds controls, keeps the current settings in ``self.params`` and stores what it
 computed in ``self.result``. Tests (and notebooks) drive it without a browser::
 
@@ -18,14 +18,17 @@ from typing import Any
 
 import pandas as pd
 
-from salesworkbench.territory import SEGMENTS, ScoreModel, prepare, segment
-from salesworkbench.territory_plan import (
+from salesworkbench.territory import (
     DEFAULT_CAPACITY,
     DEFAULT_COVERAGE,
     DEFAULT_MESSAGING,
+    SEGMENTS,
+    ScoreModel,
     TerritoryPlan,
     capacity_summary,
     coverage_plan,
+    prepare,
+    segment,
     segment_summary,
 )
 
@@ -51,7 +54,7 @@ class TerritoryExplorer:
         ``{role: {"reps": n, "hours_per_rep": h}}`` (:data:`DEFAULT_CAPACITY`); one reps
         input and one hours input per role.
     allocation : str or mapping
-        See :func:`~salesworkbench.territory_plan.coverage_plan`.
+        See :func:`~salesworkbench.territory.coverage_plan`.
     draw : bool
         Draw the potential x relationship matrix into ``self.out``; False only computes.
     label_top : int

@@ -1,6 +1,6 @@
 """ValueCaseExplorer: move each uncertain assumption's range and watch the value case respond.
 
-The maths lives in :mod:`salesworkbench.valuecase` and :mod:`salesworkbench.sensitivity`; this
+The maths lives in :mod:`salesworkbench.value` and :mod:`salesworkbench.value`; this
 class only builds controls from the case, keeps the current parameters in ``self.params`` and
 stores what it computed in ``self.result``. Tests (and notebooks) drive it without a browser::
 
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salesworkbench.errors import ValueCaseError
-from salesworkbench.sensitivity import tornado
+from salesworkbench.value import tornado
 
 if TYPE_CHECKING:
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value import ValueCase
 
 __all__ = ["ValueCaseExplorer"]
 
@@ -213,7 +213,7 @@ class ValueCaseExplorer:
 
     def current_case(self) -> ValueCase:
         """The case with the current slider settings applied (the original if none moved)."""
-        from salesworkbench.valuecase import ValueCase
+        from salesworkbench.value import ValueCase
 
         data = self.case.to_dict()
         changed = False

@@ -8,7 +8,7 @@ ordinary performers into stars. This module answers it from the CRM history in f
    conversion, value-case and power-sponsor shares, quota attainment and, where pipeline
    snapshots exist, forecast accuracy (commit vs actual). Small samples shrink towards the
    team: win rates and shares with conjugate Beta posteriors (the forecast's
-   :func:`salesworkbench.forecast.beta_posterior`; rep win rates equal the history model's
+   :func:`salesworkbench.pipeline.beta_posterior`; rep win rates equal the history model's
    ``rates("owner")``), deal size and
    cycle time with a normal-normal model on the log scale. The win rate is also shown
    *mix-adjusted* (indirect standardisation on segment x product).
@@ -19,7 +19,7 @@ ordinary performers into stars. This module answers it from the CRM history in f
    size (Cohen's h for shares, Hedges' g for log sizes and cycle times) and the funnel of each
    group side by side.
 3. :func:`prize` runs a what-if through the pipeline forecast's Monte Carlo
-   (:func:`salesworkbench.forecast.forecast`, same seed, so the scenario and the baseline share
+   (:func:`salesworkbench.pipeline.forecast`, same seed, so the scenario and the baseline share
    their random numbers): reps below the stars reach the stars' conversion, cycle time or deal
    size, one lever at a time and all together; the extra bookings per period come with
    P10/P50/P90. With no change the scenario *is* the baseline forecast, draw for draw.
@@ -50,17 +50,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._random import named_stream
-from .errors import DataError, DataWarning
-from .forecast import (
+from salesworkbench._random import named_stream
+from salesworkbench.errors import DataError, DataWarning, warn_note
+from salesworkbench.pipeline import (
     DEFAULT_PRIOR_STRENGTH,
     ForecastResult,
     HistoryModel,
-    _warn,
     beta_posterior,
     forecast,
 )
-from .schemas import OPPORTUNITIES
+from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = [
     "LEVERS",
@@ -459,7 +458,7 @@ def analyse_team(
     nocreated = int(allk["created"].isna().sum())
     if nocreated:
         excluded["deals without created date (counted as worked)"] = nocreated
-        _warn(
+        warn_note(
             notes,
             f"{nocreated} deals have no created date: counted as worked and in pipeline "
             "created, left out of cycle times",
@@ -471,7 +470,7 @@ def analyse_team(
     if no_owner_all.any():
         no_owner_closed = int(closed["owner"].isna().sum())
         excluded["deals without owner"] = int(no_owner_all.sum())
-        _warn(
+        warn_note(
             notes,
             f"{int(no_owner_all.sum())} deals have no owner ({no_owner_closed} of them closed; "
             f"{source} column 'owner', rows "
@@ -483,7 +482,7 @@ def analyse_team(
         unknown = [o for o in owners if o not in rep_info.index]
         if unknown:
             excluded["owners not in the reps table"] = len(unknown)
-            _warn(
+            warn_note(
                 notes,
                 f"{len(unknown)} deal owner(s) are not in the reps table ("
                 + ", ".join(unknown[:10])
@@ -495,7 +494,7 @@ def analyse_team(
     no_closed = [r for r in idx if not (n_closed.get(r, 0) > 0)]
     if no_closed:
         excluded["reps without closed deals"] = len(no_closed)
-        _warn(
+        warn_note(
             notes,
             f"{len(no_closed)} rep(s) have no closed deals ("
             + ", ".join(no_closed[:10])
@@ -547,7 +546,7 @@ def analyse_team(
         nohist = int(np.isnan(reached.iloc[:, 0].to_numpy()).sum()) if order else 0
         if nohist:
             excluded["closed deals without stage history (funnel)"] = nohist
-            _warn(notes, f"{nohist} closed deals have no stage history: left out of the funnel")
+            warn_note(notes, f"{nohist} closed deals have no stage history: left out of the funnel")
     else:
         notes.append("no stage history: stage-to-stage conversion and funnel not available")
 
@@ -1162,7 +1161,7 @@ def team_what_if(
         Multiplier per ``opportunity_id`` (missing deals: 1) of the deal's win probability
         (capped at 1), its time to close and its amount.
     periods, freq, trials, seed, timing, stale_after, quota
-        As :func:`salesworkbench.forecast.forecast`.
+        As :func:`salesworkbench.pipeline.forecast`.
     baseline : ForecastResult, optional
         The baseline forecast with these settings, if already run.
 
@@ -1372,7 +1371,7 @@ def prize(
     timing : str, optional
         Forecast timing base (default ``"stage"`` with stage history, else ``"created"``).
     periods, freq, trials, seed, stale_after, quota
-        As :func:`salesworkbench.forecast.forecast`.
+        As :func:`salesworkbench.pipeline.forecast`.
     """
     unknown = [lv for lv in levers if lv not in LEVERS]
     if unknown:

@@ -1,7 +1,7 @@
 """Account plans and opportunity plans: structured, validated, saved, linked to the analyses.
 
 The sales model names three planning tools kept on the sales automation system so that what
-the team knows is retained and shared: territory plans (:mod:`salesworkbench.territory_plan`),
+the team knows is retained and shared: territory plans (:mod:`salesworkbench.territory`),
 **account plans** (for large, strategic accounts) and **opportunity plans** (one per deal, sized
 to the deal). This module makes the last two typed records:
 
@@ -20,7 +20,7 @@ key_players[2], field buying_role: 'boss' is not one of sponsor, ...``. List ent
 numbered from 1 (``key_players[2]`` is the second key player in the file).
 
 A section left out (``None``) or empty is a *gap to fill*: :meth:`AccountPlan.gaps` lists them
-and the renderers (:mod:`salesworkbench.plan_render`) show them rather than hide them.
+and the renderers (:mod:`salesworkbench.plans`) show them rather than hide them.
 
 Analyses computed from plans: :func:`white_space` (wallet by offering minus current spend, share
 of wallet, biggest gaps), :func:`qualification_scorecard` (in the market, budget, timeframe,
@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._files import atomic_write
-from .model import Attitude, BuyingRole, KeyPlayer, Qualification, ValueProposition
+from salesworkbench._files import atomic_write
+from salesworkbench.model import Attitude, BuyingRole, KeyPlayer, Qualification, ValueProposition
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -1235,7 +1235,7 @@ def value_case_summary(
             section="value_proposition",
             field="value_case",
         )
-    from .valuecase import ValueCase
+    from salesworkbench.value import ValueCase
 
     case = ValueCase.from_yaml(p)
     sim = case.simulate(trials=trials, seed=seed, progress=False)
@@ -1313,15 +1313,15 @@ def opportunity_portfolio(
     as_of : date, optional
         Forecast date (default: the latest date in the data).
     periods, freq, trials, seed :
-        Passed to :func:`salesworkbench.forecast.forecast` (bookings from the account's open
+        Passed to :func:`salesworkbench.pipeline.forecast` (bookings from the account's open
         deals in the next ``periods`` quarters; stale deals are left out and listed).
     stage_history : DataFrame, optional
         Canonical stage history for the default history model.
     """
     import warnings
 
-    from .errors import DataWarning
-    from .forecast import HistoryModel, forecast
+    from salesworkbench.errors import DataWarning
+    from salesworkbench.pipeline import HistoryModel, forecast
 
     account_id = plan.account_id if isinstance(plan, AccountPlan) else str(plan)
     opp = opportunities
@@ -1544,7 +1544,7 @@ def check_alpha_coverage(
     thresholds. Rows follow the segment's priority order when there is one.
     """
     if "segment" not in accounts.columns:
-        from .territory import segment
+        from salesworkbench.territory import segment
 
         accounts = segment(accounts)
     alpha = accounts[accounts["segment"].astype(object) == "Alpha"]

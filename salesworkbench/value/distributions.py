@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from .errors import ValueCaseError
+from salesworkbench.errors import ValueCaseError
 
 __all__ = ["DISTRIBUTIONS", "Distribution", "make_distribution"]
 

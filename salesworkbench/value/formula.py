@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ValueCaseError
+from salesworkbench.errors import ValueCaseError
 
 __all__ = ["FUNCTIONS", "Formula", "compile_formula"]
 

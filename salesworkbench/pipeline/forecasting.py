@@ -30,7 +30,6 @@ each deal's contribution are exact (``a p q`` and ``a^2 p q (1 - p q)``).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -38,15 +37,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._random import named_stream
-from .errors import DataError, DataWarning
-from .schemas import OPPORTUNITIES
+from salesworkbench._random import named_stream
+from salesworkbench.errors import DataError, warn_note
+from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = [
     "DEFAULT_PRIOR_STRENGTH",
     "ForecastResult",
     "HistoryModel",
     "beta_posterior",
+    "check_opportunities",
     "coverage_ratio",
     "forecast",
     "forecast_periods",
@@ -92,11 +92,6 @@ def _day(ts) -> float:
 
 def _rows(mask) -> list[int]:
     return (np.flatnonzero(np.asarray(mask)) + 2).tolist()
-
-
-def _warn(notes: list[str], message: str) -> None:
-    notes.append(message)
-    warnings.warn(message, DataWarning, stacklevel=3)
 
 
 def beta_posterior(
@@ -163,7 +158,7 @@ def _rate_table(
     return g[cols]
 
 
-def _check_opportunities(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def check_opportunities(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Validate a canonical opportunity table (dtypes, ids, close before created)."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -332,7 +327,7 @@ class HistoryModel:
             if isinstance(opportunities, pd.DataFrame)
             else "opportunities"
         )
-        _check_opportunities(opportunities, source)
+        check_opportunities(opportunities, source)
         if group_by is not None and group_by not in opportunities.columns:
             cands = [c for c in ("segment", "product", "owner", "territory") if c in opportunities]
             raise DataError(
@@ -347,7 +342,7 @@ class HistoryModel:
         no_date = closed_mask & opportunities["close_date"].isna().to_numpy()
         if no_date.any():
             excluded["closed without close date"] = int(no_date.sum())
-            _warn(
+            warn_note(
                 notes,
                 f"{int(no_date.sum())} closed deals have no close date: left out of "
                 "the history (rows " + ", ".join(map(str, _rows(no_date)[:10])) + ")",
@@ -396,7 +391,7 @@ class HistoryModel:
             "unknown": int(unknown.sum()),
         }
         if lost0.any():
-            _warn(
+            warn_note(
                 notes,
                 f"{int(lost0.sum())} lost deals have amount 0 (unknown, not zero): "
                 f"{int(recovered.sum())} take original_amount, {int(priced.sum())} the list "
@@ -465,7 +460,7 @@ class HistoryModel:
         nocyc = np.isnan(cyc)
         if nocyc.any():
             excluded["won deals without created date (cycle time)"] = int(nocyc.sum())
-            _warn(
+            warn_note(
                 notes,
                 f"{int(nocyc.sum())} won deals have no created date: left out of the "
                 "cycle-time distribution",
@@ -870,7 +865,7 @@ def forecast(
         if isinstance(open_pipeline, pd.DataFrame)
         else "open pipeline"
     )
-    _check_opportunities(open_pipeline, source)
+    check_opportunities(open_pipeline, source)
     notes: list[str] = []
     excluded: dict[str, int] = {}
     as_of = pd.Timestamp(as_of if as_of is not None else model.as_of).normalize()
@@ -892,7 +887,7 @@ def forecast(
     if miss.any():
         fill = _typical_amounts(deals.loc[miss], model)
         amount[miss] = fill
-        _warn(
+        warn_note(
             notes,
             f"{int(miss.sum())} open deals have no amount: their product's list price "
             "(if given) or median won amount (or the overall median) is used",
@@ -936,7 +931,7 @@ def forecast(
             amount, p = amount[~is_stale], p[~is_stale]
             n = len(deals)
             excluded["stale open deals"] = int(is_stale.sum())
-            _warn(
+            warn_note(
                 notes,
                 f"{int(is_stale.sum())} open deals are stale (expected close more than "
                 f"{stale_after:g} days ago, or older than the longest won cycle, "
@@ -1117,7 +1112,7 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
     nocreated = np.isnan(created)
     if nocreated.any():
         excluded["open deals without created date (age taken as 0)"] = int(nocreated.sum())
-        _warn(
+        warn_note(
             notes,
             f"{int(nocreated.sum())} open deals have no created date: treated as "
             "created today (age 0) for timing",
@@ -1156,7 +1151,7 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
             excluded["open deals without expected close date (timed from creation)"] = int(
                 noexp.sum()
             )
-            _warn(
+            warn_note(
                 notes,
                 f"{int(noexp.sum())} open deals have no expected close date: timed from creation",
             )
@@ -1301,7 +1296,7 @@ def pipeline_waterfall(before: pd.DataFrame, after: pd.DataFrame, period=None) -
         ``amount`` and ``deals``; start + the signed steps = end (checked).
     """
     for name, f in (("before", before), ("after", after)):
-        _check_opportunities(f, f"{name} snapshot")
+        check_opportunities(f, f"{name} snapshot")
     per = pd.Period(period) if period is not None else None
 
     def window(f):

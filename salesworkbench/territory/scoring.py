@@ -40,8 +40,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DataWarning
-from .schemas import ACCOUNTS, NON_NEGATIVE
+from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.schemas import ACCOUNTS, NON_NEGATIVE
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -13,8 +13,8 @@ imported only inside the rendering functions (and only when ``charts=True``).
 
 Examples
 --------
->>> from salesworkbench.plans import load_plan  # doctest: +SKIP
->>> from salesworkbench.plan_render import write_html
+>>> from salesworkbench.plans.records import load_plan
+>>> from salesworkbench.plans.rendering import write_html
 >>> write_html(load_plan("data/plans/account_plan_example.yaml"), "account_plan.html")
 """
 
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_write
-from .plans import (
+from salesworkbench._files import atomic_write
+from salesworkbench.plans.records import (
     DEFAULT_TRIALS,
     AccountPlan,
     OpportunityPlan,
@@ -283,7 +283,7 @@ def _account_blocks(
         for n in ws.notes:
             b.append(_Block("note", n))
         if charts:
-            from .plotting.plans import plot_white_space
+            from salesworkbench.plotting.plans import plot_white_space
 
             b.append(
                 _Block(
@@ -524,7 +524,7 @@ def _opportunity_blocks(
         )
     )
     if charts:
-        from .plotting.plans import plot_scorecard
+        from salesworkbench.plotting.plans import plot_scorecard
 
         b.append(
             _Block(

@@ -9,7 +9,7 @@ Four complementary views of the same question, from quickest to most thorough:
   Monte Carlo simulation (sees correlations between assumptions, not interactions).
 - :func:`sobol`: variance-based first-order and total indices (Saltelli 2010 design and
   estimator from :func:`scipy.stats.sobol_indices`), with bootstrap confidence intervals. Works
-  on a :class:`~salesworkbench.valuecase.ValueCase` or on any vectorised Python model.
+  on a :class:`~salesworkbench.value.ValueCase` or on any vectorised Python model.
 
 :func:`convergence` tells whether a simulation ran enough trials.
 
@@ -33,7 +33,7 @@ from salesworkbench._random import as_generator, named_stream
 from salesworkbench.errors import ValueCaseError
 
 if TYPE_CHECKING:
-    from salesworkbench.valuecase import ValueCase, ValueSimulation
+    from salesworkbench.value.case import ValueCase, ValueSimulation
 
 __all__ = [
     "convergence",
@@ -54,7 +54,7 @@ def _is_case(obj: Any) -> bool:
 
 
 def _case_outputs(case: ValueCase) -> tuple[str, ...]:
-    from salesworkbench.valuecase import OUTPUTS
+    from salesworkbench.value.case import OUTPUTS
 
     return tuple(OUTPUTS)
 
@@ -232,7 +232,7 @@ def rank_correlation(
         )
     if inputs is None:
         if default_inputs is None:
-            from salesworkbench.valuecase import OUTPUTS
+            from salesworkbench.value.case import OUTPUTS
 
             skip = set(OUTPUTS) | {output}
             default_inputs = [
@@ -352,7 +352,7 @@ def _check_power_of_two(n: int) -> int:
 def _as_distribution(spec: Any, name: str) -> Any:
     """A YAML-style spec (dict) -> Distribution; anything with ``ppf`` is used as it is."""
     if isinstance(spec, Mapping):
-        from salesworkbench.distributions import make_distribution
+        from salesworkbench.value.distributions import make_distribution
 
         return make_distribution(dict(spec), name)
     if hasattr(spec, "ppf"):

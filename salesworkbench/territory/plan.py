@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_write
-from .territory import DEFAULT_MODEL, SEGMENTS, ScoreModel, segment
+from salesworkbench._files import atomic_write
+from salesworkbench.territory.scoring import DEFAULT_MODEL, SEGMENTS, ScoreModel, segment
 
 __all__ = [
     "DEFAULT_CAPACITY",

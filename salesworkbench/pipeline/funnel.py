@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._random import named_stream
-from .errors import DataError
+from salesworkbench._random import named_stream
+from salesworkbench.errors import DataError
 
 __all__ = [
     "FUNNEL_STEPS",

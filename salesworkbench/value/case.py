@@ -49,12 +49,12 @@ import pandas as pd
 import yaml
 from scipy import special
 
-from ._files import atomic_write
-from ._random import named_stream
-from .distributions import Distribution, make_distribution
-from .errors import ValueCaseError
-from .formatting import format_money, format_number, format_percent
-from .formula import Formula
+from salesworkbench._files import atomic_write
+from salesworkbench._random import named_stream
+from salesworkbench.errors import ValueCaseError
+from salesworkbench.formatting import format_money, format_number, format_percent
+from salesworkbench.value.distributions import Distribution, make_distribution
+from salesworkbench.value.formula import Formula
 
 __all__ = [
     "OUTPUTS",

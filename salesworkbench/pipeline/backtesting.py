@@ -20,9 +20,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._random import named_stream
-from .errors import DataError, DataWarning
-from .forecast import DEFAULT_PRIOR_STRENGTH, HistoryModel, _check_opportunities, forecast
+from salesworkbench._random import named_stream
+from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.pipeline.forecasting import (
+    DEFAULT_PRIOR_STRENGTH,
+    HistoryModel,
+    check_opportunities,
+    forecast,
+)
 
 __all__ = ["BacktestResult", "backtest", "pipeline_at"]
 
@@ -188,7 +193,7 @@ def backtest(
         A DataFrame (one row per cut-off) with ``.coverage``, ``.reliability()``,
         ``.summary()`` and the per-deal predictions in ``.deals``.
     """
-    _check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
+    check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
     f = _HORIZON.get(str(horizon).lower())
     if f is None:
         raise ValueError(f"horizon must be 'month', 'quarter' or 'year', got {horizon!r}")

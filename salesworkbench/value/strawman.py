@@ -39,7 +39,7 @@ import pandas as pd
 from salesworkbench.errors import DataError, ValueCaseError
 
 if TYPE_CHECKING:
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value.case import ValueCase
 
 __all__ = [
     "DEFAULT_SCALE_BY",
@@ -182,7 +182,7 @@ def _reference_row(reference: Any, references: pd.DataFrame | None) -> pd.Series
 
 
 def _load_template(case_template: Any) -> ValueCase:
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value.case import ValueCase
 
     if case_template is None:
         from salesworkbench.datasets import data_path
@@ -353,6 +353,6 @@ def straw_man(
     data["name"] = f"Straw-man from {who}: {template.name}"
     if customer is not None:
         data["customer"] = customer
-    from salesworkbench.valuecase import ValueCase
+    from salesworkbench.value.case import ValueCase
 
     return ValueCase.from_dict(data, source=f"straw-man from {who}")

@@ -47,7 +47,7 @@ import pandas as pd
 from scipy import linalg, optimize, sparse, stats
 from scipy.interpolate import BSpline
 
-from ._random import named_stream
+from salesworkbench._random import named_stream
 
 __all__ = [
     "DEFAULT_SD_FACTOR",

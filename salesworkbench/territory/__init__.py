@@ -1,0 +1,51 @@
+"""Territory plans: scoring, Alpha/Beta/Delta segments, coverage, assignment and the plan."""
+
+from salesworkbench.territory.plan import (
+    DEFAULT_CAPACITY,
+    DEFAULT_COVERAGE,
+    DEFAULT_MESSAGING,
+    CustomerProfile,
+    TerritoryPlan,
+    assign_accounts,
+    capacity_summary,
+    coverage_plan,
+    market_analysis,
+    segment_summary,
+)
+from salesworkbench.territory.scoring import (
+    DEFAULT_MODEL,
+    SEGMENTS,
+    Driver,
+    PreparedDrivers,
+    ScoreModel,
+    classify,
+    explain,
+    prepare,
+    relationship_from_deals,
+    score,
+    segment,
+)
+
+__all__ = [
+    "CustomerProfile",
+    "DEFAULT_CAPACITY",
+    "DEFAULT_COVERAGE",
+    "DEFAULT_MESSAGING",
+    "DEFAULT_MODEL",
+    "Driver",
+    "PreparedDrivers",
+    "SEGMENTS",
+    "ScoreModel",
+    "TerritoryPlan",
+    "assign_accounts",
+    "capacity_summary",
+    "classify",
+    "coverage_plan",
+    "explain",
+    "market_analysis",
+    "prepare",
+    "relationship_from_deals",
+    "score",
+    "segment",
+    "segment_summary",
+]

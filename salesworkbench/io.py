@@ -140,11 +140,20 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_]+", " ", str(name).strip().lower())
 
 
-def load_mapping(source: PathLike | Mapping | str | None) -> tuple[dict[str, str], dict[str, str]]:
+#: Mapping-file sections that apply to one table only.
+_ENTITY_SECTIONS = ("opportunities", "accounts", "stage_history", "leads")
+
+
+def load_mapping(
+    source: PathLike | Mapping | str | None, entity: str | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Return ``(columns, stages)`` from a mapping dict, a preset name or a YAML/JSON file.
 
-    A mapping file holds either a plain ``file column: canonical column`` mapping or two
-    sections, ``columns:`` and ``stages:``. Files are read with ``yaml.safe_load``.
+    A mapping file holds either a plain ``file column: canonical column`` mapping, or sections:
+    ``columns:`` and ``stages:``, and, so that one file can serve a whole CRM export, a section
+    per table (``opportunities:``, ``accounts:``, ``stage_history:``, ``leads:``), each a
+    ``file column: canonical column`` mapping that applies to that table only (on top of
+    ``columns:``). Files are read with ``yaml.safe_load``.
 
     Parameters
     ----------
@@ -170,8 +179,21 @@ def load_mapping(source: PathLike | Mapping | str | None) -> tuple[dict[str, str
         data, where = source, "mapping"
     if not isinstance(data, Mapping):
         raise DataError("a mapping must be 'file column: canonical column' pairs", file=where)
-    if "columns" in data or "stages" in data:
-        columns, stages = data.get("columns") or {}, data.get("stages") or {}
+    sections = {"columns", "stages", *_ENTITY_SECTIONS}
+    if sections & set(data):
+        unknown = sorted(set(data) - sections)
+        if unknown:
+            raise DataError(
+                f"unknown mapping section(s) {', '.join(map(repr, unknown))}; "
+                f"expected {', '.join(sorted(sections))}",
+                file=where,
+            )
+        columns, stages = dict(data.get("columns") or {}), data.get("stages") or {}
+        for section in _ENTITY_SECTIONS:
+            if not isinstance(data.get(section) or {}, Mapping):
+                raise DataError(f"section {section!r} must map names to names", file=where)
+        if entity is not None:
+            columns.update(data.get(entity) or {})
     else:
         columns, stages = data, {}
     for section, pairs in (("columns", columns), ("stages", stages)):
@@ -517,7 +539,7 @@ def read_opportunities(
         outside 0-100%, duplicate or blank id, unknown stage, close date before created date;
         the message names the file, row(s) and column.
     """
-    columns, file_stages = load_mapping(mapping)
+    columns, file_stages = load_mapping(mapping, "opportunities")
     raw, source, first_row = _raw(path, "opportunities", sheet, skiprows)
     imp, frame = _start(raw, source, first_row, OPPORTUNITIES, columns)
     stage_map = {_norm(k): v for k, v in STATUS_OF_STAGE.items()}
@@ -613,7 +635,7 @@ def read_accounts(
         Missing required column, non-numeric driver, negative revenue/employees/spend,
         satisfaction outside 0-10, duplicate or blank id; names file, row(s) and column.
     """
-    columns, _ = load_mapping(mapping)
+    columns, _ = load_mapping(mapping, "accounts")
     raw, source, first_row = _raw(path, "accounts", sheet, skiprows)
     has_id = "account_id" in {_norm(c).replace(" ", "_") for c in raw.columns} | set(
         columns.values()
@@ -655,7 +677,7 @@ def read_leads(
     ``state`` accepts the lifecycle's lead states (``new``, ``qualified_lead``, ``suspect``,
     ``qualified_opportunity``, ``disqualified``); spaces are read as underscores.
     """
-    columns, _ = load_mapping(mapping)
+    columns, _ = load_mapping(mapping, "leads")
     raw, source, first_row = _raw(path, "leads", sheet, skiprows)
     imp, frame = _start(raw, source, first_row, LEADS, columns)
     imp.check_key(frame)
@@ -674,7 +696,7 @@ def read_stage_history(
 
     Without a ``change_id`` column, one is made from the row number.
     """
-    columns, _ = load_mapping(mapping)
+    columns, _ = load_mapping(mapping, "stage_history")
     raw, source, first_row = _raw(path, "stage history", sheet, skiprows)
     if "change_id" not in {_norm(c).replace(" ", "_") for c in raw.columns} | set(columns.values()):
         raw.insert(0, "change_id", [f"h{i + 1}" for i in range(len(raw))])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataWarning
 from salesworkbench.pipeline import ForecastResult, HistoryModel, beta_posterior, forecast
 from salesworkbench.schemas import OPPORTUNITIES
@@ -54,7 +55,7 @@ def team_what_if(
     deal_size=None,
     periods: int | Sequence = 2,
     freq: str = "quarter",
-    trials: int = 10_000,
+    trials: int = FORECAST_TRIALS,
     seed: int | None = 0,
     timing: str = "created",
     stale_after: float | None = 90,
@@ -250,7 +251,7 @@ def prize(
     each: bool = True,
     periods: int | Sequence = 2,
     freq: str = "quarter",
-    trials: int = 10_000,
+    trials: int = FORECAST_TRIALS,
     seed: int = 0,
     timing: str | None = None,
     stale_after: float | None = 90,

@@ -21,12 +21,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from _timing import best_of
 
 from salesworkbench.datasets import AS_OF, load_opportunities, load_reps, load_stage_history
+from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataWarning
 from salesworkbench.pipeline import forecast
 from salesworkbench.team import analyse_team, prize, stars_vs_rest
 from salesworkbench.ui.team_explorer import TeamExplorer
 
-TRIALS = 10_000
+TRIALS = FORECAST_TRIALS
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from salesworkbench.team import (
     stars_vs_rest,
     team_what_if,
 )
-from salesworkbench.team.analysis import _log_effect, _share_effect
+from salesworkbench.team.stars import _log_effect, _share_effect
 
 AS_OF = pd.Timestamp("2026-04-01")
 STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation"]

@@ -1,5 +1,7 @@
 """Value-of-information speed: EVPPI and EVSI at 10^4 and 10^5 simulations, and a full pilot plan.
 
+The plans run at the default ``PILOT_TRIALS`` and at 100,000 trials.
+
 Figures are printed as seconds and as ratios to baselines measured in the same run:
 ``np.mean`` over the net-benefit table (the floor of any estimator) and a plain least-squares fit
 (``np.linalg.lstsq``) of the net benefit on a 30-column design of the same length (what one
@@ -17,6 +19,7 @@ import pandas as pd
 from _timing import best_of
 from threadpoolctl import threadpool_limits
 
+from salesworkbench.defaults import PILOT_TRIALS
 from salesworkbench.voi import evppi, evsi, n_grid, plan_pilots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +65,7 @@ def plans() -> None:
             print(f"\n{fname} missing: skipped")
             continue
         case = ValueCase.from_yaml(path)
-        for trials in (20_000, 100_000):
+        for trials in (PILOT_TRIALS, 100_000):
             t_sim = best_of(lambda c=case, t=trials: c.simulate(t, seed=0, progress=False), 1)
             t0 = time.perf_counter()
             plan = plan_pilots(case, trials=trials, seed=0, costs=costs, progress=False)

@@ -9,7 +9,22 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from salesworkbench.voi import PilotCosts, enbs, evpi, evppi, evsi, update_beta, update_normal
+from salesworkbench.datasets import data_path
+from salesworkbench.defaults import PILOT_TRIALS
+from salesworkbench.voi import (
+    RANK_TOLERANCE,
+    PilotCosts,
+    enbs,
+    evpi,
+    evppi,
+    evsi,
+    plan_pilots,
+    update_after_pilot,
+    update_beta,
+    update_normal,
+)
+from salesworkbench.voi import pilots as pilots_module
+from salesworkbench.voi.pilots import _plan_order
 
 N = 100_000  # simulations for the closed-form checks
 
@@ -229,6 +244,71 @@ def test_conjugate_beta_update():
     assert update_beta(2.0, 3.0, 7, 20) == (9.0, 16.0)
     a, b = update_beta(1.0, 1.0, 0, 5)
     assert stats.beta(a, b).mean() == pytest.approx(1 / 7)
+
+
+# --------------------------------------------------------------------------- plan order, results
+
+
+def test_plan_order_ignores_floating_point_noise():
+    # EVPPI "zero" as different BLAS builds compute it: ties keep the rows' (case) order.
+    total = 19_043.0
+    enbs_values = pd.Series([np.nan, 5.0, np.nan, np.nan, np.nan, -3.0])
+    evppi_values = pd.Series([4.2e-9, 900.0, 0.0, 1.6e-8, 6167.3, 800.0])
+    assert list(_plan_order(enbs_values, evppi_values, total)) == [1, 5, 4, 0, 2, 3]
+    noisy = evppi_values + [0.0, 0.0, 3e-9, -1e-8, 1e-9, 0.0]  # reorders the zeros if unrounded
+    assert list(_plan_order(enbs_values, noisy, total)) == [1, 5, 4, 0, 2, 3]
+    # differences above the tolerance still count, and no EVPI means all tie
+    step = RANK_TOLERANCE * total
+    apart = pd.Series([0.0, 3 * step])
+    assert list(_plan_order(pd.Series([np.nan, np.nan]), apart, total)) == [1, 0]
+    assert list(_plan_order(pd.Series([np.nan, np.nan]), apart, 0.0)) == [0, 1]
+
+
+def test_plan_lists_zero_evppi_assumptions_in_case_order(monkeypatch):
+    # Telecom (notebook 03): four assumptions have EVPPI zero up to noise of ~1e-8 GBP, whose
+    # order used to depend on the machine. Perturb that noise: the plan's order must not move.
+    from salesworkbench.value import ValueCase
+
+    case = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
+    sim = case.simulate(5_000, seed=0, progress=False)
+    costs = {"fixed": 20_000, "per_unit": 100, "delay": 10_000}
+    plan = plan_pilots(case, seed=0, costs=costs, simulation=sim)
+    total = plan.attrs["evpi"]
+    tied = [nm for nm in plan.index if plan.loc[nm, "evppi"] < RANK_TOLERANCE * total]
+    assert len(tied) >= 2
+    in_case_order = [nm for nm in case.assumptions if nm in tied]
+    assert list(plan.index[-len(tied) :]) == in_case_order
+
+    real_evppi = pilots_module.evppi
+    for noise_seed in (1, 2, 3):
+        rng = np.random.default_rng(noise_seed)
+
+        def noisy_evppi(*args, rng=rng, **kwargs):
+            r = real_evppi(*args, **kwargs)
+            r.value += float(rng.uniform(0.0, 1e-8)) * max(r.evpi, 1.0)
+            return r
+
+        monkeypatch.setattr(pilots_module, "evppi", noisy_evppi)
+        again = plan_pilots(case, seed=0, costs=costs, simulation=sim)
+        assert list(again.index) == list(plan.index)
+
+
+def test_results_have_a_summary_table(simple):
+    nb, p = simple
+    nb, p = nb.iloc[:5_000], p.iloc[:5_000]
+    r = evppi(nb, p, ["p1", "p2"], se_draws=0)
+    assert isinstance(r.summary, pd.DataFrame)
+    assert list(r.summary.index) == ["p1 + p2"]
+    assert r.summary.loc["p1 + p2", "evppi"] == r.value
+    s = evsi(nb, p, "p1", n=[5, 50], sd=1.0)
+    assert s.summary is s.table and list(s.summary.index) == [5, 50]
+
+
+def test_default_trials_come_from_defaults():
+    import inspect
+
+    for fn in (plan_pilots, update_after_pilot):
+        assert inspect.signature(fn).parameters["trials"].default == PILOT_TRIALS
 
 
 # --------------------------------------------------------------------------- bad input

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.pipeline import BacktestResult, backtest, pipeline_at
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -125,3 +128,4 @@ def test_bad_horizon_and_empty_cutoffs(crm):
         backtest(crm, CUTOFFS, horizon="week")
     with pytest.raises(ValueError, match="cutoffs"):
         backtest(crm, [])
+    assert inspect.signature(backtest).parameters["trials"].default == BACKTEST_TRIALS

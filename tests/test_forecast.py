@@ -380,9 +380,15 @@ def test_next_period_and_bounds_examples():
         next_period("2026-10-01", "week")
 
 
-def test_trial_defaults():
+def test_defaults_and_history_summary_is_a_frame(history):
+    opps, model = history
     assert inspect.signature(forecast).parameters["trials"].default == FORECAST_TRIALS
     assert inspect.signature(reverse_funnel).parameters["trials"].default == FORECAST_TRIALS
+    s = model.summary
+    assert isinstance(s, pd.DataFrame) and s.columns.tolist() == ["value"]
+    assert s.loc["closed deals", "value"] == model.overall["n"]
+    assert s.loc["win rate", "value"] == model.overall["mean"]
+    assert s.loc["won deal size (mean)", "value"] == pytest.approx(model.typical_deal)
 
 
 # --------------------------------------------------------------------------- stage history

@@ -49,6 +49,8 @@ class BacktestResult(pd.DataFrame):
         0 lost, blank still open) and ``won_in_period``.
     coverage : float
         Share of cut-offs whose actual fell inside P10-P90.
+    summary : DataFrame
+        Calibration over the cut-offs, one ``value`` column by name.
     """
 
     _metadata = ["deals"]
@@ -85,8 +87,14 @@ class BacktestResult(pd.DataFrame):
         out.attrs["unresolved"] = int(d["outcome"].isna().sum())
         return out
 
-    def summary(self) -> pd.Series:
-        """Calibration summary over the cut-offs."""
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Calibration over the cut-offs, one ``value`` column by name.
+
+        ``cutoffs``, ``coverage_p10_p90`` (against ``nominal_coverage`` 0.8), ``bias`` (mean
+        actual - forecast), ``mean_abs_pct_error``, ``brier_score`` of the deals' win
+        probabilities, ``deals_scored`` and ``deals_unresolved`` (still open, not scored).
+        """
         d = self.deals
         resolved = d[d["outcome"].notna()]
         brier = float(np.mean((resolved["win_prob"] - resolved["outcome"]) ** 2))
@@ -100,8 +108,9 @@ class BacktestResult(pd.DataFrame):
                 "brier_score": brier,
                 "deals_scored": len(resolved),
                 "deals_unresolved": int(d["outcome"].isna().sum()),
-            }
-        )
+            },
+            name="value",
+        ).to_frame()
 
 
 def pipeline_at(
@@ -199,7 +208,7 @@ def backtest(
     -------
     BacktestResult
         A DataFrame (one row per cut-off) with ``.coverage``, ``.reliability()``,
-        ``.summary()`` and the per-deal predictions in ``.deals``.
+        ``.summary`` and the per-deal predictions in ``.deals``.
     """
     check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
     f = _freq_code(horizon, "horizon")

@@ -234,6 +234,9 @@ class HistoryModel:
         Rows left out of each estimate, with the reason as key.
     win_rate_scale, cycle_scale, deal_size_scale : float
         What-if multipliers (see :meth:`what_if`); 1.0 means as learned.
+    summary : DataFrame
+        The headline figures in one ``value`` column (closed deals, win rate, won deal size,
+        cycle days, lost deals with amount 0, share of deals pushed).
     """
 
     as_of: pd.Timestamp
@@ -582,8 +585,9 @@ class HistoryModel:
                 p = np.where(has, a / (a + b), p)
         return np.clip(p * self.win_rate_scale, 0.0, 1.0)
 
+    @property
     def summary(self) -> pd.DataFrame:
-        """One table of the headline figures (for notebooks and reports)."""
+        """The headline figures (for notebooks and reports): one ``value`` column, by name."""
         rows = {
             "closed deals": self.overall["n"],
             "win rate": self.overall["mean"],

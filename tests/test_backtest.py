@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.pipeline import BacktestResult, backtest, pipeline_at
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -66,7 +69,9 @@ def test_backtest_columns_and_consistency(crm):
 def test_calibrated_when_the_world_follows_the_model(crm):
     monthly = pd.date_range("2024-10-01", "2026-08-01", freq="MS")
     bt = backtest(crm, monthly, horizon="month", trials=2000, seed=2, group_by="product")
-    s = bt.summary()
+    assert isinstance(bt.summary, pd.DataFrame) and bt.summary.columns.tolist() == ["value"]
+    s = bt.summary["value"]
+    assert s["cutoffs"] == len(monthly) and s["coverage_p10_p90"] == bt.coverage
     # 23 cut-offs, nominal 80% coverage: at least 14 inside has probability > 0.97 (binomial)
     assert s["coverage_p10_p90"] >= 14 / 23
     # no systematic bias: mean error within 10% of the mean forecast
@@ -125,3 +130,4 @@ def test_bad_horizon_and_empty_cutoffs(crm):
         backtest(crm, CUTOFFS, horizon="week")
     with pytest.raises(ValueError, match="cutoffs"):
         backtest(crm, [])
+    assert inspect.signature(backtest).parameters["trials"].default == BACKTEST_TRIALS

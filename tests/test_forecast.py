@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.pipeline import (
     DEFAULT_PRIOR_STRENGTH,
@@ -17,7 +19,11 @@ from salesworkbench.pipeline import (
     coverage_ratio,
     forecast,
     forecast_periods,
+    group_columns,
+    next_period,
+    period_bounds,
     pipeline_waterfall,
+    reverse_funnel,
     sales_velocity,
 )
 from salesworkbench.pipeline.forecasting import MIN_TAIL, _conditional_cdf
@@ -258,8 +264,15 @@ def test_duplicate_ids_name_rows():
 
 def test_unknown_group_column_and_blank_crm_probability(history):
     opps, model = history
-    with pytest.raises(DataError, match="group_by='region'"):
+    with pytest.raises(DataError, match="group_by='region'.*product, segment, owner$"):
         HistoryModel.fit(opps, group_by="region")
+    assert group_columns(opps) == ["product", "segment", "owner"]
+    assert group_columns(opps.assign(territory="North")) == [
+        "product",
+        "segment",
+        "owner",
+        "territory",
+    ]
     deals = open_deals([1.0, 2.0, 3.0], ["2026-07-01"] * 3, probability=[0.2, np.nan, 0.5])
     with pytest.raises(DataError, match=r"'probability'.*row 3"):
         forecast(deals, model, win_prob="crm", trials=10, seed=1, as_of=AS_OF)
@@ -342,6 +355,40 @@ def test_forecast_periods():
     assert [str(x) for x in p] == ["2026Q4", "2027Q1"]
     with pytest.raises(ValueError, match="freq"):
         forecast_periods("2026-10-01", 2, "week")
+
+
+@pytest.mark.parametrize("freq", ["quarter", "month", "year", "q", "M"])
+@pytest.mark.parametrize("as_of", ["2026-10-01", "2026-12-31", "2027-02-14 15:30"])
+def test_next_period_is_the_second_forecast_period(as_of, freq):
+    nxt = next_period(as_of, freq)
+    assert nxt == forecast_periods(as_of, 2, freq)[1]
+    assert nxt == forecast_periods(as_of, 1, freq)[-1] + 1
+    start, end = period_bounds(nxt)
+    assert start == nxt.start_time and start > pd.Timestamp(as_of)
+    assert end == nxt.end_time.normalize() and end.hour == 0 and end.to_period(nxt.freq) == nxt
+
+
+def test_next_period_and_bounds_examples():
+    assert next_period("2026-10-01") == pd.Period("2027Q1", "Q")
+    assert str(next_period("2026-10-15", "month")) == "2026-11"
+    assert period_bounds("2026Q4") == (pd.Timestamp("2026-10-01"), pd.Timestamp("2026-12-31"))
+    assert period_bounds(next_period("2026-10-15", "month")) == (
+        pd.Timestamp("2026-11-01"),
+        pd.Timestamp("2026-11-30"),
+    )
+    with pytest.raises(ValueError, match="freq must be 'month', 'quarter' or 'year'"):
+        next_period("2026-10-01", "week")
+
+
+def test_defaults_and_history_summary_is_a_frame(history):
+    opps, model = history
+    assert inspect.signature(forecast).parameters["trials"].default == FORECAST_TRIALS
+    assert inspect.signature(reverse_funnel).parameters["trials"].default == FORECAST_TRIALS
+    s = model.summary
+    assert isinstance(s, pd.DataFrame) and s.columns.tolist() == ["value"]
+    assert s.loc["closed deals", "value"] == model.overall["n"]
+    assert s.loc["win rate", "value"] == model.overall["mean"]
+    assert s.loc["won deal size (mean)", "value"] == pytest.approx(model.typical_deal)
 
 
 # --------------------------------------------------------------------------- stage history

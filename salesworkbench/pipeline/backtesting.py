@@ -21,17 +21,17 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench._random import named_stream
+from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.pipeline.forecasting import (
+from salesworkbench.pipeline.forecasting import forecast
+from salesworkbench.pipeline.history import (
     DEFAULT_PRIOR_STRENGTH,
     HistoryModel,
     check_opportunities,
-    forecast,
 )
+from salesworkbench.pipeline.periods import _freq_code, period_bounds
 
 __all__ = ["BacktestResult", "backtest", "pipeline_at"]
-
-_HORIZON = {"quarter": "Q", "month": "M", "year": "Y"}
 
 
 class BacktestResult(pd.DataFrame):
@@ -41,6 +41,16 @@ class BacktestResult(pd.DataFrame):
     (actual - mean), ``pct_error``, ``inside_p10_p90``, ``actual_all`` (all deals won in the
     period, including those created after the cut-off, which the pipeline forecast cannot
     know about).
+
+    Attributes
+    ----------
+    deals : DataFrame
+        Every open deal at every cut-off: ``win_prob``, ``prob_in_period``, ``outcome`` (1 won,
+        0 lost, blank still open) and ``won_in_period``.
+    coverage : float
+        Share of cut-offs whose actual fell inside P10-P90.
+    summary : DataFrame
+        Calibration over the cut-offs, one ``value`` column by name.
     """
 
     _metadata = ["deals"]
@@ -77,8 +87,14 @@ class BacktestResult(pd.DataFrame):
         out.attrs["unresolved"] = int(d["outcome"].isna().sum())
         return out
 
-    def summary(self) -> pd.Series:
-        """Calibration summary over the cut-offs."""
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Calibration over the cut-offs, one ``value`` column by name.
+
+        ``cutoffs``, ``coverage_p10_p90`` (against ``nominal_coverage`` 0.8), ``bias`` (mean
+        actual - forecast), ``mean_abs_pct_error``, ``brier_score`` of the deals' win
+        probabilities, ``deals_scored`` and ``deals_unresolved`` (still open, not scored).
+        """
         d = self.deals
         resolved = d[d["outcome"].notna()]
         brier = float(np.mean((resolved["win_prob"] - resolved["outcome"]) ** 2))
@@ -92,8 +108,9 @@ class BacktestResult(pd.DataFrame):
                 "brier_score": brier,
                 "deals_scored": len(resolved),
                 "deals_unresolved": int(d["outcome"].isna().sum()),
-            }
-        )
+            },
+            name="value",
+        ).to_frame()
 
 
 def pipeline_at(
@@ -148,7 +165,7 @@ def backtest(
     opportunities: pd.DataFrame,
     cutoffs: Sequence,
     horizon: str = "quarter",
-    trials: int = 2000,
+    trials: int = BACKTEST_TRIALS,
     seed: int | None = None,
     *,
     stage_history: pd.DataFrame | None = None,
@@ -170,7 +187,7 @@ def backtest(
         period holding it).
     horizon : {"quarter", "month", "year"}
         Length of the forecast period.
-    trials : int
+    trials : int, default :data:`~salesworkbench.defaults.BACKTEST_TRIALS`
         Monte Carlo trials per cut-off.
     seed : int, optional
         Seed; each cut-off gets its own named stream.
@@ -191,12 +208,10 @@ def backtest(
     -------
     BacktestResult
         A DataFrame (one row per cut-off) with ``.coverage``, ``.reliability()``,
-        ``.summary()`` and the per-deal predictions in ``.deals``.
+        ``.summary`` and the per-deal predictions in ``.deals``.
     """
     check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
-    f = _HORIZON.get(str(horizon).lower())
-    if f is None:
-        raise ValueError(f"horizon must be 'month', 'quarter' or 'year', got {horizon!r}")
+    f = _freq_code(horizon, "horizon")
     if len(cutoffs) == 0:
         raise ValueError("cutoffs: give at least one cut-off date")
     from tqdm.auto import tqdm
@@ -205,7 +220,7 @@ def backtest(
     for i, cutoff in enumerate(tqdm(list(cutoffs), disable=not progress, desc="backtest")):
         c = pd.Timestamp(cutoff).normalize()
         period = c.to_period(f)
-        end = period.end_time.normalize()
+        end = period_bounds(period)[1]
         hist = None
         if stage_history is not None:
             hist = stage_history[stage_history["changed"] < c]

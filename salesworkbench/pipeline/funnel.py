@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from salesworkbench._random import named_stream
+from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataError
 
 __all__ = [
@@ -274,7 +275,7 @@ def reverse_funnel(
     start=None,
     deadline=None,
     as_of=None,
-    trials: int = 10_000,
+    trials: int = FORECAST_TRIALS,
     seed: int | None = None,
 ) -> FunnelPlan:
     """How many leads, qualified leads and opportunities an objective needs, and by when.
@@ -301,8 +302,8 @@ def reverse_funnel(
         ``deadline - days_to_close``.
     as_of : date, optional
         Today: adds ``on_time`` (whether ``enter_by`` is still ahead) to the table.
-    trials : int
-        Monte Carlo trials for deal-size risk.
+    trials : int, default :data:`~salesworkbench.defaults.FORECAST_TRIALS`
+        Monte Carlo trials for deal-size risk (used with ``deal_sizes`` only).
     seed : int, optional
         Seed for the deal-size resampling.
 

@@ -1,0 +1,741 @@
+"""The history model: what closed deals teach about winning, timing and slippage.
+
+:meth:`HistoryModel.fit` learns from the closed opportunities (and the stage history where the
+CRM has it):
+
+- win rates overall, by stage reached, by stage a deal sits in and by a group (segment,
+  product, owner), as Beta posteriors that shrink small groups towards the rate one level up
+  (:func:`beta_posterior`; the tables have wins, losses, the raw rate, the posterior and a 90%
+  credible interval);
+- the time a won deal takes to close (empirical, from creation, per group where the group has
+  enough won deals, or from entering its current stage);
+- slippage of expected close dates, and the size of a won deal.
+
+The fitted model is the plain hand-over to :func:`~salesworkbench.pipeline.forecast`, so each
+step can be checked on its own. :func:`check_opportunities` is the validation every pipeline
+function runs on a canonical opportunity table first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesworkbench.errors import DataError, warn_note
+from salesworkbench.pipeline.periods import _days
+from salesworkbench.schemas import OPPORTUNITIES
+
+__all__ = [
+    "DEFAULT_PRIOR_STRENGTH",
+    "GROUP_COLUMNS",
+    "HistoryModel",
+    "beta_posterior",
+    "check_opportunities",
+    "group_columns",
+]
+
+#: Prior strength (in pseudo-deals) of the Beta prior that pulls a group's win rate towards the
+#: rate one level up (overall, or the stage's rate). A group with n closed deals gets weight
+#: n / (n + 10) on its own record: 10 deals count half, 90 deals count 90%.
+DEFAULT_PRIOR_STRENGTH = 10.0
+
+#: A group needs this many won deals to get its own cycle-time distribution.
+MIN_GROUP_CYCLES = 30
+
+#: Columns win rates are usually grouped by (``group_by``), in the order offered to a user.
+GROUP_COLUMNS = ("product", "segment", "owner", "territory")
+
+
+# ----------------------------------------------------------------------------------------------
+# win-rate posteriors, rate tables and the opportunity check
+# ----------------------------------------------------------------------------------------------
+
+
+def _rows(mask) -> list[int]:
+    return (np.flatnonzero(np.asarray(mask)) + 2).tolist()
+
+
+def beta_posterior(
+    wins: float | np.ndarray,
+    n: float | np.ndarray,
+    prior_mean: float | np.ndarray,
+    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conjugate Beta posterior of a win rate.
+
+    Prior ``Beta(k m, k (1 - m))`` with mean ``m`` (the rate one level up) and strength ``k``
+    pseudo-deals; after ``w`` wins in ``n`` closed deals the posterior is
+    ``Beta(k m + w, k (1 - m) + n - w)`` with mean ``(k m + w) / (k + n)``.
+
+    Parameters
+    ----------
+    wins, n : float or array
+        Wins and closed deals (won + lost) of the group.
+    prior_mean : float or array
+        The rate the group shrinks towards, strictly between 0 and 1.
+    prior_strength : float
+        ``k``, in pseudo-deals (> 0).
+
+    Returns
+    -------
+    alpha, beta : ndarray
+        Posterior Beta parameters.
+    """
+    if not prior_strength > 0:
+        raise ValueError(f"prior_strength must be > 0 pseudo-deals, got {prior_strength!r}")
+    m = np.clip(np.asarray(prior_mean, float), 1e-6, 1 - 1e-6)
+    w = np.asarray(wins, float)
+    n = np.asarray(n, float)
+    return prior_strength * m + w, prior_strength * (1 - m) + (n - w)
+
+
+def _rate_table(
+    keys: pd.Series,
+    won: np.ndarray,
+    prior_mean,
+    prior_strength: float,
+    name: str,
+    weights: np.ndarray | None = None,
+) -> pd.DataFrame:
+    w8 = np.ones(len(won)) if weights is None else np.asarray(weights, float)
+    df = pd.DataFrame(
+        {name: keys.astype(object).to_numpy(), "won": won.astype(float) * w8, "w": w8}
+    )
+    df = df[pd.notna(df[name])]
+    g = df.groupby(name, sort=True)[["won", "w"]].sum()
+    g.columns = ["wins", "n"]
+    g["losses"] = g["n"] - g["wins"]
+    g["observed"] = g["wins"] / g["n"]
+    pm = prior_mean(g.index) if callable(prior_mean) else np.full(len(g), prior_mean)
+    a, b = beta_posterior(g["wins"].to_numpy(), g["n"].to_numpy(), pm, prior_strength)
+    g["prior_mean"] = pm
+    g["alpha"], g["beta"] = a, b
+    g["mean"] = a / (a + b)
+    g["p05"] = stats.beta.ppf(0.05, a, b)
+    g["p95"] = stats.beta.ppf(0.95, a, b)
+    if weights is None:
+        g[["wins", "n", "losses"]] = g[["wins", "n", "losses"]].round().astype(int)
+    cols = ["wins", "losses", "n", "observed", "prior_mean", "alpha", "beta", "mean", "p05", "p95"]
+    return g[cols]
+
+
+def check_opportunities(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Validate a canonical opportunity table; every pipeline function runs this first.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical opportunities (see :data:`salesworkbench.schemas.OPPORTUNITIES`).
+    source : str
+        Name of the table in error messages (a file name, "open pipeline", ...).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself, unchanged.
+
+    Raises
+    ------
+    TypeError
+        ``frame`` is not a DataFrame.
+    DataError
+        Wrong dtypes or duplicate ids, a close date before the created date, a negative amount
+        or a probability outside 0-1 (naming the column and the spreadsheet rows).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
+    OPPORTUNITIES.validate(frame, source=source)
+    bad = (frame["close_date"] < frame["created"]).to_numpy()
+    if bad.any():
+        raise DataError(
+            "close date before created date", file=source, column="close_date", rows=_rows(bad)
+        )
+    amt = frame["amount"].to_numpy(float)
+    neg = amt < 0
+    if neg.any():
+        raise DataError("negative amount", file=source, column="amount", rows=_rows(neg))
+    if "probability" in frame.columns:
+        pr = frame["probability"].to_numpy(float)
+        out = (pr < 0) | (pr > 1)
+        if out.any():
+            raise DataError(
+                "probability outside 0-1", file=source, column="probability", rows=_rows(out)
+            )
+    return frame
+
+
+def group_columns(opportunities: pd.DataFrame) -> list[str]:
+    """The usual ``group_by`` columns that ``opportunities`` has (see :data:`GROUP_COLUMNS`).
+
+    What a user can be offered as "win rates by" for this table, in :data:`GROUP_COLUMNS` order
+    (any other column works too).
+
+    Parameters
+    ----------
+    opportunities : DataFrame
+        Canonical opportunities.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["product", "segment", "owner"]`` for a table without territories.
+    """
+    return [c for c in GROUP_COLUMNS if c in opportunities.columns]
+
+
+# ----------------------------------------------------------------------------------------------
+# the history model
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryModel:
+    """What closed deals teach about winning and timing (fit with :meth:`fit`).
+
+    Attributes
+    ----------
+    as_of : Timestamp
+        Only deals closed on or before this date were used.
+    overall : Series
+        Overall win rate: wins, losses, n, observed and the Jeffreys ``Beta(w + 1/2, l + 1/2)``
+        posterior (alpha, beta, mean, p05, p95).
+    by_stage : DataFrame or None
+        Win rate by stage reached (needs stage history), shrunk towards ``overall``.
+    by_stage_open : DataFrame or None
+        Win rate of a deal found sitting in each stage: closed deals seen at monthly snapshots
+        while open, each deal weighted 1 in total (fractional counts). This is the rate used
+        for open deals: slow, dying deals linger in early stages, so the "reached" rates
+        overstate an open deal's chances.
+    by_group : DataFrame or None
+        Win rate by ``group_by``, shrunk towards ``overall``.
+    cell_rates : DataFrame or None
+        Stage x group rates shrunk towards the stage rate (used when both are known).
+    cycle_days : ndarray
+        Sorted days from creation to close of won deals.
+    cycle_by_group : dict
+        The same per ``group_by`` value, for groups with at least ``MIN_GROUP_CYCLES`` won
+        deals (timing from creation uses the group's own cycle times where it has them).
+    stage_days : dict
+        Stage -> sorted days from (last) entering the stage to close, won deals.
+    slip_days : ndarray
+        Sorted days between a won deal's first recorded expected close date and its close.
+    slippage : Series
+        Share of closed deals pushed at least once, pushes per deal, median push (days).
+    deal_sizes : ndarray
+        Amounts of won deals (what a win is worth).
+    lost_amounts : dict
+        Lost deals: how many had amount 0 (unknown), how many were recovered from
+        ``original_amount``, and how many stay unknown.
+    excluded : dict
+        Rows left out of each estimate, with the reason as key.
+    win_rate_scale, cycle_scale, deal_size_scale : float
+        What-if multipliers (see :meth:`what_if`); 1.0 means as learned.
+    summary : DataFrame
+        The headline figures in one ``value`` column (closed deals, win rate, won deal size,
+        cycle days, lost deals with amount 0, share of deals pushed).
+    """
+
+    as_of: pd.Timestamp
+    prior_strength: float
+    group_by: str | None
+    overall: pd.Series
+    by_stage: pd.DataFrame | None
+    by_stage_open: pd.DataFrame | None
+    by_group: pd.DataFrame | None
+    cell_rates: pd.DataFrame | None
+    cycle_days: np.ndarray
+    cycle_by_group: dict[str, np.ndarray]
+    stage_days: dict[str, np.ndarray]
+    slip_days: np.ndarray
+    slippage: pd.Series
+    deal_sizes: np.ndarray
+    lost_amounts: dict[str, int]
+    excluded: dict[str, int]
+    list_prices: dict[str, float] | None
+    closed: pd.DataFrame = field(repr=False)
+    stage_entered: pd.Series = field(repr=False)
+    notes: list[str] = field(default_factory=list, repr=False)
+    win_rate_scale: float = 1.0
+    cycle_scale: float = 1.0
+    deal_size_scale: float = 1.0
+
+    # ------------------------------------------------------------------ fitting
+    @classmethod
+    def fit(
+        cls,
+        opportunities: pd.DataFrame,
+        stage_history: pd.DataFrame | None = None,
+        *,
+        group_by: str | None = None,
+        as_of=None,
+        prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+        stage_order: Sequence[str] | None = None,
+        list_prices: Mapping[str, float] | None = None,
+    ) -> HistoryModel:
+        """Learn win rates, cycle times and slippage from closed opportunities.
+
+        Parameters
+        ----------
+        opportunities : DataFrame
+            Canonical opportunities (open deals are ignored, except to look up stage entry
+            dates for the forecast).
+        stage_history : DataFrame, optional
+            Canonical stage history; enables win rate by stage reached, time from stage and
+            slippage.
+        group_by : str, optional
+            Column to learn group win rates by (``segment``, ``product``, ``owner``, ...).
+        as_of : date, optional
+            Use only deals closed on or before this date (default: the latest close date).
+        prior_strength : float
+            Pseudo-deals of the shrinkage prior (see :data:`DEFAULT_PRIOR_STRENGTH`).
+        list_prices : mapping, optional
+            Product -> list price: the amount of a lost deal recorded as 0 without an
+            ``original_amount``, and of open deals without an amount.
+        stage_order : sequence of str, optional
+            Open stages in funnel order: a deal that reached a later stage is counted as having
+            reached the earlier ones too (CRMs let reps skip stages).
+
+        Raises
+        ------
+        DataError
+            Not a canonical table, duplicate ids, close before created, no closed deals, or a
+            ``group_by`` column that does not exist.
+        """
+        source = (
+            opportunities.attrs.get("source", "opportunities")
+            if isinstance(opportunities, pd.DataFrame)
+            else "opportunities"
+        )
+        check_opportunities(opportunities, source)
+        if group_by is not None and group_by not in opportunities.columns:
+            raise DataError(
+                f"group_by={group_by!r} is not a column; choose one of "
+                f"{', '.join(group_columns(opportunities))}",
+                file=source,
+                column=group_by,
+            )
+        notes: list[str] = []
+        excluded: dict[str, int] = {}
+        status = opportunities["status"].astype(object).to_numpy()
+        closed_mask = np.isin(status, ["won", "lost"])
+        no_date = closed_mask & opportunities["close_date"].isna().to_numpy()
+        if no_date.any():
+            excluded["closed without close date"] = int(no_date.sum())
+            warn_note(
+                notes,
+                f"{int(no_date.sum())} closed deals have no close date: left out of "
+                "the history (rows " + ", ".join(map(str, _rows(no_date)[:10])) + ")",
+            )
+        as_of = (
+            pd.Timestamp(as_of)
+            if as_of is not None
+            else opportunities.loc[closed_mask & ~no_date, "close_date"].max()
+        )
+        if pd.isna(as_of):
+            raise DataError(
+                "no closed (won or lost) deals with a close date to learn from",
+                file=source,
+                column="status",
+            )
+        use = closed_mask & ~no_date & (opportunities["close_date"] <= as_of).to_numpy()
+        closed = opportunities.loc[use].copy()
+        if len(closed) == 0:
+            raise DataError(
+                f"no deals closed on or before {as_of.date()} to learn from",
+                file=source,
+                column="close_date",
+            )
+        won = (closed["status"].astype(object) == "won").to_numpy()
+
+        # -- amounts: lost deals with amount 0 are unknown, not zero
+        amount = closed["amount"].to_numpy(float).copy()
+        lost0 = ~won & (amount == 0)
+        recovered = np.zeros_like(lost0)
+        if "original_amount" in closed.columns:
+            orig = closed["original_amount"].to_numpy(float)
+            recovered = lost0 & (orig > 0)
+            amount[recovered] = orig[recovered]
+        priced = np.zeros_like(lost0)
+        if list_prices is not None and "product" in closed.columns:
+            lp = _price_lookup(closed["product"], list_prices)
+            priced = lost0 & ~recovered & (lp > 0)
+            amount[priced] = lp[priced]
+        unknown = lost0 & ~recovered & ~priced
+        amount[unknown] = np.nan
+        closed["amount"] = amount
+        lost_amounts = {
+            "lost_with_amount_0": int(lost0.sum()),
+            "recovered_from_original_amount": int(recovered.sum()),
+            "recovered_from_list_price": int(priced.sum()),
+            "unknown": int(unknown.sum()),
+        }
+        if lost0.any():
+            warn_note(
+                notes,
+                f"{int(lost0.sum())} lost deals have amount 0 (unknown, not zero): "
+                f"{int(recovered.sum())} take original_amount, {int(priced.sum())} the list "
+                f"price, {int(unknown.sum())} stay unknown (win rates count them; deal sizes "
+                "use won deals only)",
+            )
+
+        # -- win rates
+        w, n = float(won.sum()), float(len(won))
+        a0, b0 = w + 0.5, n - w + 0.5
+        overall = pd.Series(
+            {
+                "wins": int(w),
+                "losses": int(n - w),
+                "n": int(n),
+                "observed": w / n,
+                "alpha": a0,
+                "beta": b0,
+                "mean": a0 / (a0 + b0),
+                "p05": stats.beta.ppf(0.05, a0, b0),
+                "p95": stats.beta.ppf(0.95, a0, b0),
+            }
+        )
+        p_all = float(overall["mean"])
+
+        by_group = None
+        if group_by is not None:
+            missing = closed[group_by].isna().to_numpy()
+            if missing.any():
+                excluded[f"closed deals without {group_by} (overall rate only)"] = int(
+                    missing.sum()
+                )
+            by_group = _rate_table(closed[group_by], won, p_all, prior_strength, group_by)
+
+        # -- stage history: stage reached, time from stage, slippage
+        by_stage = by_stage_open = cell_rates = None
+        stage_days: dict[str, np.ndarray] = {}
+        slip = np.array([], float)
+        slippage = pd.Series(
+            {
+                "deals_with_history": 0,
+                "pushed_share": np.nan,
+                "pushes_per_deal": np.nan,
+                "median_push_days": np.nan,
+            }
+        )
+        stage_entered = pd.Series(dtype="datetime64[ns]")
+        if stage_history is not None and len(stage_history):
+            res = _learn_stage_history(
+                stage_history,
+                closed,
+                won,
+                opportunities,
+                as_of,
+                p_all,
+                prior_strength,
+                group_by,
+                stage_order,
+                excluded,
+            )
+            by_stage, by_stage_open, cell_rates, stage_days, slip, slippage, stage_entered = res
+
+        # -- cycle times (won deals with both dates)
+        wc = closed.loc[won]
+        cyc = _days(wc["close_date"]) - _days(wc["created"])
+        nocyc = np.isnan(cyc)
+        if nocyc.any():
+            excluded["won deals without created date (cycle time)"] = int(nocyc.sum())
+            warn_note(
+                notes,
+                f"{int(nocyc.sum())} won deals have no created date: left out of the "
+                "cycle-time distribution",
+            )
+        cycle_by_group: dict[str, np.ndarray] = {}
+        if group_by is not None:
+            gk = wc[group_by].astype(object).to_numpy()
+            for g in pd.unique(gk[~nocyc & pd.notna(gk)]):
+                arr = np.sort(cyc[(gk == g) & ~nocyc])
+                if arr.size >= MIN_GROUP_CYCLES:
+                    cycle_by_group[g] = arr
+        sizes = wc["amount"].to_numpy(float)
+        nosize = np.isnan(sizes)
+        if nosize.any():
+            excluded["won deals without amount (deal size)"] = int(nosize.sum())
+        return cls(
+            as_of=pd.Timestamp(as_of),
+            prior_strength=float(prior_strength),
+            group_by=group_by,
+            overall=overall,
+            by_stage=by_stage,
+            by_stage_open=by_stage_open,
+            by_group=by_group,
+            cell_rates=cell_rates,
+            cycle_days=np.sort(cyc[~nocyc]),
+            cycle_by_group=cycle_by_group,
+            stage_days=stage_days,
+            slip_days=np.sort(slip),
+            slippage=slippage,
+            deal_sizes=sizes[~nosize],
+            lost_amounts=lost_amounts,
+            excluded=excluded,
+            list_prices=dict(list_prices) if list_prices is not None else None,
+            closed=closed,
+            stage_entered=stage_entered,
+            notes=notes,
+        )
+
+    # ------------------------------------------------------------------ reuse
+    def rates(self, by: str) -> pd.DataFrame:
+        """Win rates by any column of the closed deals, shrunk towards the overall rate."""
+        if by not in self.closed.columns:
+            raise DataError(f"no column {by!r} in the closed deals", column=by)
+        won = (self.closed["status"].astype(object) == "won").to_numpy()
+        return _rate_table(
+            self.closed[by], won, float(self.overall["mean"]), self.prior_strength, by
+        )
+
+    def refit(self, **changes) -> HistoryModel:
+        """Return the model fitted again on the same closed deals with other options.
+
+        E.g. ``model.refit(group_by="owner")``; the what-if multipliers are kept.
+        """
+        opts = {
+            "group_by": self.group_by,
+            "as_of": self.as_of,
+            "prior_strength": self.prior_strength,
+            "list_prices": self.list_prices,
+            **changes,
+        }
+        new = HistoryModel.fit(self.closed, **opts)
+        new.stage_days, new.slip_days, new.slippage = self.stage_days, self.slip_days, self.slippage
+        new.stage_entered, new.by_stage = self.stage_entered, self.by_stage
+        new.by_stage_open = self.by_stage_open
+        return replace(
+            new,
+            win_rate_scale=self.win_rate_scale,
+            cycle_scale=self.cycle_scale,
+            deal_size_scale=self.deal_size_scale,
+        )
+
+    def what_if(
+        self, *, win_rate: float = 1.0, cycle_time: float = 1.0, deal_size: float = 1.0
+    ) -> HistoryModel:
+        """Return a copy with win rates, cycle times and deal sizes scaled.
+
+        Win probabilities are multiplied by ``win_rate`` (capped at 1), times to close by
+        ``cycle_time`` and open amounts by ``deal_size``. With all three at 1 a forecast with the
+        same seed reproduces the baseline exactly (the random draws do not depend on them).
+        """
+        for name, v in (
+            ("win_rate", win_rate),
+            ("cycle_time", cycle_time),
+            ("deal_size", deal_size),
+        ):
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"what_if: {name} must be a positive multiplier, got {v!r}")
+        return replace(
+            self,
+            win_rate_scale=self.win_rate_scale * win_rate,
+            cycle_scale=self.cycle_scale * cycle_time,
+            deal_size_scale=self.deal_size_scale * deal_size,
+        )
+
+    @property
+    def win_rate(self) -> float:
+        """Overall win rate (posterior mean) times the what-if multiplier, capped at 1."""
+        return min(float(self.overall["mean"]) * self.win_rate_scale, 1.0)
+
+    @property
+    def typical_deal(self) -> float:
+        """Mean amount of a won deal (times the what-if multiplier)."""
+        return (
+            float(np.mean(self.deal_sizes)) * self.deal_size_scale
+            if self.deal_sizes.size
+            else float("nan")
+        )
+
+    @property
+    def cycle_length(self) -> float:
+        """Mean days from creation to close of a won deal (times the what-if multiplier)."""
+        return (
+            float(np.mean(self.cycle_days)) * self.cycle_scale
+            if self.cycle_days.size
+            else float("nan")
+        )
+
+    def win_probability(self, deals: pd.DataFrame) -> np.ndarray:
+        """Win probability of each deal: stage rate, then group within stage, else overall."""
+        n = len(deals)
+        p = np.full(n, float(self.overall["mean"]))
+        stage_known = np.zeros(n, bool)
+        if self.by_stage_open is not None and "stage" in deals.columns:
+            st = deals["stage"].astype(object).map(self.by_stage_open["mean"]).to_numpy(float)
+            stage_known = ~np.isnan(st)
+            p = np.where(stage_known, st, p)
+        if self.group_by is not None and self.group_by in deals.columns:
+            g = deals[self.group_by].astype(object)
+            gp = g.map(self.by_group["mean"]).to_numpy(float)
+            use_g = ~stage_known & ~np.isnan(gp)
+            p = np.where(use_g, gp, p)
+            if self.cell_rates is not None and stage_known.any():
+                keys = pd.MultiIndex.from_arrays([deals["stage"].astype(object), g])
+                cell = self.cell_rates.reindex(keys)
+                w_ = cell["wins"].to_numpy(float)
+                n_ = cell["n"].to_numpy(float)
+                has = stage_known & ~np.isnan(n_)
+                a, b = beta_posterior(np.nan_to_num(w_), np.nan_to_num(n_), p, self.prior_strength)
+                p = np.where(has, a / (a + b), p)
+        return np.clip(p * self.win_rate_scale, 0.0, 1.0)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The headline figures (for notebooks and reports): one ``value`` column, by name."""
+        rows = {
+            "closed deals": self.overall["n"],
+            "win rate": self.overall["mean"],
+            "won deal size (mean)": self.typical_deal,
+            "cycle days (median)": float(np.median(self.cycle_days)) * self.cycle_scale
+            if self.cycle_days.size
+            else np.nan,
+            "cycle days (P90)": float(np.quantile(self.cycle_days, 0.9)) * self.cycle_scale
+            if self.cycle_days.size
+            else np.nan,
+            "lost deals with amount 0": self.lost_amounts["lost_with_amount_0"],
+            "deals pushed (share)": self.slippage["pushed_share"],
+        }
+        return pd.Series(rows, name="value").to_frame()
+
+
+def _learn_stage_history(
+    history, closed, won, opportunities, as_of, p_all, k, group_by, stage_order, excluded
+):
+    h = history.copy()
+    need = [c for c in ("opportunity_id", "changed", "stage") if c not in h.columns]
+    if need:
+        raise DataError(f"stage history lacks column(s) {', '.join(need)}", file="stage history")
+    h = h[h["changed"] <= as_of].sort_values(["opportunity_id", "changed"], kind="stable")
+    known = set(opportunities["opportunity_id"])
+    orphan = ~h["opportunity_id"].isin(known)
+    if orphan.any():
+        excluded["stage history rows of unknown opportunities"] = int(orphan.sum())
+        h = h[~orphan]
+    closed_ids = closed["opportunity_id"].to_numpy()
+    won_of = pd.Series(won, index=closed_ids)
+    # stage reached: open stages seen in the history (closing stages are not "reached")
+    open_stages = set(
+        opportunities.loc[opportunities["status"].astype(object) == "open", "stage"].dropna()
+    )
+    hc = h[h["opportunity_id"].isin(closed_ids)]
+    reached = hc[["opportunity_id", "stage"]].drop_duplicates()
+    if stage_order:
+        order = {s: i for i, s in enumerate(stage_order)}
+        top = reached["stage"].map(order).groupby(reached["opportunity_id"]).max().dropna()
+        extra = [(oid, s) for oid, t in top.items() for s in stage_order[: int(t) + 1]]
+        reached = pd.concat([reached, pd.DataFrame(extra, columns=["opportunity_id", "stage"])])
+        reached = reached.drop_duplicates()
+    closing = ~reached["stage"].isin(open_stages | set(stage_order or []))
+    reached = reached[~closing]
+    by_stage = None
+    if len(reached):
+        rw = won_of.reindex(reached["opportunity_id"]).to_numpy(bool)
+        by_stage = _rate_table(reached["stage"], rw, p_all, k, "stage")
+    # win rate of a deal *sitting* in a stage: monthly snapshots of the closed deals while they
+    # were open, each deal weighted 1 in total (slow, dying deals sit longer in early stages, so
+    # "reached" rates overstate the chances of a deal found there today)
+    by_stage_open = cell = None
+    hcs = hc.sort_values("changed", kind="stable")
+    if len(hcs):
+        start = hcs["changed"].min().to_period("M").start_time
+        dates = pd.date_range(start, as_of, freq="MS")
+        cl = closed[["opportunity_id", "created", "close_date"]].assign(won=won)
+        if group_by is not None:
+            cl[group_by] = closed[group_by].astype(object).to_numpy()
+        grid = cl.merge(pd.DataFrame({"snap": dates}), how="cross")
+        grid = grid[(grid["created"] <= grid["snap"]) & (grid["snap"] < grid["close_date"])]
+        grid["snap"] = grid["snap"].astype("datetime64[ns]")
+        grid = grid.sort_values("snap", kind="stable")
+        at = pd.merge_asof(
+            grid,
+            hcs[["opportunity_id", "changed", "stage"]]
+            .rename(columns={"changed": "snap"})
+            .astype({"snap": "datetime64[ns]"}),
+            on="snap",
+            by="opportunity_id",
+        )
+        at = at[at["stage"].isin(open_stages | set(stage_order or []))]
+        if len(at):
+            wt = 1.0 / at.groupby("opportunity_id")["snap"].transform("size").to_numpy(float)
+            wn = at["won"].to_numpy(bool)
+            by_stage_open = _rate_table(at["stage"], wn, p_all, k, "stage", weights=wt)
+            if group_by is not None:
+                tmp = pd.DataFrame(
+                    {
+                        "stage": at["stage"].to_numpy(),
+                        group_by: at[group_by].to_numpy(),
+                        "won": wn * wt,
+                        "w": wt,
+                    }
+                ).dropna()
+                cell = tmp.groupby(["stage", group_by])[["won", "w"]].sum()
+                cell.columns = ["wins", "n"]
+    # time from (last) entering a stage to close, won deals
+    close_of = closed.set_index("opportunity_id")["close_date"]
+    hw = hc[hc["opportunity_id"].isin(closed_ids[won])]
+    last_entry = hw.groupby(["opportunity_id", "stage"])["changed"].max().reset_index()
+    last_entry = last_entry[last_entry["stage"].isin(open_stages | set(stage_order or []))]
+    d = _days(close_of.reindex(last_entry["opportunity_id"])) - _days(last_entry["changed"])
+    stage_days = {
+        s: np.sort(d[(last_entry["stage"] == s).to_numpy() & ~np.isnan(d)])
+        for s in last_entry["stage"].unique()
+    }
+    # slippage: expected close date changes
+    slip = np.array([], float)
+    slippage = pd.Series(
+        {
+            "deals_with_history": int(hc["opportunity_id"].nunique()),
+            "pushed_share": np.nan,
+            "pushes_per_deal": np.nan,
+            "median_push_days": np.nan,
+        }
+    )
+    if "close_date" in h.columns:
+        hcd = hc.dropna(subset=["close_date"])
+        if len(hcd):
+            cd = _days(hcd["close_date"])
+            same = hcd["opportunity_id"].to_numpy()
+            step = np.diff(cd)
+            cont = same[1:] == same[:-1]
+            push = cont & (step > 0)
+            ids = same[1:][push]
+            n_ids = hcd["opportunity_id"].nunique()
+            first = hcd.groupby("opportunity_id")["close_date"].first()
+            wid = first.index.intersection(closed_ids[won])
+            slip = _days(close_of.reindex(wid)) - _days(first.reindex(wid))
+            slip = slip[~np.isnan(slip)]
+            slippage = pd.Series(
+                {
+                    "deals_with_history": int(n_ids),
+                    "pushed_share": len(set(ids)) / n_ids,
+                    "pushes_per_deal": push.sum() / n_ids,
+                    "median_push_days": float(np.median(step[push])) if push.any() else 0.0,
+                }
+            )
+    # when each deal entered its current stage (for open deals' timing from stage)
+    cur = opportunities.set_index("opportunity_id")["stage"]
+    hh = h.assign(current=h["opportunity_id"].map(cur))
+    hh = hh[hh["stage"] == hh["current"]]
+    stage_entered = hh.groupby("opportunity_id")["changed"].max()
+    return by_stage, by_stage_open, cell, stage_days, slip, slippage, stage_entered
+
+
+def _key(name) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _price_lookup(products: pd.Series, list_prices: Mapping[str, float]) -> np.ndarray:
+    """List price of each product, matching names case-, space- and punctuation-blind.
+
+    So ``GTXPro`` in a pipeline export finds ``GTX Pro`` in a price list.
+    """
+    prices = {_key(k): float(v) for k, v in list_prices.items()}
+    return np.array(
+        [prices.get(_key(p), np.nan) if pd.notna(p) else np.nan for p in products], float
+    )

@@ -10,12 +10,12 @@ to each segment. :class:`TerritoryPlan` gathers the sections and writes them to 
 
 from __future__ import annotations
 
-import html
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,19 @@ DEFAULT_MESSAGING: dict[str, str] = {
         "the missing data) before investing field time."
     ),
 }
+
+#: Columns shown as percentages in the Markdown and HTML summaries.
+_PERCENT_COLUMNS = frozenset({"share", "coverage", "utilisation", "share_of_wallet"})
+
+_CSS = (
+    "body{font-family:sans-serif;margin:2em;max-width:70em}"
+    "table{border-collapse:collapse;margin-bottom:1.5em;font-size:90%}"
+    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left}"
+    "th{background:#f3f3f3}.num{text-align:right}"
+)
+
+#: A bullet of a summary list: bold label ("" for none) and text, both already escaped.
+_Bullet = tuple[str, str]
 
 
 @dataclass
@@ -231,96 +244,96 @@ class TerritoryPlan:
                     ws.freeze_panes = "A2"
         return path
 
-    def _summary_blocks(self, top: int) -> list[tuple[str, object]]:
+    def _summary_blocks(
+        self, top: int, text: Callable[[str], str], user: Callable[[Any], str]
+    ) -> list[tuple[str, pd.DataFrame | list[_Bullet]]]:
+        """The sections of the Markdown/HTML summary, escaped for one output format.
+
+        ``text`` escapes the plan's own wording (titles, rules, segment names) and ``user``
+        escapes user strings (column names, messaging, notes). Tables are returned as they
+        are; the renderer escapes their cells.
+        """
         th = self.thresholds
         s = self.sections()
-        blocks: list[tuple[str, object]] = []
+        blocks: list[tuple[str, pd.DataFrame | list[_Bullet]]] = []
         if th:
-            blocks.append(
-                (
-                    "Segmentation rules",
-                    [
-                        f"Alpha: potential >= {th['potential_high']:g} (any relationship), "
-                        "prioritised by relationship",
-                        f"Beta: potential {th['potential_low']:g} to {th['potential_high']:g} and "
-                        f"relationship >= {th['relationship_high']:g}",
-                        f"Delta: potential < {th['potential_low']:g}, or insufficient data, or "
-                        f"potential {th['potential_low']:g} to {th['potential_high']:g} with "
-                        f"relationship < {th['relationship_high']:g}",
-                    ],
-                )
-            )
+            rules = [
+                f"Alpha: potential >= {th['potential_high']:g} (any relationship), "
+                "prioritised by relationship",
+                f"Beta: potential {th['potential_low']:g} to {th['potential_high']:g} and "
+                f"relationship >= {th['relationship_high']:g}",
+                f"Delta: potential < {th['potential_low']:g}, or insufficient data, or "
+                f"potential {th['potential_low']:g} to {th['potential_high']:g} with "
+                f"relationship < {th['relationship_high']:g}",
+            ]
+            blocks.append((text("Segmentation rules"), [("", text(r)) for r in rules]))
         if "profile" in s:
-            blocks.append(("Customer profile and qualification criteria", s["profile"]))
-        blocks.append(("Segment summary", s["segment_summary"]))
+            blocks.append((text("Customer profile and qualification criteria"), s["profile"]))
+        blocks.append((text("Segment summary"), s["segment_summary"]))
         for k in s:
             if k.startswith("market_by_"):
-                blocks.append((f"Market analysis by {k[len('market_by_') :]}", s[k]))
-        blocks.append(("Coverage by segment and role", s["coverage"]))
-        blocks.append(("Capacity by role", s["capacity"]))
+                blocks.append((text("Market analysis by ") + user(k[len("market_by_") :]), s[k]))
+        blocks.append((text("Coverage by segment and role"), s["coverage"]))
+        blocks.append((text("Capacity by role"), s["capacity"]))
+        messages = zip(s["messaging"]["segment"], s["messaging"]["message"], strict=True)
         blocks.append(
-            (
-                "Messaging strategy",
-                [
-                    f"**{seg}**: {msg}"
-                    for seg, msg in zip(
-                        s["messaging"]["segment"], s["messaging"]["message"], strict=True
-                    )
-                ],
-            )
+            (text("Messaging strategy"), [(text(seg), user(msg)) for seg, msg in messages])
         )
         alpha = s["alpha_accounts"].head(top)
-        blocks.append(
-            (f"Alpha accounts, by priority (top {len(alpha)} of {len(s['alpha_accounts'])})", alpha)
-        )
+        title = f"Alpha accounts, by priority (top {len(alpha)} of {len(s['alpha_accounts'])})"
+        blocks.append((text(title), alpha))
         if "rep_load" in s:
-            blocks.append(("Rep workload", s["rep_load"]))
+            blocks.append((text("Rep workload"), s["rep_load"]))
         if self.notes:
-            blocks.append(("Notes", [self.notes]))
+            blocks.append((text("Notes"), [("", user(self.notes))]))
         return blocks
 
     def to_markdown(self, top: int = 20) -> str:
-        """A Markdown summary of the plan (the full account list is in CSV/Excel)."""
-        lines = [f"# {self.name}", ""]
-        for title, body in self._summary_blocks(top):
+        """A Markdown summary of the plan (the full account list is in CSV/Excel).
+
+        User strings (the plan's name, account names, sectors, messaging, notes) are escaped:
+        Markdown and raw HTML in them show as text.
+        """
+        from salesworkbench.render import escape_markdown, markdown_table
+
+        lines = [f"# {escape_markdown(self.name)}", ""]
+        for title, body in self._summary_blocks(top, str, escape_markdown):
             lines += [f"## {title}", ""]
             if isinstance(body, pd.DataFrame):
-                lines.append(_markdown_table(body))
+                lines.append(markdown_table(body, formatters=_cell_formatters(body)))
             else:
-                lines += [f"- {b}" for b in body]
+                lines += [f"- **{label}**: {t}" if label else f"- {t}" for label, t in body]
             lines.append("")
         return "\n".join(lines)
 
     def to_html(self, top: int = 20) -> str:
-        """A standalone HTML summary of the plan."""
-        parts = [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{html.escape(self.name)}</title>",
-            "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
-            "table{border-collapse:collapse;margin-bottom:1.5em;font-size:90%}"
-            "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}"
-            "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}</style>",
-            "</head><body>",
-            f"<h1>{html.escape(self.name)}</h1>",
-        ]
-        for title, body in self._summary_blocks(top):
-            parts.append(f"<h2>{html.escape(title)}</h2>")
+        """A standalone HTML summary of the plan (every user string is escaped)."""
+        from salesworkbench.render import escape, html_page, html_table
+
+        parts = [f"<h1>{escape(self.name)}</h1>"]
+        for title, body in self._summary_blocks(top, escape, escape):
+            parts.append(f"<h2>{title}</h2>")
             if isinstance(body, pd.DataFrame):
-                parts.append(
-                    _format_frame(body).to_html(index=False, na_rep="", border=0, escape=True)
-                )
+                fmt = _cell_formatters(body)
+                cols = [str(c) for c in body.columns]
+                rows = [
+                    [fmt[c](v) for c, v in zip(cols, row, strict=True)]
+                    for row in body.itertuples(index=False, name=None)
+                ]
+                nums = [
+                    i
+                    for i, c in enumerate(body.columns)
+                    if pd.api.types.is_numeric_dtype(body[c])
+                    and not pd.api.types.is_bool_dtype(body[c])
+                ]
+                parts.append(html_table(cols, rows, num_cols=nums))
             else:
-                items = []
-                for b in body:
-                    text = html.escape(b)
-                    if text.startswith("**"):
-                        head, _, rest = text[2:].partition("**")
-                        text = f"<strong>{head}</strong>{rest}"
-                    items.append(f"<li>{text}</li>")
+                items = [
+                    f"<li><strong>{label}</strong>: {t}</li>" if label else f"<li>{t}</li>"
+                    for label, t in body
+                ]
                 parts.append("<ul>" + "".join(items) + "</ul>")
-        parts.append("</body></html>")
-        return "\n".join(parts)
+        return html_page(self.name, "\n".join(parts), css=_CSS)
 
     def write_markdown(self, path: str | os.PathLike, top: int = 20) -> Path:
         """Write :meth:`to_markdown` to ``path`` (atomically)."""
@@ -335,30 +348,32 @@ class TerritoryPlan:
         return Path(path)
 
 
-def _format_value(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-        return ""
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, float | np.floating):
-        if math.isinf(v):
-            return "inf"
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
-    return str(v)
+def _cell_formatters(frame: pd.DataFrame) -> dict[str, Callable[[Any], str]]:
+    """Cell text for each column of a summary table, numbers formatted by the render toolkit.
 
+    Blank for missing values, yes/no for booleans, whole numbers as they are, other numbers
+    with :func:`~salesworkbench.render.format_number` (``1.23M``) and share columns with
+    :func:`~salesworkbench.render.format_percent`.
+    """
+    from salesworkbench.render import format_number, format_percent
 
-def _format_frame(df: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({c: [_format_value(v) for v in df[c].tolist()] for c in df.columns})
+    def missing(v: Any) -> bool:
+        return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
+    def cell(v: Any) -> str:
+        if missing(v):
+            return ""
+        if isinstance(v, bool | np.bool_):
+            return "yes" if v else "no"
+        if isinstance(v, int | np.integer):
+            return str(v)
+        if isinstance(v, float | np.floating):
+            return format_number(float(v))
+        return str(v)
 
-def _markdown_table(df: pd.DataFrame) -> str:
-    f = _format_frame(df)
-    head = "| " + " | ".join(str(c) for c in f.columns) + " |"
-    sep = "|" + "|".join("---" for _ in f.columns) + "|"
-    body = [
-        "| " + " | ".join(v.replace("|", "\\|") for v in row) + " |"
-        for row in f.itertuples(index=False)
-    ]
-    return "\n".join([head, sep, *body])
+    def percent(v: Any) -> str:
+        if missing(v) or not isinstance(v, float | int | np.number) or math.isinf(v):
+            return cell(v)
+        return format_percent(float(v), 1)
+
+    return {str(c): percent if c in _PERCENT_COLUMNS else cell for c in frame.columns}

@@ -30,8 +30,8 @@ from salesworkbench.value.strawman import (
     DEFAULT_SCALE_BY,
     DEFAULT_WIDEN,
     REFERENCE_COLUMNS,
-    load_reference_customers,
     nearest_reference,
+    read_reference_customers,
     straw_man,
 )
 
@@ -52,10 +52,10 @@ __all__ = [
     "convergence",
     "format_money",
     "iman_conover",
-    "load_reference_customers",
     "make_distribution",
     "nearest_reference",
     "rank_correlation",
+    "read_reference_customers",
     "sobol",
     "spider",
     "straw_man",

@@ -114,7 +114,7 @@ def test_straw_man_is_wider_than_a_narrow_widening():
     kw = {"case_template": TELECOM, "references": REFS}
     narrow = straw_man("Caledonia Telecom", PROSPECT, widen=0.05, **kw).simulate(20_000, seed=0)
     wide = straw_man("Caledonia Telecom", PROSPECT, widen=0.3, **kw).simulate(20_000, seed=0)
-    assert wide.summary().loc["value", "sd"] > 1.5 * narrow.summary().loc["value", "sd"]
+    assert wide.summary.loc["value", "sd"] > 1.5 * narrow.summary.loc["value", "sd"]
 
 
 def test_straw_man_round_trips_through_yaml(tmp_path):

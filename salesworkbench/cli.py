@@ -744,7 +744,7 @@ def _cmd_segment(args: argparse.Namespace) -> Output:
 def _cmd_value(args: argparse.Namespace) -> Output:
     case = _load_case(args.case)
     sim = case.simulate(args.trials, seed=args.seed, progress=args.progress)
-    summary = sim.summary()
+    summary = sim.summary
     summary.index.name = "output"
     if args.samples:
         with atomic_write(args.samples, newline="") as fh:

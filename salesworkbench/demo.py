@@ -51,7 +51,7 @@ def _telecom_case():
 
 
 def _value_case_summary() -> pd.DataFrame:
-    return _telecom_case().simulate(trials=100_000, seed=0, progress=False).summary()
+    return _telecom_case().simulate(trials=100_000, seed=0, progress=False).summary
 
 
 def _pilot_plan() -> pd.DataFrame:

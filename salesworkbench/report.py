@@ -746,7 +746,7 @@ def value_report(
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always")
             sim = case.simulate(trials, seed=seed, progress=False)
-            summary = sim.summary()
+            summary = sim.summary
             statement = case.value_statement(sim)
             step(1)
             tor = tornado(case, output=output)

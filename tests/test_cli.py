@@ -257,7 +257,7 @@ def test_value_matches_the_library(capsys):
     code, out, _ = run(capsys, "value", CASE, "--trials", "10000", "--seed", "2", "--format", "csv")
     assert code == 0
     table = pd.read_csv(io.StringIO(out), index_col="output")
-    expected = ValueCase.from_yaml(CASE).simulate(10_000, seed=2, progress=False).summary()
+    expected = ValueCase.from_yaml(CASE).simulate(10_000, seed=2, progress=False).summary
     assert table.loc["value", "mean"] == pytest.approx(expected.loc["value", "mean"], rel=1e-12)
     assert table.loc["npv", "p90"] == pytest.approx(expected.loc["npv", "p90"], rel=1e-12)
 

@@ -86,7 +86,7 @@ def test_html_holds_statement_assumptions_and_figures(built):
         assert f"<h2>{section}</h2>" in page
     assert "<h2>Pilot recommendation</h2>" in page
     # the figures in the text are the simulation's
-    p = rep.simulation.summary().loc["value", "prob_positive"]
+    p = rep.simulation.summary.loc["value", "prob_positive"]
     assert f"{100 * p:.1f}%" in page
 
 

@@ -481,3 +481,42 @@ def test_unwritable_out(capsys, tmp_path):
     code, out, err = run(capsys, "segment", ACCOUNTS, "--out", blocker / "x.csv")
     assert code == EXIT_BAD_INPUT
     assert "--out" in err.strip().splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def test_default_trials_come_from_the_defaults():
+    from salesworkbench import defaults
+    from salesworkbench.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["value", CASE]).trials == defaults.VALUE_TRIALS
+    assert parser.parse_args(["pilots", CASE]).trials == defaults.PILOT_TRIALS
+    assert parser.parse_args(["forecast", OPPS, "--history", OPPS]).trials == (
+        defaults.FORECAST_TRIALS
+    )
+    args = parser.parse_args(["report", "value", CASE])
+    assert (args.trials, args.pilot_trials) == (defaults.VALUE_TRIALS, defaults.PILOT_TRIALS)
+
+
+def test_value_cases_are_read_without_the_report_module():
+    code = (
+        "import sys\n"
+        "from salesworkbench.cli import main\n"
+        f"assert main(['value', {CASE!r}, '--trials', '200', '--format', 'json']) == 0\n"
+        "assert 'salesworkbench.report' not in sys.modules, 'value loaded through report'\n"
+        "assert 'matplotlib' not in sys.modules\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_pilot_header_uses_the_one_formatter(capsys):
+    code, out, _ = run(capsys, "pilots", CASE, "--trials", "2000", "--no-progress")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert "P(value > 0) = " in first and "%" in first
+    assert "EVPI = GBP " in first and "," not in first.split("EVPI = ")[1]

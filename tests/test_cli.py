@@ -318,7 +318,7 @@ def test_report_value(capsys, tmp_path):
 
 
 def test_report_pdf_without_chromium_is_bad_input(capsys, tmp_path, monkeypatch):
-    import salesworkbench.report as report
+    import salesworkbench.report.valuecase as report
 
     monkeypatch.setattr(report, "find_chromium", lambda: None)
     code, out, err = run(capsys, "report", "value", CASE, "--out", tmp_path / "r.html", "--pdf")
@@ -327,10 +327,11 @@ def test_report_pdf_without_chromium_is_bad_input(capsys, tmp_path, monkeypatch)
 
 
 def test_report_pdf_failure_exits_1_and_keeps_the_html(capsys, tmp_path, monkeypatch):
-    import salesworkbench.report as report
+    import salesworkbench.report.valuecase as report
+    from salesworkbench.report import PdfError
 
     def broken(*args, **kwargs):
-        raise report.PdfError("Chromium could not print r.html to PDF (exit code 1)")
+        raise PdfError("Chromium could not print r.html to PDF (exit code 1)")
 
     monkeypatch.setattr(report, "find_chromium", lambda: "/usr/bin/chromium")
     monkeypatch.setattr(report, "html_to_pdf", broken)

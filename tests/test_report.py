@@ -199,7 +199,7 @@ def test_figures_in_the_one_style(built):
 
     rep, page = built
     case = rep.simulation.case
-    mean = rep.simulation.summary().loc["value", "mean"]
+    mean = rep.simulation.summary.loc["value", "mean"]
     assert f'<div class="v">{format_money(mean, case.currency)}</div>' in page
     assert "pert(min 90K, mode 100K, max 120K)" in page  # K/M/B, never "90,000" or "90k"
     text = re.sub(r'src="data:[^"]*"|<style>.*?</style>', "", page, flags=re.S)

@@ -128,6 +128,8 @@ class TeamAnalysis:
     warmup_days: int
     horizon_days: float = 365.0
     stage_history: pd.DataFrame | None = field(default=None, repr=False)
+    #: results that depend only on the analysis and a seed (held-out splits), kept for reuse
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
     notes: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
 
@@ -374,7 +376,10 @@ def analyse_team(
     m_all = float(model.overall["mean"])
     k = float(prior_strength)
     if mix_cols:
-        cell = closed[mix_cols].astype(object).fillna("(blank)").astype(str).agg(" | ".join, 1)
+        parts = [closed[c].astype(object).fillna("(blank)").astype(str) for c in mix_cols]
+        cell = parts[0]
+        for part in parts[1:]:
+            cell = cell + " | " + part
         cg = closed.groupby(cell)["won"].agg(["sum", "count"])
         a, b = beta_posterior(cg["sum"].to_numpy(), cg["count"].to_numpy(), m_all, k)
         rate = pd.Series(a / (a + b), index=cg.index)
@@ -648,18 +653,24 @@ def _ramped_bookings(closed, rep_info, idx, as_of, ramp_months, warmup_days, fir
     bq = won.groupby([won["owner"].astype(object), won["close_date"].dt.to_period("Q")])[
         "amount"
     ].sum()
-    rows = []
-    for r in idx:
-        if rep_info is not None and "start_date" in rep_info.columns and r in rep_info.index:
-            st = pd.Timestamp(rep_info.loc[r, "start_date"])
-        else:
-            sel = closed["owner"] == r
-            st = closed.loc[sel, "created"].min() if sel.any() else as_of
-        ramped = st + pd.DateOffset(months=ramp_months)
-        for q in quarters:
-            if q.start_time >= ramped and q.end_time < as_of:
-                rows.append((r, str(q), float(bq.get((r, q), 0.0))))
-    return pd.DataFrame(rows, columns=["rep", "quarter", "bookings"])
+    # each rep's start: the reps table, else their first closed deal's creation, else as_of
+    first_created = closed.groupby(closed["owner"].astype(object))["created"].min()
+    start = pd.Series(first_created.reindex(idx).to_numpy(), index=idx).fillna(as_of)
+    if rep_info is not None and "start_date" in rep_info.columns:
+        known = pd.to_datetime(rep_info["start_date"]).reindex(idx)
+        start = known.where(idx.isin(rep_info.index), start)
+    ramped = pd.Series(
+        [s + pd.DateOffset(months=ramp_months) for s in start], index=idx, dtype="M8[ns]"
+    )
+    q_start = np.array([q.start_time for q in quarters], dtype="M8[ns]")
+    q_end = np.array([q.end_time for q in quarters], dtype="M8[ns]")
+    ok = (q_start[None, :] >= ramped.to_numpy()[:, None]) & (q_end[None, :] < as_of.to_datetime64())
+    r_i, q_i = np.nonzero(ok)
+    reps_ = idx.to_numpy()[r_i]
+    qs = [quarters[j] for j in q_i]
+    keys = pd.MultiIndex.from_arrays([pd.Index(reps_, dtype=object), pd.PeriodIndex(qs, freq="Q")])
+    book = bq.reindex(keys).fillna(0.0).to_numpy(float) if len(keys) else np.zeros(0)
+    return pd.DataFrame({"rep": reps_, "quarter": [str(q) for q in qs], "bookings": book})
 
 
 def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:

@@ -382,6 +382,30 @@ def _cr_effects(a, s_mask, r_mask, horizon, interval, n_boot, seed, level, z) ->
     return rows
 
 
+def _pick_half(analysis: TeamAnalysis, seed, level: float):
+    """The measured half (all deals, closed deals) and the rep table of the picking half."""
+    d_all, a_all = analysis.deals, analysis.all_deals
+    meas_a = _split_halves(a_all, seed)
+    ids = pd.Index(a_all["opportunity_id"].to_numpy()[meas_a])
+    meas_d = d_all["opportunity_id"].isin(ids).to_numpy()
+    table, _, _ = _measure_table(
+        d_all[~meas_d],
+        a_all[~meas_a],
+        "owner",
+        analysis.reps.index,
+        analysis.model,
+        analysis.prior_strength,
+        level,
+        analysis.stage_order,
+        analysis.rep_info,
+        analysis.as_of,
+        analysis.ramp_months,
+        analysis.warmup_days,
+        analysis.horizon_days,
+    )
+    return meas_a, meas_d, table
+
+
 def stars_vs_rest(
     analysis: TeamAnalysis,
     measure: str = "win_rate",
@@ -436,24 +460,14 @@ def stars_vs_rest(
     z = _z(level)
     d_all, a_all = analysis.deals, analysis.all_deals
     if split == "half":
-        meas_a = _split_halves(a_all, seed)
+        key = ("split", seed, level)
+        if seed is not None and key in analysis.cache:
+            meas_a, meas_d, table = analysis.cache[key]
+        else:
+            meas_a, meas_d, table = _pick_half(analysis, seed, level)
+            if seed is not None:
+                analysis.cache[key] = (meas_a, meas_d, table)
         ids = pd.Index(a_all["opportunity_id"].to_numpy()[meas_a])
-        meas_d = d_all["opportunity_id"].isin(ids).to_numpy()
-        table, _, _ = _measure_table(
-            d_all[~meas_d],
-            a_all[~meas_a],
-            "owner",
-            analysis.reps.index,
-            analysis.model,
-            analysis.prior_strength,
-            level,
-            analysis.stage_order,
-            analysis.rep_info,
-            analysis.as_of,
-            analysis.ramp_months,
-            analysis.warmup_days,
-            analysis.horizon_days,
-        )
         d, a = d_all[meas_d], a_all[meas_a]
     else:
         table, d, a = analysis.reps, d_all, a_all

@@ -161,10 +161,13 @@ def _measured_model(
     """The history model of the deals the stars were measured on (None: picked on all)."""
     if comp.split == "none" or comp.measured_ids is None:
         return None
+    key = ("measured_model", id(opportunities), len(opportunities), hash(tuple(comp.measured_ids)))
+    if key in analysis.cache:
+        return analysis.cache[key]
     part = opportunities[opportunities["opportunity_id"].isin(comp.measured_ids)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # reported by the full analysis
-        return HistoryModel.fit(
+        model = HistoryModel.fit(
             part,
             analysis.stage_history,
             group_by="owner",
@@ -172,6 +175,8 @@ def _measured_model(
             prior_strength=analysis.prior_strength,
             stage_order=analysis.stage_order,
         )
+    analysis.cache[key] = model
+    return model
 
 
 def _lever_multipliers(

@@ -26,8 +26,8 @@ _RAW = {
 _LABEL = {
     "win_rate": "win rate",
     "mix_adj_win_rate": "mix-adjusted win rate",
-    "deal_size": "average won deal (GBP)",
-    "cycle_days": "median days to win",
+    "deal_size": "typical won deal (geometric mean)",
+    "cycle_days": "survival median days to win",
     "deal_size_index": "won deal vs product norm (x)",
     "cycle_index": "cycle vs product norm (x)",
     "value_per_deal": "value per closed deal (GBP)",

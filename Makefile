@@ -51,7 +51,7 @@ demo: venv
 test: venv lint test-unit test-notebooks
 
 lint: venv
-	$(BIN)/ruff check salesworkbench tests benchmarks notebooks/conftest.py
+	$(BIN)/ruff check salesworkbench tests benchmarks tools notebooks/conftest.py
 
 test-unit: venv
 	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/browser tests

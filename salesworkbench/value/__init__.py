@@ -34,6 +34,7 @@ from salesworkbench.value.strawman import (
     nearest_reference,
     straw_man,
 )
+from salesworkbench.value.whatif import with_values
 
 __all__ = [
     "Assumption",
@@ -60,4 +61,5 @@ __all__ = [
     "spider",
     "straw_man",
     "tornado",
+    "with_values",
 ]

@@ -24,6 +24,7 @@ from salesworkbench.pipeline.funnel import (
     objective_from_arpu,
     reverse_funnel,
 )
+from salesworkbench.pipeline.outcomes import win_rates
 
 __all__ = [
     "BacktestResult",
@@ -44,4 +45,5 @@ __all__ = [
     "pipeline_waterfall",
     "reverse_funnel",
     "sales_velocity",
+    "win_rates",
 ]

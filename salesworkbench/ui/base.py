@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from salesworkbench.render import escape
 from salesworkbench.ui._output import show
 
-__all__ = ["App", "View", "make_control"]
+__all__ = ["App", "View", "error_html", "make_control"]
 
 #: Widgets that re-run an update on every drag step unless told otherwise.
 _SLIDERS = ("Slider", "RangeSlider")
@@ -64,6 +65,11 @@ def make_control(spec: Mapping[str, Any] | Any, **defaults: Any):
         if value is not None and key in cls.class_trait_names():
             options.setdefault(key, value)
     return cls(**options)
+
+
+def error_html(message: object) -> str:
+    """A problem to show in an app's HTML line: escaped (names and paths are user text), red."""
+    return f"<span style='color:#c0504d'>{escape(message)}</span>"
 
 
 class View:

@@ -21,7 +21,7 @@ import pandas as pd
 from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataWarning
 from salesworkbench.pipeline import HistoryModel, conversion_rates, forecast, reverse_funnel
-from salesworkbench.ui.base import App
+from salesworkbench.ui.base import App, error_html
 
 __all__ = ["ForecastExplorer"]
 
@@ -230,7 +230,7 @@ class ForecastExplorer(App):
             )
         except (ValueError, KeyError) as exc:
             self.result["error"] = str(exc)
-            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.status.value = error_html(exc)
             return self.result
         self.result.update(
             error=None,

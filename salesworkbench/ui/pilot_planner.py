@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salesworkbench.defaults import PILOT_TRIALS
-from salesworkbench.ui.base import App
+from salesworkbench.render import escape
+from salesworkbench.ui.base import App, error_html
 from salesworkbench.voi import (
     DEFAULT_SD_FACTOR,
     PilotCosts,
@@ -167,7 +168,7 @@ class PilotPlanner(App):
         ctl = self.controls
         self.widget = widgets.VBox(
             [
-                widgets.HTML(f"<b>{case.name}</b>: plan a pilot"),
+                widgets.HTML(f"<b>{escape(case.name)}</b>: plan a pilot"),
                 widgets.HBox(
                     [
                         widgets.VBox([ctl["assumption"], ctl["design"], ctl["sd"], ctl["max_n"]]),
@@ -286,7 +287,7 @@ class PilotPlanner(App):
             self._plan(costs, max_n)
         except (ValueError, KeyError) as exc:
             self.result["message"] = str(exc)
-            self.headline.value = f"<span style='color:#a00'>{exc}</span>"
+            self.headline.value = error_html(exc)
             return self.result
         best = table["enbs"].idxmax()
         worth = bool(table["optimal"].any())
@@ -306,7 +307,7 @@ class PilotPlanner(App):
         return self.result
 
     def _headline(self) -> str:
-        r, cur = self.result, self.case.currency
+        r, cur = self.result, escape(self.case.currency)
         name = self.params["assumption"]
         plan = r["plan"]
         head = (

@@ -19,10 +19,10 @@ import pandas as pd
 from salesworkbench.plans import DEFAULT_THRESHOLD, manager_checks
 from salesworkbench.ui.base import App
 
-__all__ = ["ALL", "PlanChecksBrowser"]
+__all__ = ["ALL_CHECKS", "PlanChecksBrowser"]
 
 #: The ``check`` dropdown's entry that lists every finding.
-ALL = "all checks"
+ALL_CHECKS = "all checks"
 
 
 class PlanChecksBrowser(App):
@@ -96,7 +96,14 @@ class PlanChecksBrowser(App):
             }
         )
         self.add_controls(
-            {"check": {"kind": "Dropdown", "options": [ALL], "value": ALL, "description": "list"}},
+            {
+                "check": {
+                    "kind": "Dropdown",
+                    "options": [ALL_CHECKS],
+                    "value": ALL_CHECKS,
+                    "description": "list",
+                }
+            },
             on_change=self._on_check,
         )
         self.out = widgets.Output()
@@ -126,8 +133,8 @@ class PlanChecksBrowser(App):
         check = self.controls["check"]
         with self.silent():
             current = check.value
-            check.options = [ALL, *found]
-            check.value = current if current in found else ALL
+            check.options = [ALL_CHECKS, *found]
+            check.value = current if current in found else ALL_CHECKS
         return self._select()
 
     def _select(self) -> pd.DataFrame:
@@ -136,7 +143,7 @@ class PlanChecksBrowser(App):
             "check": self.controls["check"].value,
         }
         table = self.checks
-        if self.params["check"] != ALL:
+        if self.params["check"] != ALL_CHECKS:
             table = table[table["check"] == self.params["check"]]
         self.result = table
         if self.draw:

@@ -15,10 +15,17 @@ import pandas as pd
 from salesworkbench.pipeline import win_rates
 from salesworkbench.ui.base import App
 
-__all__ = ["GROUPINGS", "WinRateBrowser"]
+__all__ = ["WIN_RATE_GROUPINGS", "WinRateBrowser"]
 
 #: Columns of the canonical opportunity table a user can group win rates by.
-GROUPINGS = ("product", "segment", "owner", "territory", "has_value_case", "has_power_sponsor")
+WIN_RATE_GROUPINGS = (
+    "product",
+    "segment",
+    "owner",
+    "territory",
+    "has_value_case",
+    "has_power_sponsor",
+)
 
 
 class WinRateBrowser(App):
@@ -36,7 +43,7 @@ class WinRateBrowser(App):
     Attributes
     ----------
     controls : dict
-        ``group_by`` (Dropdown of the :data:`GROUPINGS` the opportunities have).
+        ``group_by`` (Dropdown of the :data:`WIN_RATE_GROUPINGS` the opportunities have).
     params : dict
         ``{"group_by": ...}``.
     result : DataFrame
@@ -50,7 +57,7 @@ class WinRateBrowser(App):
 
         super().__init__(draw=draw)
         self.opportunities = opportunities
-        options = [g for g in GROUPINGS if g in opportunities.columns]
+        options = [g for g in WIN_RATE_GROUPINGS if g in opportunities.columns]
         self.add_controls(
             {
                 "group_by": {

@@ -31,7 +31,7 @@ from salesworkbench.territory import (
     segment,
     segment_summary,
 )
-from salesworkbench.ui.base import App
+from salesworkbench.ui.base import App, error_html
 
 __all__ = ["TerritoryExplorer"]
 
@@ -263,7 +263,7 @@ class TerritoryExplorer(App):
             )
         except ValueError as exc:  # thresholds out of order, all weights zero
             self.result = {**self.result, "error": str(exc)}
-            self.status.value = f"<span style='color:#c0504d'>{exc}</span>"
+            self.status.value = error_html(exc)
             return self.result
         cov = coverage_plan(seg, self.coverage, p["capacity"], allocation=self.allocation)
         cap = capacity_summary(cov, p["capacity"])
@@ -286,11 +286,7 @@ class TerritoryExplorer(App):
         self.status.value = (
             f"Alpha {counts['Alpha']}, Beta {counts['Beta']}, Delta {counts['Delta']} "
             f"({int(seg['insufficient_data'].sum())} with insufficient data)"
-            + (
-                f" &nbsp; <span style='color:#c0504d'>{flag_text}</span>"
-                if flag_text
-                else " &nbsp; every segment covered"
-            )
+            + (f" &nbsp; {error_html(flag_text)}" if flag_text else " &nbsp; every segment covered")
         )
         if self.draw:
             self._redraw()

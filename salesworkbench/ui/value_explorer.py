@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from salesworkbench.defaults import VALUE_TRIALS
 from salesworkbench.errors import ValueCaseError
-from salesworkbench.ui.base import App
+from salesworkbench.render import escape
+from salesworkbench.ui.base import App, error_html
 from salesworkbench.value import tornado, with_values
 
 if TYPE_CHECKING:
@@ -157,7 +158,9 @@ class ValueCaseExplorer(App):
         self.out = widgets.Output()
         self.widget = widgets.VBox(
             [
-                widgets.HTML(f"<b>{case.name}</b>: move an assumption's range to see the effect"),
+                widgets.HTML(
+                    f"<b>{escape(case.name)}</b>: move an assumption's range to see the effect"
+                ),
                 *self.controls.values(),
                 self.headline,
                 self.out,
@@ -206,7 +209,7 @@ class ValueCaseExplorer(App):
             case = self.current_case()
         except ValueCaseError as exc:  # e.g. a range slider squeezed to a point
             self.result = {**self.result, "error": str(exc)}
-            self.headline.value = f"<span style='color:#c0504d'>{exc}</span>"
+            self.headline.value = error_html(exc)
             return self.result
         self.params["assumptions"] = {
             n: dict(case.assumptions[n].dist.spec) for n in self._uncertain
@@ -226,10 +229,10 @@ class ValueCaseExplorer(App):
         row = summary.loc[self.output]
         self.headline.value = (
             f"<b>P({self.output} &gt; 0) = {prob:.1%}</b> &nbsp; mean {row['mean']:,.0f}, "
-            f"P10 {row['p10']:,.0f}, P90 {row['p90']:,.0f} {case.currency} "
+            f"P10 {row['p10']:,.0f}, P90 {row['p90']:,.0f} {escape(case.currency)} "
             f"({self.params['trials']:,} trials)"
         )
-        self.statement.value = "<pre style='white-space: pre-wrap'>" + statement + "</pre>"
+        self.statement.value = f"<pre style='white-space: pre-wrap'>{escape(statement)}</pre>"
         if self.draw:
             self._redraw()
         return self.result

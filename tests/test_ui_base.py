@@ -92,12 +92,14 @@ def test_set_checks_every_name_before_changing_anything():
 
 def test_silent_blocks_nest_and_do_not_update():
     app = Counter()
+    assert not app.silenced
     with app.silent():
         app.controls["a"].value = 2.0
         with app.silent():
             app.controls["a"].value = 3.0
+        assert app.silenced  # still inside the outer block
         app.controls["b.c"].value = "y"
-    assert app.updates == 1  # nothing ran; the caller decides when to update
+    assert not app.silenced and app.updates == 1  # nothing ran; the caller decides when to update
     app.controls["a"].value = 4.0
     assert app.updates == 2 and app.result["sum"] == 8.0
 

@@ -160,6 +160,11 @@ class App(View):
         """The current value of every control that has one, by name."""
         return {n: c.value for n, c in self.controls.items() if c.has_trait("value")}
 
+    @property
+    def silenced(self) -> bool:
+        """True inside :meth:`silent`: a handler of a control's change should not update."""
+        return self._silent
+
     @contextmanager
     def silent(self) -> Iterator[None]:
         """Change controls inside this block without an update per change.

@@ -225,7 +225,7 @@ class PilotPlanner(App):
 
     # ---------------------------------------------------------------- wiring
     def _on_change(self, change: dict) -> None:
-        if self._silent:
+        if self.silenced:
             return
         if change.get("owner") is self.controls["assumption"]:
             self._set_defaults_for(change["new"])

@@ -115,7 +115,7 @@ class PlanChecksBrowser(App):
         self.update()
 
     def _on_check(self, _change) -> None:
-        if not self._silent:
+        if not self.silenced:
             self._select()
 
     def update(self) -> pd.DataFrame:

@@ -50,6 +50,7 @@ from salesworkbench.value.strawman import (
     read_reference_customers,
     straw_man,
 )
+from salesworkbench.value.whatif import with_values
 
 __all__ = [
     "Assumption",
@@ -82,4 +83,5 @@ __all__ = [
     "straw_man",
     "tornado",
     "value_statement",
+    "with_values",
 ]

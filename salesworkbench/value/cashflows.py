@@ -120,7 +120,7 @@ def _outputs(
         tb, ti = join(totals["benefit"]), join(totals["investment"])
         value = tb - ti
         npv = join(pv["benefit"]) - join(pv["investment"])
-        roi = value / ti
+        roi = np.true_divide(value, ti)  # numpy: a case with no investment gives inf/nan
         flow = [join(cell) for cell in flows]
         cum = [flow[0]]
         for t in range(1, h + 1):

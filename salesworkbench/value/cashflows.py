@@ -127,7 +127,7 @@ def _outputs(
             cum.append(cum[-1] + flow[t])
         payback: Any = np.inf
         for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
-            payback = np.where(cum[t] >= 0, (t - 1) - cum[t - 1] / flow[t], payback)
+            payback = np.where(cum[t] >= 0, (t - 1) - np.true_divide(cum[t - 1], flow[t]), payback)
         payback = np.where(cum[0] >= 0, 0.0, payback)
     if year1:
         extra["year_1"] = first_year

@@ -214,3 +214,11 @@ def test_pool_experts_errors_and_plot():
     fig, (a, b) = plt.subplots(1, 2)
     assert pool.plot(ax=a) is a and pool.plot(ax=b, kind="pdf") is b
     plt.close(fig)
+
+
+def test_a_share_is_fitted_by_a_beta_on_zero_one():
+    x = np.random.default_rng(9).beta(3.0, 5.0, 20_000)
+    fit = fit_distribution(x)
+    assert fit.best == "beta" and fit.summary.loc["beta", "k"] == 2
+    assert fit.spec() == {"dist": "beta", "alpha": pytest.approx(3.0, rel=0.03),
+                          "beta": pytest.approx(5.0, rel=0.03)}  # fmt: skip

@@ -12,7 +12,9 @@ Candidates
 PERT) take their range from the data: the sample minimum and maximum widened by one
 average gap, ``(max - min) / (n - 1)``, on each side (a sample seldom holds the true ends);
 beta then fits its two shapes, triangular and PERT their mode. The bounds count as fitted
-parameters in AIC and BIC (beta 4, triangular and PERT 3, the others 2).
+parameters in AIC and BIC (beta 4, triangular and PERT 3, the others 2). For data strictly
+between 0 and 1 (a share) beta is also fitted on the natural bounds 0 and 1 (2 parameters), and
+the better of the two by AIC is kept.
 
 The KS p-value uses the fitted parameters, so it is optimistic (a Lilliefors-type correction
 would lower it); read it as "is this fit clearly wrong", not as a test. Parameters in the specs
@@ -85,7 +87,19 @@ def _fit_weibull(x: np.ndarray) -> tuple[dict, int]:
 def _fit_beta(x: np.ndarray) -> tuple[dict, int]:
     lo, hi = _bounds(x)
     a, b, _, _ = stats.beta.fit(x, floc=lo, fscale=hi - lo)
-    return {"dist": "beta", "alpha": _r(a), "beta": _r(b), "min": lo, "max": hi}, 4
+    best = {"dist": "beta", "alpha": _r(a), "beta": _r(b), "min": lo, "max": hi}, 4
+    if x.min() > 0 and x.max() < 1:  # a share: also try the natural bounds 0 and 1
+        a1, b1, _, _ = stats.beta.fit(x, floc=0, fscale=1)
+        unit = {"dist": "beta", "alpha": _r(a1), "beta": _r(b1)}, 2
+        ll = [
+            float(np.sum(stats.beta.logpdf(x, s["alpha"], s["beta"], s.get("min", 0.0),
+                                           s.get("max", 1.0) - s.get("min", 0.0))))
+            - k
+            for s, k in (best, unit)
+        ]  # fmt: skip
+        if ll[1] >= ll[0]:  # better by AIC
+            best = unit
+    return best
 
 
 def _best_mode(x: np.ndarray, lo: float, hi: float, loglik: Any) -> float:

@@ -46,8 +46,8 @@ def test_lognormal_data_is_fitted_best_by_the_lognormal_within_2pc():
     assert row["ks_pvalue"] > 0.01 and row["delta_aic"] == 0
     n = len(x)
     assert row["bic"] - row["aic"] == pytest.approx(row["k"] * (math.log(n) - 2))
-    assert row["loglik"] == pytest.approx(np.sum(stats.lognorm.logpdf(x, *d.frozen.args,
-                                                                        **d.frozen.kwds)))  # fmt: skip
+    logpdf = stats.lognorm.logpdf(x, *d.frozen.args, **d.frozen.kwds)
+    assert row["loglik"] == pytest.approx(np.sum(logpdf))
 
 
 def test_gamma_and_normal_data_and_bounded_fits():
@@ -172,7 +172,8 @@ def test_a_case_records_judgements_and_pools_them_reproducibly(tmp_path):
 @pytest.mark.parametrize(
     ("judgement", "message"),
     [
-        ({"expert": "cfo", "p10": 5, "p50": 3, "p90": 9}, "'adoption, expert cfo': p10 (5) must be < p50"),
+        ({"expert": "cfo", "p10": 5, "p50": 3, "p90": 9},
+         "'adoption, expert cfo': p10 (5) must be < p50"),
         ({"expert": "cfo", "p10": 1, "p50": 3}, "'adoption, expert cfo': missing key 'p90'"),
         ({"expert": "cfo", "p10": 1, "p50": 3, "p90": 9, "confidence": 0.9},
          "unknown key 'confidence' in a judgement"),

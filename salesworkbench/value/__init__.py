@@ -12,7 +12,8 @@ One module per idea:
 - :mod:`~salesworkbench.value.statement`: the value statement text;
 - :mod:`~salesworkbench.value.sensitivity`: which assumptions matter;
 - :mod:`~salesworkbench.value.strawman`: a prospect's case from a reference customer's;
-- :mod:`~salesworkbench.value.negotiation`: break-even points, the walk-away price, stress tests;
+- :mod:`~salesworkbench.value.negotiation`: break-even points, the walk-away price;
+- :mod:`~salesworkbench.value.stress`: stress tests (an assumption's worst decile);
 - :mod:`~salesworkbench.value.options`: options side by side (common random numbers);
 - :mod:`~salesworkbench.value.fitting`: an assumption's distribution fitted to data;
 - :mod:`~salesworkbench.value.experts`: several experts' judgements pooled.
@@ -42,14 +43,10 @@ from salesworkbench.value.formula import (
 from salesworkbench.value.negotiation import (
     BreakEven,
     CommonDraws,
-    Stress,
-    StressTable,
     WalkAway,
     break_even,
     common_draws,
     plausible_range,
-    stress,
-    stress_table,
     walk_away,
 )
 from salesworkbench.value.options import (
@@ -75,6 +72,7 @@ from salesworkbench.value.strawman import (
     read_reference_customers,
     straw_man,
 )
+from salesworkbench.value.stress import Stress, StressTable, stress, stress_table
 
 __all__ = [
     "AcceptabilityCurve",

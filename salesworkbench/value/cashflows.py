@@ -120,14 +120,14 @@ def _outputs(
         tb, ti = join(totals["benefit"]), join(totals["investment"])
         value = tb - ti
         npv = join(pv["benefit"]) - join(pv["investment"])
-        roi = value / ti
+        roi = np.true_divide(value, ti)  # numpy: a case with no investment gives inf/nan
         flow = [join(cell) for cell in flows]
         cum = [flow[0]]
         for t in range(1, h + 1):
             cum.append(cum[-1] + flow[t])
         payback: Any = np.inf
         for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
-            payback = np.where(cum[t] >= 0, (t - 1) - cum[t - 1] / flow[t], payback)
+            payback = np.where(cum[t] >= 0, (t - 1) - np.true_divide(cum[t - 1], flow[t]), payback)
         payback = np.where(cum[0] >= 0, 0.0, payback)
     if year1:
         extra["year_1"] = first_year

@@ -12,9 +12,10 @@ Nothing known only later is used
 --------------------------------
 At a cut-off each deal is as it stood then: stage, amount and expected close date from the
 last stage-history change before the cut-off; without stage history the stage, expected close
-date, CRM probability and forecast category are blank (their current values would reveal the
-outcome). Deals created on or after the cut-off are left out, deals closed on or after it are
-open, and any other date of a deal that lies on or after the cut-off is blank. The history
+date and forecast category are blank (their current values would reveal the outcome), and the
+CRM probability always is (it follows the stage; the export has only today's). Deals created
+on or after the cut-off are left out, deals closed on or after it are open, and any other date
+of a deal that lies on or after the cut-off is blank. The history
 model sees the same table, so the open stage names and the dates deals entered their stages
 are those of the cut-off, not today's. Fields a CRM export keeps no history of (owner,
 product, segment) are today's values: the backtest cannot rebuild them.
@@ -112,10 +113,7 @@ def _as_stood(
     else:
         amount = np.where(zero, np.nan, amount)
     pipe["amount"] = amount
-    crm_prob = None
-    if "probability" in pipe.columns:  # the CRM's probability of each open stage (config)
-        now_open = o[o["status"].astype(object) == "open"]
-        crm_prob = now_open.groupby(now_open["stage"].astype(object))["probability"].median()
+    if "probability" in pipe.columns:  # set from the stage, which changed since
         pipe["probability"] = np.nan
     pipe["stage"] = pd.Series(pd.NA, index=pipe.index, dtype=o["stage"].dtype)
     pipe["close_date"] = pd.NaT
@@ -137,8 +135,6 @@ def _as_stood(
         if "amount" in last.columns:
             hist_amt = ids.map(last["amount"]).to_numpy(float)
             pipe["amount"] = np.where(np.isnan(hist_amt), pipe["amount"], hist_amt)
-        if crm_prob is not None:
-            pipe["probability"] = pipe["stage"].astype(object).map(crm_prob).to_numpy(float)
     pipe = pipe.reset_index(drop=True)
     stages = sorted(pipe["stage"].dropna().astype(str).unique())
     table = pd.concat([o.loc[known & (closed_before | undated)], pipe], ignore_index=True)
@@ -162,8 +158,7 @@ def pipeline_at(
       forecast category are blank, since their current values would reveal the outcome; the
       amount is today's, except that a lost deal's 0 (unknown) becomes its
       ``original_amount``, or blank (to be imputed) without one.
-    - The CRM ``probability`` is the CRM's probability of the stage at the cut-off (the median
-      of today's open deals in that stage), blank where the stage is unknown.
+    - The CRM ``probability`` is blank: it follows the stage and the export has only today's.
     - Any other date of the deal on or after the cut-off (e.g. ``engaged``) is blank.
     - ``attrs["open_stages"]``: the open stage names of that time (the stages the pipeline's
       deals were in).

@@ -4,8 +4,9 @@ A backtest (:func:`~salesworkbench.pipeline.backtest`) computes these three besi
 from the same data as it stood at each cut-off, and reports their errors side by side:
 
 - :func:`stage_weighted_forecast`: the spreadsheet forecast. Each open deal's probability
-  (the CRM's probability of its stage where the export has one, else the historical win rate
-  of deals sitting in that stage, else the overall win rate) times its amount, summed over the
+  (its CRM probability where the table has one; at a backtest cut-off, where the CRM's
+  probability of that time is unknown, the win rate of deals sitting in its stage learned
+  before the cut-off, else the overall win rate) times its amount, summed over the
   deals whose expected close date falls in the period. A deal without an expected close date
   is assumed to close a median won cycle after its creation (and, if that date has passed, at
   the cut-off).

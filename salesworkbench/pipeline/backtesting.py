@@ -382,7 +382,7 @@ def backtest(
     seed: int | None = None,
     *,
     stage_history: pd.DataFrame | None = None,
-    group_by: str | None = None,
+    group_by: str | None = "auto",
     prior_strength: float = DEFAULT_PRIOR_STRENGTH,
     stage_order: Sequence[str] | None = None,
     timing: str = "created",
@@ -410,7 +410,8 @@ def backtest(
         Canonical stage history: rebuilds stage, amount and expected close date at the cut-off
         and enables stage win rates and timing from the stage or expected close date.
     group_by, prior_strength, stage_order
-        Passed to :meth:`HistoryModel.fit`.
+        Passed to :meth:`HistoryModel.fit`, refitted at each cut-off; ``group_by="auto"``
+        (default) lets the model choose a grouping where it can (else no grouping).
     timing : {"created", "stage", "close_date"}
         Timing model passed to :func:`forecast`; ``stage`` and ``close_date`` need
         ``stage_history`` (without it, ``created`` is used).
@@ -441,6 +442,7 @@ def backtest(
 
     cuts = sorted(pd.Timestamp(c).normalize() for c in cutoffs)
     new_deals = _forecast_supports("new_deals")
+    auto = inspect.signature(HistoryModel.fit).parameters["group_by"].default == "auto"
     now = opportunities.set_index("opportunity_id")
     now_status = now["status"].astype(object)
     now_close = now["close_date"]
@@ -465,13 +467,15 @@ def backtest(
             stale_after=stale_after,
             progress=False,
         )
+        if new_deals:
+            opts["new_deals"] = True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)
             try:
                 model = HistoryModel.fit(
                     table,
                     hist,
-                    group_by=group_by,
+                    group_by=group_by if group_by != "auto" or auto else None,
                     as_of=c - pd.Timedelta(days=1),
                     prior_strength=prior_strength,
                     stage_order=stage_order,
@@ -481,9 +485,8 @@ def backtest(
                     f"cut-off {c.date()}: {exc.problem}", file=exc.file, column=exc.column
                 ) from exc
             res = forecast(pipe, model, **opts)
-            tot = forecast(pipe, model, new_deals=True, **opts) if new_deals else None
         lab = str(target)
-        b = res.bookings[:, -1]
+        b = (res.bookings_pipeline if new_deals else res.bookings)[:, -1]
         ids = pipe["opportunity_id"]
         cd = ids.map(now_close)
         won_in = (
@@ -512,8 +515,8 @@ def backtest(
                 strict=True,
             )
         )
-        if tot is not None:
-            bt_ = tot.bookings[:, -1]
+        if new_deals:
+            bt_ = res.bookings[:, -1]
             row["mean"] = float(bt_.mean())
             row.update(
                 zip(

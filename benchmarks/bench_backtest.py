@@ -35,6 +35,7 @@ from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.errors import DataWarning
 from salesworkbench.io import read_opportunities, read_stage_history
 from salesworkbench.pipeline import backtest
+from salesworkbench.pipeline.baselines import crm_stage_probabilities
 from salesworkbench.schemas import OPPORTUNITIES
 
 SEED = 13
@@ -53,7 +54,8 @@ def show(title: str, bt) -> None:
     fac = bt["pipeline_calibration"]
     print(
         f"   band calibration factor: {fac.min():.2f}-{fac.max():.2f} "
-        f"(1 = simulated band; {int((fac > 1).sum())} cut-offs widened)"
+        f"(1 = simulated band; {int((fac > 1).sum())} cut-offs widened, "
+        f"{int((fac < 1).sum())} narrowed)"
     )
     pipe = cmp[cmp["forecast"] == "pipeline"]
     best = pipe.drop(index="model")["mae_pct"].min()
@@ -76,7 +78,14 @@ def bundled() -> None:
         ("quarterly", quarterly, "quarter"),
         ("monthly", monthly, "month"),
     ):
-        bt = backtest(opps, cuts, horizon, seed=SEED, stage_history=hist)
+        bt = backtest(
+            opps,
+            cuts,
+            horizon,
+            seed=SEED,
+            stage_history=hist,
+            stage_probabilities=crm_stage_probabilities(opps),
+        )
         show(f"bundled sample, {label}", bt)
 
 

@@ -167,8 +167,8 @@ def test_conformal_factor():
     assert conformal_factor([0.5, 3.0, 2.0, 1.5]) == (3.0, 4)
     # n = 9: ceil(0.8 * 10) = 8th smallest
     assert conformal_factor(np.arange(1, 10) / 2) == (4.0, 9)
-    # never narrower than the simulated band
-    assert conformal_factor([0.1, 0.2, 0.3, 0.4, 0.5]) == (1.0, 5)
+    # a band wider than the errors is narrowed: ceil(0.8 * 6) = 5th smallest
+    assert conformal_factor([0.1, 0.2, 0.3, 0.4, 0.5]) == (0.5, 5)
 
 
 def test_calibration_uses_only_periods_over_before_the_cutoff(crm):
@@ -193,8 +193,7 @@ def test_calibration_uses_only_periods_over_before_the_cutoff(crm):
             assert r[f"pipeline_{q}"] == pytest.approx(
                 r["pipeline_mean"] + f * (raw.loc[i, f"pipeline_{q}"] - r["pipeline_mean"])
             )
-    assert (cal["pipeline_calibration"] > 1).any()
-    assert cal["pipeline_inside_p10_p90"].mean() >= raw["pipeline_inside_p10_p90"].mean()
+    assert (cal["pipeline_calibration"] != 1).any()
 
 
 def test_pipeline_at_uses_only_what_was_known():

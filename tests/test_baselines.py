@@ -12,6 +12,7 @@ from salesworkbench.errors import DataWarning
 from salesworkbench.pipeline import HistoryModel
 from salesworkbench.pipeline.baselines import (
     BASELINES,
+    crm_stage_probabilities,
     km_forecast,
     naive_forecast,
     stage_weighted_forecast,
@@ -117,3 +118,25 @@ def test_km_timing_times_win_rate_by_hand():
 def test_baselines_registry():
     assert set(BASELINES) == {"stage_weighted", "km_win_rate", "naive"}
     assert {v[1] for v in BASELINES.values()} == {"pipeline", "total"}
+
+
+def test_crm_stage_probabilities_feed_the_stage_weighted_baseline():
+    opps = table(
+        [
+            ("a", "open", "Proposal", 100.0, "2026-03-01", "2026-05-01"),
+            ("b", "open", "Proposal", 100.0, "2026-03-01", "2026-05-01"),
+            ("c", "open", "Discovery", 100.0, "2026-03-01", "2026-05-01"),
+            ("w", "won", "Won", 100.0, "2025-01-01", "2025-02-01"),
+            ("l", "lost", "Lost", 100.0, "2025-01-01", "2025-02-01"),
+        ]
+    )
+    assert crm_stage_probabilities(opps) == {}
+    opps["probability"] = [0.5, 0.5, 0.1, 1.0, 0.0]
+    probs = crm_stage_probabilities(opps)
+    assert probs == {"Proposal": 0.5, "Discovery": 0.1}  # open stages only
+    pipe = opps.iloc[:3].copy()
+    pipe["probability"] = np.nan  # at a cut-off the deal's own probability is unknown
+    model = fit(opps)
+    assert stage_weighted_forecast(pipe, model, "2026Q2", CUT, probs) == pytest.approx(110.0)
+    p_all = float(model.overall["mean"])
+    assert stage_weighted_forecast(pipe, model, "2026Q2", CUT) == pytest.approx(300 * p_all)

@@ -23,11 +23,13 @@ product, segment) are today's values: the backtest cannot rebuild them.
 Errors, bands and calibration
 -----------------------------
 ``pct_error = (forecast - actual) / actual``: positive means over-forecast, relative to what
-was booked. The P10-P90 band of the simulation counts only each deal's luck; with
-``calibrate=True`` it is widened, conformal-style, by a factor learned from the model's own
-errors at the *earlier* cut-offs whose period had ended by the cut-off (no look-ahead): the
-factor makes the band wide enough to have held the actual in 80% of those periods, never
-narrower than the simulated band. The factor used at each cut-off is reported.
+was booked. The simulated P10-P90 band holds what the forecast models (its notes say what);
+with ``calibrate=True`` its spread around the mean is scaled, conformal-style, by a factor
+learned from the model's own errors at the *earlier* cut-offs whose period had ended by the
+cut-off (no look-ahead): the factor that would have made the band hold the actual in 80% of
+those periods (split-conformal quantile). Above 1 the band is widened, below 1 narrowed; with
+fewer than :data:`MIN_CALIBRATION` such cut-offs it is left as simulated (factor 1). The
+factor used at each cut-off is reported.
 
 The reliability table and the Brier score score every deal open at every cut-off on the event
 "won by the end of the forecast period": deals still open then (or lost, or won later) count
@@ -39,7 +41,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -324,11 +326,13 @@ def _band_scores(actual, mean, p10, p90) -> np.ndarray:
 
 
 def conformal_factor(scores, level: float = NOMINAL, min_cutoffs: int = MIN_CALIBRATION):
-    """Band-widening factor from past band scores (split-conformal quantile, at least 1).
+    """Band calibration factor from past band scores (split-conformal quantile).
 
-    The ``ceil(level (n + 1))``-th smallest of the ``n`` scores: a band stretched by it holds
-    the next actual with probability at least ``level`` if errors are exchangeable. 1.0 (no
-    calibration) with fewer than ``min_cutoffs`` scores.
+    A score is how far the band's spread around the mean had to be scaled to just hold the
+    actual (1: on the band's edge). The factor is the ``ceil(level (n + 1))``-th smallest of
+    the ``n`` scores: a band scaled by it holds the next actual with probability at least
+    ``level`` if the errors are exchangeable. Above 1 it widens the band, below 1 it narrows
+    it. 1.0 (no calibration) with fewer than ``min_cutoffs`` scores.
 
     Returns
     -------
@@ -343,7 +347,7 @@ def conformal_factor(scores, level: float = NOMINAL, min_cutoffs: int = MIN_CALI
     k = math.ceil(level * (n + 1))
     if k > n:
         return 1.0, n
-    return float(max(1.0, s[k - 1])), n
+    return float(s[k - 1]), n
 
 
 def _calibrate(out: pd.DataFrame, pre: str, enabled: bool, min_cutoffs: int) -> None:
@@ -389,6 +393,7 @@ def backtest(
     stale_after: float | None = 90,
     calibrate: bool = True,
     min_calibration: int = MIN_CALIBRATION,
+    stage_probabilities: Mapping[str, float] | None = None,
     progress: bool = False,
 ) -> BacktestResult:
     """Forecast the period after each cut-off from what was known then; compare with actuals.
@@ -418,10 +423,15 @@ def backtest(
     stale_after : float or None
         Passed to :func:`forecast`.
     calibrate : bool, default True
-        Widen each band by the conformal factor of the model's errors at earlier cut-offs
-        whose period had ended (:func:`conformal_factor`); the factor is in ``calibration``.
+        Scale each band's spread by the conformal factor of the model's errors at earlier
+        cut-offs whose period had ended (:func:`conformal_factor`; widens or narrows); the
+        factor is in ``calibration``, the simulated band in the ``*_raw`` columns.
     min_calibration : int
         Earlier cut-offs needed before calibrating (default :data:`MIN_CALIBRATION`).
+    stage_probabilities : mapping, optional
+        The CRM's probability of each stage, for the stage-weighted baseline (e.g.
+        :func:`~salesworkbench.pipeline.baselines.crm_stage_probabilities`; a setting, not
+        an outcome). Without it the baseline uses each stage's win rate before the cut-off.
     progress : bool
         Show a progress bar over cut-offs.
 
@@ -523,7 +533,7 @@ def backtest(
                     ("p10_raw", "p50_raw", "p90_raw"), np.percentile(bt_, [10, 50, 90]), strict=True
                 )
             )
-        row["stage_weighted"] = stage_weighted_forecast(pipe, model, target, c)
+        row["stage_weighted"] = stage_weighted_forecast(pipe, model, target, c, stage_probabilities)
         row["km_win_rate"] = km_forecast(table, pipe, model, target, c)
         row["naive"] = naive_forecast(table, c, horizon)
         rows.append(row)

@@ -4,9 +4,9 @@ A backtest (:func:`~salesworkbench.pipeline.backtest`) computes these three besi
 from the same data as it stood at each cut-off, and reports their errors side by side:
 
 - :func:`stage_weighted_forecast`: the spreadsheet forecast. Each open deal's probability
-  (its CRM probability where the table has one; at a backtest cut-off, where the CRM's
-  probability of that time is unknown, the win rate of deals sitting in its stage learned
-  before the cut-off, else the overall win rate) times its amount, summed over the
+  (the CRM's probability of its stage where given, see :func:`crm_stage_probabilities`; else
+  the win rate of deals sitting in that stage learned before the cut-off; else the overall
+  win rate) times its amount, summed over the
   deals whose expected close date falls in the period. A deal without an expected close date
   is assumed to close a median won cycle after its creation (and, if that date has passed, at
   the cut-off).
@@ -26,6 +26,8 @@ All three are point forecasts (no band). They take the tables *as they stood at 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -33,7 +35,13 @@ from salesworkbench.pipeline.history import HistoryModel
 from salesworkbench.pipeline.periods import _day, _days, _freq_code, period_bounds
 from salesworkbench.survival import kaplan_meier
 
-__all__ = ["BASELINES", "km_forecast", "naive_forecast", "stage_weighted_forecast"]
+__all__ = [
+    "BASELINES",
+    "crm_stage_probabilities",
+    "km_forecast",
+    "naive_forecast",
+    "stage_weighted_forecast",
+]
 
 #: The baselines a backtest reports, name -> (description, what it forecasts).
 BASELINES: dict[str, tuple[str, str]] = {
@@ -55,7 +63,34 @@ def _amounts(pipeline: pd.DataFrame, model: HistoryModel) -> np.ndarray:
     return amount
 
 
-def stage_weighted_forecast(pipeline: pd.DataFrame, model: HistoryModel, period, as_of) -> float:
+def crm_stage_probabilities(opportunities: pd.DataFrame) -> dict[str, float]:
+    """The CRM's probability of each open stage, read off today's open deals (median).
+
+    CRMs set a deal's probability from its stage (a setting, e.g. Proposal 50%); a backtest
+    cannot read a deal's probability at a cut-off (the export has only today's), but it can
+    apply the stage setting to the deal's stage then. Stages without open deals today, or a
+    table without ``probability``, give nothing (the stage-weighted baseline then uses the
+    historical rate of the stage).
+
+    Returns
+    -------
+    dict of str to float
+        Stage -> probability.
+    """
+    if "probability" not in opportunities.columns:
+        return {}
+    o = opportunities[opportunities["status"].astype(object) == "open"]
+    med = o.groupby(o["stage"].astype(object))["probability"].median().dropna()
+    return {str(k): float(v) for k, v in med.items()}
+
+
+def stage_weighted_forecast(
+    pipeline: pd.DataFrame,
+    model: HistoryModel,
+    period,
+    as_of,
+    stage_probabilities: Mapping[str, float] | None = None,
+) -> float:
     """Stage-weighted forecast of ``period``: probability x amount of deals closing in it.
 
     Parameters
@@ -68,6 +103,9 @@ def stage_weighted_forecast(pipeline: pd.DataFrame, model: HistoryModel, period,
         The forecast period.
     as_of : date
         The cut-off.
+    stage_probabilities : mapping, optional
+        The CRM's probability of each stage (:func:`crm_stage_probabilities`); used where the
+        deal has no ``probability`` of its own.
 
     Returns
     -------
@@ -81,6 +119,9 @@ def stage_weighted_forecast(pipeline: pd.DataFrame, model: HistoryModel, period,
     if model.by_stage_open is not None and "stage" in pipeline.columns:
         st = pipeline["stage"].astype(object).map(model.by_stage_open["mean"]).to_numpy(float)
         p = np.where(np.isnan(st), p, st)
+    if stage_probabilities:
+        sp = pipeline["stage"].astype(object).map(dict(stage_probabilities)).to_numpy(float)
+        p = np.where(np.isnan(sp), p, sp)
     if "probability" in pipeline.columns:
         cp = pipeline["probability"].to_numpy(float)
         p = np.where(np.isnan(cp), p, cp)

@@ -1,4 +1,4 @@
-"""Tests of salesworkbench.plans and salesworkbench.plans."""
+"""Tests of salesworkbench.plans: records, files, analyses, checks, drafts and rendering."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from salesworkbench.plans import records as P
+import salesworkbench.plans as P
 from salesworkbench.datasets import AS_OF, data_path, load_accounts, load_opportunities
-from salesworkbench.model import Account, BuyingRole
-from salesworkbench.plans import to_html, to_markdown, write_html, write_markdown
+from salesworkbench.model import Account, BuyingRole, ValueProposition
+from salesworkbench.plans import serial, to_html, to_markdown, write_html, write_markdown
 
 D = dt.date
 EXAMPLE_ACCOUNT = data_path("plans/account_plan_example.yaml")
@@ -275,7 +275,7 @@ def test_failure_mid_write_leaves_old_file_intact(tmp_path, monkeypatch):
         fh.flush()
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(P, "_write_text", half_then_crash)
+    monkeypatch.setattr(serial, "_write_text", half_then_crash)
     new = opp_plan(coverage_strategy="new " * 500)
     with pytest.raises(OSError, match="simulated"):
         new.save(target)
@@ -289,7 +289,7 @@ def test_failure_on_first_save_leaves_no_file(tmp_path, monkeypatch):
         fh.write(text[:10])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(P, "_write_text", crash)
+    monkeypatch.setattr(serial, "_write_text", crash)
     with pytest.raises(KeyboardInterrupt):
         opp_plan().save(tmp_path / "new.json")
     assert list(tmp_path.iterdir()) == []
@@ -435,7 +435,7 @@ def test_check_value_cases_threshold_and_missing(tmp_path):
         opp_plan(name="no case"),
         opp_plan(
             name="lost file",
-            value_proposition=P.ValueProposition(value_case=str(tmp_path / "nope.yaml")),
+            value_proposition=ValueProposition(value_case=str(tmp_path / "nope.yaml")),
         ),
     ]
     sums = {"weak": summary_with(0.62), "strong": summary_with(0.95)}
@@ -549,7 +549,7 @@ def test_value_case_summary_simulates_with_stated_seed():
 
 
 def test_value_case_path_is_relative_to_the_plan_file(tmp_path):
-    plan = opp_plan(value_proposition=P.ValueProposition(value_case="cases/v.yaml"))
+    plan = opp_plan(value_proposition=ValueProposition(value_case="cases/v.yaml"))
     plan.save(tmp_path / "sub" / "o.yaml")
     back = P.load_plan(tmp_path / "sub" / "o.yaml")
     assert back.value_case_path() == tmp_path / "sub" / "cases" / "v.yaml"
@@ -615,11 +615,14 @@ def test_portfolio_pulls_the_accounts_deals(sample):
     pf = P.opportunity_portfolio(plan, opps, as_of=AS_OF, trials=2000, seed=3)
     mine = opps[(opps["account"] == "ACC0097") & (opps["status"] == "open")]
     assert set(pf.open_deals["opportunity_id"]) == set(mine["opportunity_id"])
-    assert pf.summary["open_pipeline"] == pytest.approx(mine["amount"].sum())
+    assert list(pf.summary.index) == ["ACC0097"]
+    sm = pf.summary.loc["ACC0097"]
+    assert sm["open_pipeline"] == pytest.approx(mine["amount"].sum())
     live = pf.open_deals[~pf.open_deals["stale"]]
     # the expected bookings are exact: the sum of each live deal's expected contribution
-    assert pf.summary["expected"] == pytest.approx(live["expected"].sum())
-    assert pf.summary["future_estimated"] == pytest.approx(210000.0)
+    assert sm["expected"] == pytest.approx(live["expected"].sum())
+    assert sm["future_estimated"] == pytest.approx(210000.0)
+    assert pf.summary["open_deals"].dtype.kind == "i" and sm["open_deals"] == len(mine)
     again = P.opportunity_portfolio(plan, opps, as_of=AS_OF, trials=2000, seed=3)
     assert again.summary.equals(pf.summary)
 
@@ -656,11 +659,67 @@ def test_rendered_example_is_self_contained(tmp_path):
     assert "render with portfolio=" in acc  # the pipeline was not pulled: a gap
 
 
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def test_rendering_escapes_markup_in_user_text():
+    evil = f"{SCRIPT} {IMG}"
+    player = kp(evil, "power_sponsor", title=evil, concerns=evil, covered_by=evil)
+    acc = P.AccountPlan(
+        name=f"Acme {SCRIPT}",
+        account_id=IMG,
+        owner=evil,
+        profile=P.AccountProfile(company=evil, financials=evil, offerings=[evil]),
+        key_players=[player],
+        wallet=[P.WalletLine(offering=evil, wallet=100.0, current_spend=150.0, notes=evil)],
+        action_plan=[P.Action(evil, owner=evil, due=D(2026, 1, 1), notes=evil)],
+    )
+    opp = opp_plan(
+        name=f"Deal {IMG}",
+        key_players=[player],
+        coverage_strategy=evil,
+        customer_rules=[evil],
+        business_pain=P.BusinessPain(issue=evil, impact=evil),
+        qualification=P.QualificationStatus(in_market=True, evidence=evil),
+        value_proposition=ValueProposition(goal=evil),
+    )
+    docs = [
+        to_markdown(acc, as_of=AS_OF),
+        to_markdown(opp, value=summary_with(0.7, evil), as_of=AS_OF),
+        to_html(acc, as_of=AS_OF),
+        to_html(opp, value=summary_with(0.7, evil), as_of=AS_OF),
+    ]
+    for doc in docs:
+        assert "<script" not in doc.lower() and "<img src=x" not in doc.lower()
+    for md in docs[:2]:
+        assert "<" not in md and ">" not in md.replace("\n> ", "\n")  # only blockquotes
+        assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    for html in docs[2:]:
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert html.count("<img ") == 1  # our chart, nothing else
+
+
+def test_trials_default_to_the_shared_value_trials():
+    import inspect
+
+    from salesworkbench.defaults import FORECAST_TRIALS, VALUE_TRIALS
+
+    for fn in (P.value_case_summary, P.check_value_cases, P.manager_checks, to_markdown, to_html):
+        assert inspect.signature(fn).parameters["trials"].default == VALUE_TRIALS
+    assert inspect.signature(P.opportunity_portfolio).parameters["trials"].default == (
+        FORECAST_TRIALS
+    )
+    assert not hasattr(P, "DEFAULT_TRIALS")
+
+
 def test_core_modules_do_not_import_matplotlib():
     code = (
-        "import sys, salesworkbench.plans, salesworkbench.plans; "
-        "from salesworkbench.plans.rendering import to_markdown; from salesworkbench.plans import "
-        "AccountPlan; to_markdown(AccountPlan(name='x', account_id='y'), charts=False); "
+        "import sys, salesworkbench.plans; "
+        "from salesworkbench.plans import AccountPlan, to_html, to_markdown; "
+        "to_markdown(AccountPlan(name='x', account_id='y'), charts=False); "
+        "to_html(AccountPlan(name='x', account_id='y'), charts=False); "
         "print('matplotlib' in sys.modules)"
     )
     out = subprocess.run(

@@ -473,6 +473,25 @@ def test_numeric_strings_are_accepted(accounts):
     pd.testing.assert_series_equal(segment(text)["potential"], segment(accounts)["potential"])
 
 
+def test_checks_are_usable_on_their_own(accounts):
+    from salesworkbench.territory import (
+        check_account_ids,
+        date_column,
+        numeric_column,
+        score_column,
+    )
+
+    check_account_ids(accounts, "crm.csv")
+    assert numeric_column(accounts, "revenue", "crm.csv").dtype == np.float64
+    dates = pd.DataFrame({"account_id": ["a", "b"], "d": ["2024-01-31", None]})
+    assert pd.api.types.is_datetime64_any_dtype(date_column(dates, "d", "crm.csv"))
+    scores = pd.DataFrame({"account_id": ["a", "b"], "potential": [50.0, 101.0]})
+    with pytest.raises(DataError, match=r"row 3: potential scores must be 0 to 100.*b"):
+        score_column(scores, "potential", "crm.csv")
+    with pytest.raises(DataError, match="duplicate account id"):
+        check_account_ids(pd.DataFrame({"account_id": ["a", "a"]}), "crm.csv")
+
+
 def test_negative_revenue_names_account(accounts):
     bad = accounts.copy()
     bad.loc[3, "revenue"] = -5.0

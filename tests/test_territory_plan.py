@@ -247,7 +247,7 @@ def test_plan_build_uses_profile_sector_fit():
 def test_messaging_is_editable_and_exported(plan, tmp_path):
     plan.messaging["Beta"] = "Upsell the analytics add-on | with references"
     md = plan.to_markdown()
-    assert "- **Beta**: Upsell the analytics add-on | with references" in md
+    assert "- **Beta**: Upsell the analytics add-on \\| with references" in md
     html = plan.to_html()
     assert "North &amp; South &lt;plan&gt;" in html
     assert "<strong>Beta</strong>: Upsell" in html
@@ -258,7 +258,7 @@ def test_messaging_is_editable_and_exported(plan, tmp_path):
 
 def test_markdown_summary_content(plan):
     md = plan.to_markdown(top=2)
-    assert md.startswith("# North & South <plan>")
+    assert md.startswith("# North &amp; South &lt;plan&gt;")  # the plan's name is escaped
     for heading in (
         "## Segmentation rules",
         "## Customer profile and qualification criteria",
@@ -273,6 +273,43 @@ def test_markdown_summary_content(plan):
     ):
         assert heading in md
     assert "- Alpha: potential >= 70 (any relationship), prioritised by relationship" in md
+
+
+def test_user_strings_are_escaped_in_markdown_and_html(seg):
+    script = "<script>alert(1)</script>"
+    img = "<img src=x onerror=alert(1)>"
+    acc = seg.assign(
+        name=seg["name"].where(seg["account_id"] != "a1", script),
+        sector=seg["sector"].where(seg["account_id"] != "a1", img),
+    )
+    plan = TerritoryPlan(
+        acc, name=f"Plan {script}", messaging={"Alpha": f"Say {script}"}, notes=f"*{img}*"
+    )
+    md = plan.to_markdown()
+    html = plan.to_html()
+    for text in (md, html):
+        assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md  # account name, messaging
+    assert md.count("&lt;script&gt;") == 3  # title, messaging, Alpha accounts table
+    assert "| A two |" in md  # other cells unchanged
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt;" in md  # sector, in tables and notes
+    assert "- \\*&lt;img src=x onerror=alert\\(1\\)&gt;\\*" in md  # notes: no Markdown
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in html
+    assert "<td>&lt;img src=x onerror=alert(1)&gt;</td>" in html
+    assert "<title>Plan &lt;script&gt;alert(1)&lt;/script&gt;</title>" in html
+    assert "<strong>Alpha</strong>: Say &lt;script&gt;" in html
+
+
+def test_summary_tables_format_cells(plan):
+    md = plan.to_markdown()
+    # booleans yes/no, blanks empty, shares as percentages, whole numbers as they are
+    assert (
+        "| 1 | a3 | A three | Tech | N | T1 | ann | Alpha | 75 | 90 | high | high | no | yes |"
+        in md
+    )
+    assert "| Alpha | 3 | 37.5% | 0 |" in md
+    html = plan.to_html()
+    assert '<td class="num">37.5%</td>' in html
 
 
 def test_excel_one_sheet_per_section(plan, tmp_path):

@@ -1,8 +1,38 @@
-"""Account and opportunity plans: records, their YAML/JSON form, analyses, checks and drafts."""
+"""Account and opportunity plans: records, their YAML/JSON form, analyses, checks and drafts.
 
-from salesworkbench.plans.records import (
+- :mod:`~salesworkbench.plans.records`: the plan records (:class:`AccountPlan`,
+  :class:`OpportunityPlan` and their sections), saving and :func:`load_plan`.
+- :mod:`~salesworkbench.plans.serial`: the typed YAML/JSON codec and :class:`PlanError`.
+- :mod:`~salesworkbench.plans.analyses`: white space, qualification scorecard, access flags,
+  value case summary and the opportunity portfolio.
+- :mod:`~salesworkbench.plans.checks`: the manager checks.
+- :mod:`~salesworkbench.plans.drafts`: drafting plans from the CRM tables.
+- :mod:`~salesworkbench.plans.rendering`: plans as Markdown or self-contained HTML.
+"""
+
+from salesworkbench.plans.analyses import (
+    CRITERIA,
+    CRITERIA_TITLES,
+    Portfolio,
+    ValueCaseSummary,
+    WhiteSpace,
+    access_flags,
+    opportunity_portfolio,
+    qualification_scorecard,
+    value_case_summary,
+    white_space,
+)
+from salesworkbench.plans.checks import (
+    CHECK_COLUMNS,
     DEFAULT_THRESHOLD,
-    DEFAULT_TRIALS,
+    check_alpha_coverage,
+    check_overdue_actions,
+    check_power_sponsors,
+    check_value_cases,
+    manager_checks,
+)
+from salesworkbench.plans.drafts import draft_account_plan, draft_opportunity_plan
+from salesworkbench.plans.records import (
     FORMAT_VERSION,
     AccountPlan,
     AccountProfile,
@@ -20,9 +50,7 @@ from salesworkbench.plans.records import (
     InstallBaseItem,
     NegotiationClose,
     OpportunityPlan,
-    PlanError,
     PlanKeyPlayer,
-    Portfolio,
     Project,
     QualificationStatus,
     RecurringRevenueLine,
@@ -30,29 +58,12 @@ from salesworkbench.plans.records import (
     Satisfaction,
     SolutionStatus,
     TeamMember,
-    ValueCaseSummary,
     WalletLine,
-    WhiteSpace,
-    check_alpha_coverage,
-    check_overdue_actions,
-    check_power_sponsors,
-    check_value_cases,
-    draft_account_plan,
-    draft_opportunity_plan,
     load_plan,
     load_plans,
-    manager_checks,
-    opportunity_portfolio,
-    qualification_scorecard,
-    value_case_summary,
-    white_space,
 )
-from salesworkbench.plans.rendering import (
-    to_html,
-    to_markdown,
-    write_html,
-    write_markdown,
-)
+from salesworkbench.plans.rendering import to_html, to_markdown, write_html, write_markdown
+from salesworkbench.plans.serial import PlanError
 
 __all__ = [
     "AccountPlan",
@@ -60,11 +71,13 @@ __all__ = [
     "Action",
     "ActionStatus",
     "BusinessPain",
+    "CHECK_COLUMNS",
+    "CRITERIA",
+    "CRITERIA_TITLES",
     "Compelling",
     "CompetitiveStrategy",
     "Competitor",
     "DEFAULT_THRESHOLD",
-    "DEFAULT_TRIALS",
     "EvaluationPlan",
     "ExecutiveBio",
     "FORMAT_VERSION",
@@ -87,6 +100,7 @@ __all__ = [
     "ValueCaseSummary",
     "WalletLine",
     "WhiteSpace",
+    "access_flags",
     "check_alpha_coverage",
     "check_overdue_actions",
     "check_power_sponsors",

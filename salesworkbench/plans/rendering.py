@@ -9,22 +9,20 @@ and the value case's headline figures with P(value > 0) (simulated with the tria
 given, and stated in the text).
 
 Charts are PNGs embedded as base64 ``data:`` URIs, so one file holds everything; matplotlib is
-imported only inside the rendering functions (and only when ``charts=True``).
+imported only inside the rendering functions (and only when ``charts=True``). Every piece of
+text is escaped with :mod:`salesworkbench.render` (``<script>`` in a plan shows as text, in
+Markdown as in HTML), which also supplies the tables, the HTML page and the figure encoder.
 
 Examples
 --------
->>> from salesworkbench.plans.records import load_plan
->>> from salesworkbench.plans.rendering import write_html
+>>> from salesworkbench.plans import load_plan, write_html
 >>> write_html(load_plan("data/plans/account_plan_example.yaml"), "account_plan.html")
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
-import html
-import io
 import math
 import os
 from pathlib import Path
@@ -33,11 +31,8 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench._files import atomic_write
-from salesworkbench.plans.records import (
-    DEFAULT_TRIALS,
-    AccountPlan,
-    OpportunityPlan,
-    PlanError,
+from salesworkbench.defaults import VALUE_TRIALS
+from salesworkbench.plans.analyses import (
     Portfolio,
     ValueCaseSummary,
     access_flags,
@@ -45,10 +40,18 @@ from salesworkbench.plans.records import (
     value_case_summary,
     white_space,
 )
+from salesworkbench.plans.records import AccountPlan, OpportunityPlan
+from salesworkbench.plans.serial import PlanError
+from salesworkbench.render import (
+    escape,
+    escape_markdown,
+    figure_base64,
+    html_page,
+    html_table,
+    markdown_table,
+)
 
 __all__ = ["to_html", "to_markdown", "write_html", "write_markdown"]
-
-GAP = "gap to fill"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,9 +126,7 @@ def _png(draw, size: tuple[float, float] = (7, 3.2)) -> str:
     ax = fig.subplots()
     draw(ax)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return figure_base64(fig, dpi=100, tight=False, close=False)
 
 
 def _completeness(plan) -> list[_Block]:
@@ -305,7 +306,8 @@ def _account_blocks(
             )
         )
     else:
-        sm = portfolio.summary
+        sm = portfolio.summary.iloc[0]
+        n_open, n_stale = int(sm["open_deals"]), int(sm["stale_deals"])
         b.append(
             _Block("h3", f"Open opportunities in the pipeline (as of {_fmt(portfolio.as_of)})")
         )
@@ -320,8 +322,8 @@ def _account_blocks(
             b.append(
                 _Block(
                     "p",
-                    f"{sm['open_deals']} open deals worth {_fmt(sm['open_pipeline'])} {cur} "
-                    f"({sm['stale_deals']} stale, {_fmt(sm['stale_pipeline'])} {cur}, left out "
+                    f"{n_open} open deals worth {_fmt(sm['open_pipeline'])} {cur} "
+                    f"({n_stale} stale, {_fmt(sm['stale_pipeline'])} {cur}, left out "
                     f"of the forecast). Expected bookings {_fmt(sm['expected'])} {cur} "
                     f"(P10 {_fmt(sm['p10'])}, P50 {_fmt(sm['p50'])}, P90 {_fmt(sm['p90'])}; "
                     f"{span}). Won in the last 12 months: {_fmt(sm['won_12m'])} {cur}.",
@@ -402,9 +404,6 @@ def _value_blocks(
     if value is None:
         try:
             value = value_case_summary(plan, trials=trials, seed=seed)
-        except ImportError as exc:  # pragma: no cover - value case module not installed
-            b.append(_Block("note", f"value case not simulated: {exc}"))
-            return b
         except (PlanError, ValueError) as exc:
             b.append(_Block("note", f"value case not simulated: {exc}"))
             return b
@@ -620,15 +619,9 @@ def _title(plan) -> str:
     return f"{kind}: {plan.name}"
 
 
-def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
-    head = "| " + " | ".join(cols) + " |"
-    sep = "|" + "|".join("---" for _ in cols) + "|"
-    body = [
-        "| " + " | ".join(_fmt(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |"
-        for row in df.itertuples(index=False)
-    ]
-    return "\n".join([head, sep, *body])
+def _numeric(df: pd.DataFrame, col) -> bool:
+    s = df[col]
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
 def to_markdown(
@@ -636,12 +629,15 @@ def to_markdown(
     *,
     portfolio: Portfolio | None = None,
     value: ValueCaseSummary | None = None,
-    trials: int = DEFAULT_TRIALS,
+    trials: int = VALUE_TRIALS,
     seed: int = 0,
     as_of=None,
     charts: bool = True,
 ) -> str:
     """Render a plan as Markdown.
+
+    Every piece of text is escaped with :func:`salesworkbench.render.escape_markdown`, so
+    markup or raw HTML in a plan (``<script>``, ``<img onerror=...>``) shows as text.
 
     Parameters
     ----------
@@ -653,13 +649,20 @@ def to_markdown(
         Opportunity plans: the value case figures; by default the linked value case is
         simulated with ``trials`` and ``seed``.
     trials, seed : int
-        Monte Carlo trials and seed for the value case (stated in the document).
+        Monte Carlo trials (default :data:`salesworkbench.defaults.VALUE_TRIALS`) and seed for
+        the value case (stated in the document).
     as_of : date, optional
         Flags actions overdue as of this date.
     charts : bool
         Embed the charts as base64 PNG images (``data:`` URIs).
+
+    Returns
+    -------
+    str
+        The Markdown document.
     """
-    lines = [f"# {_title(plan)}", ""]
+    md = escape_markdown
+    lines = [f"# {md(_title(plan))}", ""]
     for bl in _blocks(
         plan,
         portfolio=portfolio,
@@ -670,25 +673,26 @@ def to_markdown(
         charts=charts,
     ):
         if bl.kind == "h2":
-            lines += [f"## {bl.body}", ""]
+            lines += [f"## {md(bl.body)}", ""]
         elif bl.kind == "h3":
-            lines += [f"### {bl.body}", ""]
+            lines += [f"### {md(bl.body)}", ""]
         elif bl.kind == "p":
-            lines += [str(bl.body), ""]
+            lines += [md(bl.body), ""]
         elif bl.kind == "note":
-            lines += [f"> {bl.body}", ""]
+            lines += [f"> {md(bl.body)}", ""]
         elif bl.kind == "gap":
-            lines += [f"> **Gap to fill:** {bl.body}.", ""]
+            lines += [f"> **Gap to fill:** {md(bl.body)}.", ""]
         elif bl.kind == "kv":
-            lines += [f"- **{k}:** {v if v else '_(gap to fill)_'}" for k, v in bl.body]
+            lines += [f"- **{md(k)}:** {md(v) if v else '_(gap to fill)_'}" for k, v in bl.body]
             lines.append("")
         elif bl.kind == "list":
-            lines += [f"- {x}" for x in bl.body]
+            lines += [f"- {md(x)}" for x in bl.body]
             lines.append("")
         elif bl.kind == "table":
-            lines += [_md_table(bl.body), ""]
+            df = bl.body
+            lines += [markdown_table(df, formatters={str(c): _fmt for c in df.columns}), ""]
         elif bl.kind == "img":
-            lines += [f"![{bl.alt}](data:image/png;base64,{bl.body})", ""]
+            lines += [f"![{md(bl.alt)}](data:image/png;base64,{bl.body})", ""]
     return "\n".join(lines)
 
 
@@ -696,7 +700,7 @@ _CSS = (
     "body{font-family:sans-serif;margin:2em;max-width:72em;line-height:1.4}"
     "table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:90%}"
     "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}"
-    "th{background:#f3f3f3}"
+    "th{background:#f3f3f3}th.num,td.num{text-align:right}"
     ".gap{background:#fff4e0;border-left:4px solid #ff7f0e;padding:.4em .8em}"
     ".note{background:#eef4fb;border-left:4px solid #1f77b4;padding:.4em .8em}"
     "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}"
@@ -709,25 +713,25 @@ def to_html(
     *,
     portfolio: Portfolio | None = None,
     value: ValueCaseSummary | None = None,
-    trials: int = DEFAULT_TRIALS,
+    trials: int = VALUE_TRIALS,
     seed: int = 0,
     as_of=None,
     charts: bool = True,
 ) -> str:
     """Render a plan as one self-contained HTML page (charts embedded, no external files).
 
-    Parameters are those of :func:`to_markdown`.
+    Every piece of text is escaped with :func:`salesworkbench.render.escape`; the page is
+    :func:`salesworkbench.render.html_page` (no scripts, no external links). Parameters are
+    those of :func:`to_markdown`.
+
+    Returns
+    -------
+    str
+        The HTML document.
     """
-    e = html.escape
+    e = escape
     title = _title(plan)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head><body>",
-        f"<h1>{e(title)}</h1>",
-    ]
+    parts = [f"<h1>{e(title)}</h1>"]
     for bl in _blocks(
         plan,
         portfolio=portfolio,
@@ -738,13 +742,13 @@ def to_html(
         charts=charts,
     ):
         if bl.kind in ("h2", "h3"):
-            parts.append(f"<{bl.kind}>{e(str(bl.body))}</{bl.kind}>")
+            parts.append(f"<{bl.kind}>{e(bl.body)}</{bl.kind}>")
         elif bl.kind == "p":
-            parts.append(f"<p>{e(str(bl.body))}</p>")
+            parts.append(f"<p>{e(bl.body)}</p>")
         elif bl.kind == "note":
-            parts.append(f'<p class="note">{e(str(bl.body))}</p>')
+            parts.append(f'<p class="note">{e(bl.body)}</p>')
         elif bl.kind == "gap":
-            parts.append(f'<p class="gap"><strong>Gap to fill:</strong> {e(str(bl.body))}.</p>')
+            parts.append(f'<p class="gap"><strong>Gap to fill:</strong> {e(bl.body)}.</p>')
         elif bl.kind == "kv":
             items = [
                 f"<dt>{e(k)}</dt><dd>{e(v)}</dd>"
@@ -754,15 +758,15 @@ def to_html(
             ]
             parts.append("<dl>" + "".join(items) + "</dl>")
         elif bl.kind == "list":
-            parts.append("<ul>" + "".join(f"<li>{e(str(x))}</li>" for x in bl.body) + "</ul>")
+            parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in bl.body) + "</ul>")
         elif bl.kind == "table":
             df = bl.body
-            f = pd.DataFrame({str(c): [_fmt(v) for v in df[c].tolist()] for c in df.columns})
-            parts.append(f.to_html(index=False, border=0, escape=True))
+            rows = [[_fmt(v) for v in row] for row in df.itertuples(index=False, name=None)]
+            nums = [i for i, c in enumerate(df.columns) if _numeric(df, c)]
+            parts.append(html_table([str(c) for c in df.columns], rows, num_cols=nums))
         elif bl.kind == "img":
             parts.append(f'<p><img alt="{e(bl.alt)}" src="data:image/png;base64,{bl.body}"></p>')
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return html_page(title, "\n".join(parts), css=_CSS)
 
 
 def write_markdown(plan: AccountPlan | OpportunityPlan, path: str | os.PathLike, **kw) -> Path:

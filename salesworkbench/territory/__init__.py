@@ -1,30 +1,43 @@
-"""Territory plans: scoring, Alpha/Beta/Delta segments, coverage, assignment and the plan."""
+"""Territory plans: scoring, Alpha/Beta/Delta segments, coverage, assignment and the plan.
 
-from salesworkbench.territory.plan import (
+Read the modules in this order:
+
+- :mod:`~salesworkbench.territory.drivers`: what a score is made of (:class:`Driver`,
+  :class:`ScoreModel`, :data:`DEFAULT_MODEL`).
+- :mod:`~salesworkbench.territory.checks`: checks of the accounts table, with errors that
+  name the accounts and rows.
+- :mod:`~salesworkbench.territory.scoring`: the potential and relationship scores
+  (:func:`prepare`, :func:`score`, :func:`explain`).
+- :mod:`~salesworkbench.territory.segments`: the Alpha/Beta/Delta rules, priorities and
+  reasons (:func:`segment`, :func:`classify`).
+- :mod:`~salesworkbench.territory.relationship`: relationship columns from won deals.
+- :mod:`~salesworkbench.territory.profile`: the customer profile and qualification.
+- :mod:`~salesworkbench.territory.market`: potential and business by sector, region, segment.
+- :mod:`~salesworkbench.territory.coverage`: hours needed per segment against capacity.
+- :mod:`~salesworkbench.territory.assign`: which rep covers which account.
+- :mod:`~salesworkbench.territory.plan`: :class:`TerritoryPlan`, all of it, and its exports.
+"""
+
+from salesworkbench.territory.assign import assign_accounts
+from salesworkbench.territory.checks import (
+    check_account_ids,
+    date_column,
+    numeric_column,
+    score_column,
+)
+from salesworkbench.territory.coverage import (
     DEFAULT_CAPACITY,
     DEFAULT_COVERAGE,
-    DEFAULT_MESSAGING,
-    CustomerProfile,
-    TerritoryPlan,
-    assign_accounts,
     capacity_summary,
     coverage_plan,
-    market_analysis,
-    segment_summary,
 )
-from salesworkbench.territory.scoring import (
-    DEFAULT_MODEL,
-    SEGMENTS,
-    Driver,
-    PreparedDrivers,
-    ScoreModel,
-    classify,
-    explain,
-    prepare,
-    relationship_from_deals,
-    score,
-    segment,
-)
+from salesworkbench.territory.drivers import DEFAULT_MODEL, Driver, ScoreModel
+from salesworkbench.territory.market import market_analysis, segment_summary
+from salesworkbench.territory.plan import DEFAULT_MESSAGING, TerritoryPlan
+from salesworkbench.territory.profile import CustomerProfile
+from salesworkbench.territory.relationship import relationship_from_deals
+from salesworkbench.territory.scoring import PreparedDrivers, explain, prepare, score
+from salesworkbench.territory.segments import SEGMENTS, classify, segment
 
 __all__ = [
     "CustomerProfile",
@@ -39,13 +52,17 @@ __all__ = [
     "TerritoryPlan",
     "assign_accounts",
     "capacity_summary",
+    "check_account_ids",
     "classify",
     "coverage_plan",
+    "date_column",
     "explain",
     "market_analysis",
+    "numeric_column",
     "prepare",
     "relationship_from_deals",
     "score",
+    "score_column",
     "segment",
     "segment_summary",
 ]

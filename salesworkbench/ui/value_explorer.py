@@ -262,7 +262,7 @@ class ValueCaseExplorer:
             self.headline.value = f"<span style='color:#c0504d'>{exc}</span>"
             return self.result
         sim = case.simulate(trials=self.params["trials"], seed=self.seed, progress=False)
-        summary = sim.summary()
+        summary = sim.summary
         prob = float(sim.prob_positive(self.output))
         tor = tornado(case, output=self.tornado_output)
         statement = case.value_statement(sim)

@@ -63,7 +63,15 @@ from salesworkbench.pipeline.history import (
 )
 from salesworkbench.pipeline.periods import _freq_code, period_bounds
 
-__all__ = ["BacktestResult", "backtest", "pipeline_at", "target_period"]
+__all__ = [
+    "BacktestResult",
+    "backtest",
+    "conformal_factor",
+    "opportunities_at",
+    "pipeline_at",
+    "runs_past",
+    "target_period",
+]
 
 #: Nominal coverage of the P10-P90 band.
 NOMINAL = 0.8
@@ -181,6 +189,47 @@ def pipeline_at(
     """
     check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
     return _as_stood(opportunities, cutoff, stage_history)[1]
+
+
+def opportunities_at(
+    opportunities: pd.DataFrame, cutoff, stage_history: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every deal known at the start of the day ``cutoff``, as it stood then.
+
+    The deals closed before the cut-off as they are, and the open pipeline of that time
+    (:func:`pipeline_at`); deals created on or after the cut-off are left out. What a history
+    model fitted "as of" the cut-off should see (the open stage names and the stages deals
+    were in come from this table, not from today's).
+
+    Parameters
+    ----------
+    opportunities : DataFrame
+        Canonical opportunities as they stand now.
+    cutoff : date
+        The cut-off.
+    stage_history : DataFrame, optional
+        Canonical stage history.
+
+    Returns
+    -------
+    DataFrame
+        Canonical opportunities; ``attrs["open_stages"]`` as in :func:`pipeline_at`.
+    """
+    check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
+    return _as_stood(opportunities, cutoff, stage_history)[0]
+
+
+def runs_past(opportunities: pd.DataFrame, cutoff) -> bool:
+    """Whether a table holds what was not known at the start of ``cutoff``.
+
+    True when a deal was created on or after the cut-off, or closed on or after it: then the
+    table must be rebuilt (:func:`opportunities_at`, :func:`pipeline_at`) before a forecast
+    as of the cut-off.
+    """
+    c = pd.Timestamp(cutoff).normalize()
+    st = opportunities["status"].astype(object)
+    late_close = st.isin(_CLOSED) & (opportunities["close_date"] >= c)
+    return bool(((opportunities["created"] >= c) | late_close).any())
 
 
 # ----------------------------------------------------------------------------------------------

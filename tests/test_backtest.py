@@ -191,7 +191,9 @@ def test_calibration_uses_only_periods_over_before_the_cutoff(crm):
         assert r["pipeline_calibration"] == pytest.approx(f)
         for q in ("p10", "p50", "p90"):
             assert r[f"pipeline_{q}"] == pytest.approx(
-                r["pipeline_mean"] + f * (raw.loc[i, f"pipeline_{q}"] - r["pipeline_mean"])
+                max(
+                    0.0, r["pipeline_mean"] + f * (raw.loc[i, f"pipeline_{q}"] - r["pipeline_mean"])
+                )
             )
     assert (cal["pipeline_calibration"] != 1).any()
 

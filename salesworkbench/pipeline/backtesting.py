@@ -28,8 +28,9 @@ with ``calibrate=True`` its spread around the mean is scaled, conformal-style, b
 learned from the model's own errors at the *earlier* cut-offs whose period had ended by the
 cut-off (no look-ahead): the factor that would have made the band hold the actual in 80% of
 those periods (split-conformal quantile). Above 1 the band is widened, below 1 narrowed; with
-fewer than :data:`MIN_CALIBRATION` such cut-offs it is left as simulated (factor 1). The
-factor used at each cut-off is reported.
+fewer than :data:`MIN_CALIBRATION` such cut-offs it is left as simulated (factor 1). A
+widened P10 stops at 0 (bookings are never negative). The factor used at each cut-off is
+reported.
 
 The reliability table and the Brier score score every deal open at every cut-off on the event
 "won by the end of the forecast period": deals still open then (or lost, or won later) count
@@ -412,8 +413,8 @@ def _calibrate(out: pd.DataFrame, pre: str, enabled: bool, min_cutoffs: int) -> 
             continue
         past = (ends < cuts[i]) & ~np.isnan(mean)  # periods over before this cut-off
         fac[i], used[i] = conformal_factor(scores[past], NOMINAL, min_cutoffs)
-    for q, v in raw.items():
-        out[f"{pre}{q}"] = mean + fac * (v - mean)
+    for q, v in raw.items():  # bookings are never negative (as forecast(calibration=) does)
+        out[f"{pre}{q}"] = np.maximum(mean + fac * (v - mean), 0.0)
     out[f"{pre}calibration"] = fac
     out[f"{pre}calibration_cutoffs"] = used
 

@@ -255,8 +255,9 @@ class BacktestResult(pd.DataFrame):
     ----------
     deals : DataFrame
         Every deal open at every cut-off: ``win_prob``, ``prob_in_period``,
-        ``prob_by_horizon`` (won by the end of the forecast period), ``stale`` (left out of
-        the forecast, probability 0), ``status_at_horizon`` (won, lost or open at the end of
+        ``prob_by_horizon`` (won by the end of the forecast period), ``stale`` (flagged stale
+        by the forecast; probability 0 where the forecast leaves such deals out),
+        ``status_at_horizon`` (won, lost or open at the end of
         the period) and ``won_by_horizon``, ``won_in_period``.
     comparison : DataFrame
         Model and baselines side by side (see :meth:`compare`).
@@ -609,20 +610,28 @@ def backtest(
 
 def _deal_rows(res, pipe, c, start, end, now_status, now_close) -> pd.DataFrame:
     probs = [col for col in res.deals.columns if col.startswith("prob_")]
-    d = pd.DataFrame({"opportunity_id": pipe["opportunity_id"].to_numpy()})
-    got = res.deals.set_index("opportunity_id")
-    d["win_prob"] = d["opportunity_id"].map(got["win_prob"]).fillna(0.0)
-    d["prob_in_period"] = d["opportunity_id"].map(got[probs[-1]]).fillna(0.0)
-    d["prob_by_horizon"] = d["opportunity_id"].map(got[probs].sum(axis=1)).fillna(0.0)
-    d["stale"] = ~d["opportunity_id"].isin(got.index)
-    st = d["opportunity_id"].map(now_status)
-    cd = d["opportunity_id"].map(now_close)
-    decided = st.isin(_CLOSED) & (cd <= end)
-    d["status_at_horizon"] = np.where(decided, st, "open")
-    d["won_by_horizon"] = (decided & (st == "won")).astype(float)
-    d["won_in_period"] = ((st == "won") & (cd >= start) & (cd <= end)).astype(float)
-    d.insert(0, "cutoff", c)
-    return d
+    ids = pipe["opportunity_id"].to_numpy()
+    got = res.deals.set_index("opportunity_id").reindex(ids)  # deals left out: blank, so 0
+    p = np.nan_to_num(got[probs].to_numpy(float))
+    st = now_status.reindex(ids).to_numpy(object)
+    cd = now_close.reindex(ids).to_numpy("datetime64[ns]")
+    s_, e_ = np.datetime64(start, "ns"), np.datetime64(end, "ns")
+    decided = np.isin(st, _CLOSED) & (cd <= e_)
+    won = st == "won"
+    stale = res.stale["opportunity_id"].to_numpy() if len(res.stale) else []
+    return pd.DataFrame(
+        {
+            "cutoff": c,
+            "opportunity_id": ids,
+            "win_prob": np.nan_to_num(got["win_prob"].to_numpy(float)),
+            "prob_in_period": p[:, -1],
+            "prob_by_horizon": p.sum(axis=1),
+            "stale": np.isin(ids, stale),
+            "status_at_horizon": np.where(decided, st, "open"),
+            "won_by_horizon": (decided & won).astype(float),
+            "won_in_period": (won & (cd >= s_) & (cd <= e_)).astype(float),
+        }
+    )
 
 
 def _notes(out: BacktestResult, new_deals: bool, calibrate: bool, k: int) -> list[str]:

@@ -100,9 +100,15 @@ def test_workbook_layout(book):
 
 def test_text_that_looks_like_a_formula_stays_text(telecom, tmp_path):
     evil = telecom.with_assumption(
-        "margin", {"dist": "triangular", "min": 0.45, "mode": 0.55, "max": 0.6,
-                   "source": '=HYPERLINK("http://x.example","click")'},
-    )  # fmt: skip
+        "margin",
+        {
+            "dist": "triangular",
+            "min": 0.45,
+            "mode": 0.55,
+            "max": 0.6,
+            "source": '=HYPERLINK("http://x.example","click")',
+        },
+    )
     d = evil.to_dict()
     d["customer"] = "@SUM(A1:A9)"
     d["statement"]["goal"] = "-1+1 is a goal"
@@ -113,7 +119,7 @@ def test_text_that_looks_like_a_formula_stays_text(telecom, tmp_path):
     src = wb["Assumptions"].cell(
         row=cell.row, column=[c.value for c in wb["Assumptions"][1]].index("source") + 1
     )
-    assert src.data_type == "s" and src.quotePrefix  # fmt: skip
+    assert src.data_type == "s" and src.quotePrefix
     back = ValueCase.from_excel(path)
     assert back.assumptions["margin"].source == '=HYPERLINK("http://x.example","click")'
     assert back.customer == "@SUM(A1:A9)"
@@ -145,8 +151,11 @@ def test_min_above_max_names_sheet_row_and_column(book, tmp_path):
 
 def test_unknown_distribution(book, tmp_path):
     path = _edit(book, tmp_path / "b.xlsx", _set("Assumptions", "B2", "perty"))
-    with pytest.raises(ExcelCaseError, match=r"Assumptions row 2 \(users\), column dist \(B2\): "
-                       r"unknown distribution 'perty'"):  # fmt: skip
+    with pytest.raises(
+        ExcelCaseError,
+        match=r"Assumptions row 2 \(users\), column dist \(B2\): "
+        r"unknown distribution 'perty'",
+    ):
         ValueCase.from_excel(path)
 
 
@@ -183,8 +192,11 @@ def test_a_deleted_parameter_column_a_row_needs(book, tmp_path):
         wb["Assumptions"].delete_cols(_header_col(wb, "Assumptions", "max"))
 
     path = _edit(book, tmp_path / "b.xlsx", edit)
-    with pytest.raises(ExcelCaseError, match=r"Assumptions row 2 \(users\), column max: a pert "
-                       r"distribution needs max \(the column is missing"):  # fmt: skip
+    with pytest.raises(
+        ExcelCaseError,
+        match=r"Assumptions row 2 \(users\), column max: a pert "
+        r"distribution needs max \(the column is missing",
+    ):
         ValueCase.from_excel(path)
 
 

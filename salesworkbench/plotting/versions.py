@@ -148,8 +148,9 @@ def plot_calibration(cal, bins: int = 10, ax=None):
     ax = _axes(ax)
     pct = cal.table["percentile"].to_numpy(dtype=float)
     ax.hist(pct, bins=np.linspace(0, 1, bins + 1), color=_POS, alpha=0.8, weights=None)
-    ax.axhline(len(pct) / bins, color="#333333", linestyle="--", linewidth=0.8,
-               label="well calibrated")  # fmt: skip
+    ax.axhline(
+        len(pct) / bins, color="#333333", linestyle="--", linewidth=0.8, label="well calibrated"
+    )
     ax.set_xlabel("percentile of the actual within its case's distribution")
     ax.set_ylabel("actuals")
     ax.set_title(

@@ -264,8 +264,15 @@ def realisation(
         if a.dist.kind == "percentiles":
             p50 = a.dist.median()
         pct = float(distribution_cdf(a.dist, x))
-        rows[name] = {"kind": "assumption", "actual": x, "p10": p10, "p50": p50, "p90": p90,
-                      "percentile": pct, "unit": a.unit or ""}  # fmt: skip
+        rows[name] = {
+            "kind": "assumption",
+            "actual": x,
+            "p10": p10,
+            "p50": p50,
+            "p90": p90,
+            "percentile": pct,
+            "unit": a.unit or "",
+        }
     notes: list[str] = []
     sim = case.simulate(trials, seed=seed, progress=False)
     env = {n: sim.samples[n].to_numpy() for n in case.assumptions}
@@ -284,9 +291,15 @@ def realisation(
             if (kind, line.name) in got:
                 x = got[(kind, line.name)]
                 p10, p50, p90 = (float(v) for v in np.percentile(amount, [10, 50, 90]))
-                rows[f"{kind}: {line.name}"] = {"kind": kind, "actual": x, "p10": p10,
-                    "p50": p50, "p90": p90, "percentile": _mid_rank(amount, x),
-                    "unit": case.currency}  # fmt: skip
+                rows[f"{kind}: {line.name}"] = {
+                    "kind": kind,
+                    "actual": x,
+                    "p10": p10,
+                    "p50": p50,
+                    "p90": p90,
+                    "percentile": _mid_rank(amount, x),
+                    "unit": case.currency,
+                }
             elif all(n in actual_env for n in line.formula.names) and total_actual is not None:
                 x = float(line.formula(actual_env)) * share
                 computed.append(line.name)
@@ -308,17 +321,31 @@ def realisation(
             )
         p10, p50, p90 = (float(v) for v in np.percentile(total_sim, [10, 50, 90]))
         pct = _mid_rank(total_sim, total_actual)
-        value_to_date = {"actual": total_actual, "p10": p10, "p50": p50, "p90": p90,
-                         "mean": float(total_sim.mean()), "percentile": pct}  # fmt: skip
-        rows["value to date"] = {"kind": "value to date", "actual": total_actual, "p10": p10,
-            "p50": p50, "p90": p90, "percentile": pct, "unit": case.currency}  # fmt: skip
+        value_to_date = {
+            "actual": total_actual,
+            "p10": p10,
+            "p50": p50,
+            "p90": p90,
+            "mean": float(total_sim.mean()),
+            "percentile": pct,
+        }
+        rows["value to date"] = {
+            "kind": "value to date",
+            "actual": total_actual,
+            "p10": p10,
+            "p50": p50,
+            "p90": p90,
+            "percentile": pct,
+            "unit": case.currency,
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     if table.empty:
         table = pd.DataFrame(columns=_COLUMNS)
     table["inside"] = (table["percentile"] >= 0.1) & (table["percentile"] <= 0.9)
     table.index.name = "name"
-    return Realisation(case, table[_COLUMNS], int(years), value_to_date, int(trials), int(seed),
-                       notes)  # fmt: skip
+    return Realisation(
+        case, table[_COLUMNS], int(years), value_to_date, int(trials), int(seed), notes
+    )
 
 
 # --------------------------------------------------------------------------- calibration
@@ -357,10 +384,19 @@ class Calibration:
     def summary(self) -> pd.DataFrame:
         """One row: n, coverage, its interval, below P10, above P90, p-value, verdict."""
         return pd.DataFrame(
-            [{"n": len(self.table), "coverage": self.coverage, "low": self.interval[0],
-              "high": self.interval[1], "below_p10": self.below_p10,
-              "above_p90": self.above_p90, "p_value": self.p_value, "verdict": self.verdict}]
-        )  # fmt: skip
+            [
+                {
+                    "n": len(self.table),
+                    "coverage": self.coverage,
+                    "low": self.interval[0],
+                    "high": self.interval[1],
+                    "below_p10": self.below_p10,
+                    "above_p90": self.above_p90,
+                    "p_value": self.p_value,
+                    "verdict": self.verdict,
+                }
+            ]
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Histogram of the percentiles (see ``plotting.versions.plot_calibration``)."""

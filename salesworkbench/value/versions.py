@@ -301,8 +301,11 @@ _KINDS = {
 def _spec_text(spec: Mapping[str, Any] | None) -> str:
     if spec is None:
         return ""
-    params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                       for k, v in _norm(spec).items() if k != "dist")  # fmt: skip
+    params = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in _norm(spec).items()
+        if k != "dist"
+    )
     return f"{spec.get('dist', '')}({params})"
 
 
@@ -477,9 +480,11 @@ def diff(
     lch = _line_changes(old, new)
     a_dict, b_dict = old.to_dict(), new.to_dict()
     settings = [
-        k for k in {**a_dict, **b_dict} if k not in ("assumptions", "benefits", "investments")
+        k
+        for k in {**a_dict, **b_dict}
+        if k not in ("assumptions", "benefits", "investments")
         and _norm(a_dict.get(k)) != _norm(b_dict.get(k))
-    ]  # fmt: skip
+    ]
 
     # the sequence of edits, each a function of the working dict
     steps: list[tuple[str, str, Any]] = []

@@ -204,8 +204,9 @@ class Realisation:
         Returns
         -------
         pandas.Series
-            ``customer``, ``industry``, ``year``, the realised assumption values (reported ones),
-            ``benefit_per_year`` when benefits were reported, then ``drivers``.
+            ``customer``, ``industry``, ``year``, the realised assumption values (reported ones,
+            and the fixed ones of the case), ``benefit_per_year`` when benefits were reported,
+            then ``drivers``.
         """
         row: dict[str, Any] = {
             "customer": customer or self.case.customer,
@@ -213,6 +214,9 @@ class Realisation:
             "year": year,
         }
         t = self.table
+        for name, a in self.case.assumptions.items():  # facts of the case (e.g. ARPU before)
+            if a.dist.is_fixed:
+                row[name] = float(a.dist._value)
         for name, r in t[t["kind"] == "assumption"].iterrows():
             row[name] = float(r["actual"])
         ben = t[t["kind"] == "benefit"]

@@ -11,7 +11,10 @@ One module per idea:
 - :mod:`~salesworkbench.value.correlation`: rank correlations by Iman-Conover;
 - :mod:`~salesworkbench.value.statement`: the value statement text;
 - :mod:`~salesworkbench.value.sensitivity`: which assumptions matter;
-- :mod:`~salesworkbench.value.strawman`: a prospect's case from a reference customer's.
+- :mod:`~salesworkbench.value.strawman`: a prospect's case from a reference customer's;
+- :mod:`~salesworkbench.value.excel`: the case as an editable Excel workbook and back;
+- :mod:`~salesworkbench.value.versions`: dated versions and the diff waterfall between two;
+- :mod:`~salesworkbench.value.realisation`: actuals against the case, and calibration.
 """
 
 from salesworkbench.value.case import Assumption, Line, ValueCase
@@ -28,10 +31,18 @@ from salesworkbench.value.distributions import (
     Distribution,
     make_distribution,
 )
+from salesworkbench.value.excel import ExcelCaseError
 from salesworkbench.value.formula import (
     FUNCTIONS,
     Formula,
     compile_formula,
+)
+from salesworkbench.value.realisation import (
+    Calibration,
+    Realisation,
+    calibration,
+    realisation,
+    realised_references,
 )
 from salesworkbench.value.sensitivity import (
     convergence,
@@ -50,32 +61,43 @@ from salesworkbench.value.strawman import (
     read_reference_customers,
     straw_man,
 )
+from salesworkbench.value.versions import CaseDiff, CaseVersion, VersionStore, diff
 
 __all__ = [
     "Assumption",
+    "Calibration",
+    "CaseDiff",
+    "CaseVersion",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SCALE_BY",
     "DEFAULT_WIDEN",
     "DISTRIBUTIONS",
     "Distribution",
+    "ExcelCaseError",
     "FUNCTIONS",
     "Formula",
     "IC_BLOCK",
     "Line",
     "OUTPUTS",
     "REFERENCE_COLUMNS",
+    "Realisation",
     "ValueCase",
     "ValueSimulation",
+    "VersionStore",
+    "calibration",
     "compile_formula",
     "convergence",
     "correlation_factor",
     "describe_assumption",
+    "diff",
     "iman_conover",
     "iman_conover_rows",
     "make_distribution",
     "nearest_reference",
     "rank_correlation",
     "read_reference_customers",
+    "realisation",
+    "realised_references",
     "sobol",
     "spearman_to_pearson",
     "spider",

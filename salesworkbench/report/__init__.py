@@ -13,8 +13,10 @@ The modules:
 - :mod:`~salesworkbench.report.valuecase`: :func:`value_report` (analyses and figures).
 - :mod:`~salesworkbench.report.layout`: the report's page (sections, tables, stylesheet).
 - :mod:`~salesworkbench.report.pdf`: finding Chromium and printing a page to PDF.
+- :mod:`~salesworkbench.report.deck`: :func:`value_pptx`, the case as a PowerPoint deck.
 """
 
+from salesworkbench.report.deck import ValueDeck, value_pptx
 from salesworkbench.report.pdf import (
     CHROMIUM_FLAGS,
     ChromiumNotFoundError,
@@ -28,8 +30,10 @@ __all__ = [
     "CHROMIUM_FLAGS",
     "ChromiumNotFoundError",
     "PdfError",
+    "ValueDeck",
     "ValueReport",
     "find_chromium",
     "html_to_pdf",
+    "value_pptx",
     "value_report",
 ]

@@ -192,6 +192,27 @@ def _at(curve: np.ndarray, rows: np.ndarray, idx: np.ndarray, below: float) -> n
     return np.where(idx < 0, below, v)
 
 
+def window_index(age, lo, hi, scale: float = 1.0):
+    """Grid indices of ``age``, ``lo``, ``hi`` under a cycle-time multiplier (see below)."""
+    a = np.ceil(np.asarray(age, float) / scale).astype(np.intp)
+    lo_ = np.ceil(np.asarray(lo, float) / scale).astype(np.intp)
+    hi_ = np.floor(np.asarray(hi, float) / scale).astype(np.intp)
+    lo_ = np.maximum(lo_, a if lo_.ndim == 1 else a[:, None])
+    return a, lo_, hi_
+
+
+def window_from_index(F, S, rows, a, lo_, hi_) -> np.ndarray:
+    """:func:`window_probability` on indices from :func:`window_index`."""
+    s_a = _at(S, rows, a - 1, 1.0)
+    f_hi = _at(F, rows, hi_, 0.0)
+    f_lo = _at(F, rows, lo_ - 1, 0.0)
+    if lo_.ndim == 2:
+        s_a = s_a[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where((s_a > 1e-12) & (hi_ >= lo_), (f_hi - f_lo) / s_a, 0.0)
+    return np.clip(p, 0.0, 1.0)
+
+
 def window_probability(F, S, rows, age, lo, hi, scale: float = 1.0) -> np.ndarray:
     """P(won with duration in ``[lo, hi]`` | open at ``age``) per deal (and period).
 
@@ -208,18 +229,7 @@ def window_probability(F, S, rows, age, lo, hi, scale: float = 1.0) -> np.ndarra
     scale : float
         Cycle-time multiplier: durations are ``scale`` times the learned ones.
     """
-    a = np.ceil(np.asarray(age, float) / scale).astype(np.intp)
-    lo_ = np.ceil(np.asarray(lo, float) / scale).astype(np.intp)
-    hi_ = np.floor(np.asarray(hi, float) / scale).astype(np.intp)
-    lo_ = np.maximum(lo_, a if lo_.ndim == 1 else a[:, None])
-    s_a = _at(S, rows, a - 1, 1.0)
-    f_hi = _at(F, rows, hi_, 0.0)
-    f_lo = _at(F, rows, lo_ - 1, 0.0)
-    if lo_.ndim == 2:
-        s_a = s_a[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where((s_a > 1e-12) & (hi_ >= lo_), (f_hi - f_lo) / s_a, 0.0)
-    return np.clip(p, 0.0, 1.0)
+    return window_from_index(F, S, rows, *window_index(age, lo, hi, scale))
 
 
 def eventual_probability(F, S, rows, age, scale: float = 1.0) -> np.ndarray:

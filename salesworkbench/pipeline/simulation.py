@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from salesworkbench._random import named_stream
-from salesworkbench.pipeline.curves import window_probability
+from salesworkbench.pipeline.curves import window_from_index, window_index
 from salesworkbench.pipeline.new_deals import new_deal_means
 from salesworkbench.pipeline.uncertainty import TRIALS_PER_DRAW
 
@@ -53,8 +53,8 @@ class RateDraws:
         today = float(np.floor(_epoch_day(as_of)))
         self.today = today
         self.age = today - base
-        self.lo = np.maximum(starts[None, :], today) - base[:, None]
-        self.hi = ends[None, :] - base[:, None]
+        lo = np.maximum(starts[None, :], today) - base[:, None]
+        self.idx = window_index(self.age, lo, ends[None, :] - base[:, None], model.cycle_scale)
         self.starts, self.ends = starts, ends
         self._mu: dict[int, np.ndarray] = {}
         self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -70,7 +70,7 @@ class RateDraws:
         """Cumulative win thresholds of the open deals under block ``tb``'s draws (n, R, K)."""
         F, S = self._draw(tb)
         m = self.model
-        q = window_probability(F, S, self.rows, self.age, self.lo, self.hi, m.cycle_scale)
+        q = window_from_index(F, S, self.rows, *self.idx)
         q = _scaled(q, m.win_rate_scale)  # (R, n, K)
         thr = np.minimum(np.cumsum(q, axis=-1), 1.0).astype(np.float32)
         if self.nd is not None:

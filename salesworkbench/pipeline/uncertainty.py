@@ -19,7 +19,7 @@ import pandas as pd
 __all__ = ["MAX_SHOCK", "TRIALS_PER_DRAW", "calibrate", "period_shock"]
 
 #: Trials sharing one draw of the learned rates and timing.
-TRIALS_PER_DRAW = 64
+TRIALS_PER_DRAW = 128
 #: Upper bound of the period shock's sigma (log scale).
 MAX_SHOCK = 0.75
 #: Complete periods needed to estimate the shock.

@@ -42,9 +42,12 @@ from salesworkbench.pipeline.simulation import (
     _scaled,
     simulate_pipeline,
 )
-from salesworkbench.pipeline.uncertainty import calibrate, period_shock
+from salesworkbench.pipeline.uncertainty import MAX_SHOCK, calibrate, period_shock
 
 __all__ = ["ForecastResult", "forecast"]
+
+#: Walk-forward errors (monthly cut-offs before the fit date) needed to size the shock by them.
+MIN_WALK_FORWARD = 3
 
 #: Block sizes of the Monte Carlo (see :mod:`salesworkbench.pipeline.simulation`).
 BLOCKS = (TRIAL_BLOCK, DEAL_BLOCK)
@@ -293,6 +296,15 @@ def forecast(
         sigma, shock_note = period_shock(
             won["close_date"], won["amount"].to_numpy(float), model.as_of, pidx.freqstr[0]
         )
+    wf = model.group_errors.attrs.get("log_errors") if model.group_errors is not None else None
+    if full and wf is not None and len(wf) >= MIN_WALK_FORWARD:
+        s_wf = min(float(np.sqrt(np.mean(np.square(wf)))), MAX_SHOCK)
+        if s_wf > sigma:
+            shock_note += (
+                f"; raised to {s_wf:.2f}, the RMS log error of the model's own walk-forward "
+                f"forecasts at {len(wf)} monthly cut-offs before {model.as_of.date()}"
+            )
+            sigma = s_wf
     draws = RateDraws(model, deals, as_of, starts, ends, nd, seed) if (full and curves) else None
 
     # -- Monte Carlo

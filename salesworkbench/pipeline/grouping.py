@@ -34,6 +34,8 @@ def choose_group_by(
     as_of,
     candidates,
     prior_strength: float,
+    *,
+    force: bool = False,
 ) -> tuple[str | None, pd.Series, str]:
     """Pick the grouping with the smallest walk-forward error before ``as_of``.
 
@@ -45,6 +47,11 @@ def choose_group_by(
         (``"none"`` for no grouping).
     reason : str
         One sentence saying what was picked and why.
+
+    With ``force=True`` the single candidate (or none, for an empty list) is kept whatever
+    the errors (to measure a given grouping). ``errors.attrs["log_errors"]`` holds the chosen
+    grouping's log(actual / forecast) at each scored cut-off (the model's own walk-forward
+    errors, used to size the band).
     """
     a = pd.Timestamp(as_of).normalize()
     cands = [
@@ -52,11 +59,12 @@ def choose_group_by(
         for c in candidates
         if c in opportunities.columns and 2 <= opportunities[c].nunique() <= MAX_GROUPS
     ]
-    if not cands:
+    if not cands and not force:
         return None, pd.Series({"none": np.nan}), "group_by='auto': no grouping column to try"
     last = (a + pd.Timedelta(days=1)).to_period("M").start_time
     starts = pd.date_range(end=last - pd.offsets.MonthBegin(1), periods=INNER_CUTOFFS, freq="MS")
     err = {c: 0.0 for c in ["none", *cands]}
+    logs: dict[str, list[float]] = {c: [] for c in err}
     total, used = 0.0, 0
     amt_all = opportunities["amount"].to_numpy(float)
     status = opportunities["status"].astype(object).to_numpy()
@@ -90,7 +98,10 @@ def choose_group_by(
             key = None if cand == "none" else cand
             m = WinModel.fit(world, dur, code, key, prior_strength)
             p = m.probabilities(pipe, c, [s], [e])[:, 0]
-            err[cand] += abs(float(np.sum(p * amt)) - actual)
+            fc = float(np.sum(p * amt))
+            err[cand] += abs(fc - actual)
+            if fc > 0 and actual > 0:
+                logs[cand].append(float(np.log(actual / fc)))
         total += actual
         used += 1
     if used == 0 or total <= 0:
@@ -103,6 +114,10 @@ def choose_group_by(
             ),
         )
     rel = pd.Series(err) / total
+    if force:
+        pick = cands[0] if cands else None
+        rel.attrs["log_errors"] = np.asarray(logs[pick or "none"])
+        return pick, rel, f"walk-forward error {rel[pick or 'none']:.0%} over {used} cut-offs"
     best = rel.drop("none").idxmin()
     pick = best if rel[best] < (1 - MIN_GAIN) * rel["none"] else None
     others = ", ".join(f"{k} {v:.0%}" for k, v in rel.items() if k not in ("none", best))
@@ -118,4 +133,5 @@ def choose_group_by(
             f"{rel['none']:.0%} without grouping over {used} monthly cut-offs (others: "
             f"{others or '-'})"
         )
+    rel.attrs["log_errors"] = np.asarray(logs[pick or "none"])
     return pick, rel, reason

@@ -378,6 +378,10 @@ class HistoryModel:
                 opportunities, as_of, cands, prior_strength
             )
             notes.append(reason)
+        else:
+            group_errors = choose_group_by(
+                opportunities, as_of, [group_by] if group_by else [], prior_strength, force=True
+            )[1]
 
         # -- amounts: lost deals with amount 0 are unknown, not zero
         amount = closed["amount"].to_numpy(float).copy()

@@ -145,6 +145,7 @@ def test_deal_certain_to_close_after_the_period_contributes_nothing(history):
         timing="close_date",
         as_of=AS_OF,
         new_deals=False,
+        uncertainty="deal",
     )
     s = res.summary
     assert np.all(res.bookings[:, 0] == 1000.0)  # June

@@ -314,7 +314,9 @@ def forecast(
     new_b = nd.simulate(trials, seed, model, draws) if nd is not None else None
     total_b = pipe_b + (new_b if new_b is not None else 0.0)
     if sigma > 0:
-        z = named_stream(seed, "forecast.shock").standard_normal((trials, K))
+        # one shock per trial, shared by all deals and periods (a good or bad run persists;
+        # and raising a win rate never lowers a trial's total)
+        z = named_stream(seed, "forecast.shock").standard_normal((trials, 1))
         mult = np.exp(sigma * z - sigma**2 / 2)
         pipe_b, total_b = pipe_b * mult, total_b * mult
         new_b = new_b * mult if new_b is not None else None

@@ -3,10 +3,11 @@
 - **Learned rates and timing**: each block of :data:`TRIALS_PER_DRAW` trials uses curves
   refitted on a Bayesian bootstrap of the history (Exp(1) weights per deal), and a creation
   rate drawn from its Gamma posterior.
-- **A shared period-level shock** (overdispersion): every trial multiplies a period's bookings
-  by ``exp(sigma z - sigma^2 / 2)`` (mean 1), with ``sigma`` estimated by
+- **A shared period-level shock** (overdispersion): every trial multiplies its bookings (all
+  deals, all periods) by ``exp(sigma z - sigma^2 / 2)`` (mean 1), with ``sigma`` estimated by
   :func:`period_shock` from the history's own period-to-period variation of won value, after
-  removing the part deal-level luck explains.
+  removing the part deal-level luck explains, and raised to the RMS log error of the model's
+  own walk-forward forecasts before the fit date where there are enough of them.
 - **Calibration**: :func:`calibrate` widens each period's spread around its mean by a factor
   (e.g. a conformal factor from walk-forward errors, see the backtest), reported in the result.
 """

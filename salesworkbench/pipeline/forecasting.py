@@ -209,7 +209,6 @@ def forecast(
     excluded: dict[str, int] = {}
     as_of = pd.Timestamp(as_of if as_of is not None else model.as_of).normalize()
     pidx = forecast_periods(as_of, periods, freq)
-    K = len(pidx)
 
     if _runs_past(open_pipeline, as_of):
         from salesworkbench.pipeline.backtesting import pipeline_at

@@ -297,11 +297,13 @@ def forecast(
         )
     wf = model.group_errors.attrs.get("log_errors") if model.group_errors is not None else None
     if full and wf is not None and len(wf) >= MIN_WALK_FORWARD:
-        s_wf = min(float(np.sqrt(np.mean(np.square(wf)))), MAX_SHOCK)
+        luck = model.group_errors.attrs.get("luck_variance", np.zeros(len(wf)))
+        s_wf = float(np.sqrt(max(0.0, np.mean(np.square(wf)) - np.mean(luck))))
+        s_wf = min(s_wf, MAX_SHOCK)
         if s_wf > sigma:
             shock_note += (
-                f"; raised to {s_wf:.2f}, the RMS log error of the model's own walk-forward "
-                f"forecasts at {len(wf)} monthly cut-offs before {model.as_of.date()}"
+                f"; raised to {s_wf:.2f}: the model's own walk-forward log errors at {len(wf)} "
+                f"monthly cut-offs before {model.as_of.date()}, beyond what deal luck explains"
             )
             sigma = s_wf
     draws = RateDraws(model, deals, as_of, starts, ends, nd, seed) if (full and curves) else None

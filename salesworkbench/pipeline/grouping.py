@@ -51,7 +51,8 @@ def choose_group_by(
     With ``force=True`` the single candidate (or none, for an empty list) is kept whatever
     the errors (to measure a given grouping). ``errors.attrs["log_errors"]`` holds the chosen
     grouping's log(actual / forecast) at each scored cut-off (the model's own walk-forward
-    errors, used to size the band).
+    errors, used to size the band) and ``errors.attrs["luck_variance"]`` the relative variance
+    each deal's own luck explains at that cut-off.
     """
     a = pd.Timestamp(as_of).normalize()
     cands = [
@@ -65,6 +66,7 @@ def choose_group_by(
     starts = pd.date_range(end=last - pd.offsets.MonthBegin(1), periods=INNER_CUTOFFS, freq="MS")
     err = {c: 0.0 for c in ["none", *cands]}
     logs: dict[str, list[float]] = {c: [] for c in err}
+    luck: dict[str, list[float]] = {c: [] for c in err}
     total, used = 0.0, 0
     amt_all = opportunities["amount"].to_numpy(float)
     status = opportunities["status"].astype(object).to_numpy()
@@ -102,6 +104,8 @@ def choose_group_by(
             err[cand] += abs(fc - actual)
             if fc > 0 and actual > 0:
                 logs[cand].append(float(np.log(actual / fc)))
+                # the part of that error each deal's own luck explains (relative variance)
+                luck[cand].append(float(np.sum(amt**2 * p * (1 - p))) / fc**2)
         total += actual
         used += 1
     if used == 0 or total <= 0:
@@ -117,6 +121,7 @@ def choose_group_by(
     if force:
         pick = cands[0] if cands else None
         rel.attrs["log_errors"] = np.asarray(logs[pick or "none"])
+        rel.attrs["luck_variance"] = np.asarray(luck[pick or "none"])
         return pick, rel, f"walk-forward error {rel[pick or 'none']:.0%} over {used} cut-offs"
     best = rel.drop("none").idxmin()
     pick = best if rel[best] < (1 - MIN_GAIN) * rel["none"] else None
@@ -134,4 +139,5 @@ def choose_group_by(
             f"{others or '-'})"
         )
     rel.attrs["log_errors"] = np.asarray(logs[pick or "none"])
+    rel.attrs["luck_variance"] = np.asarray(luck[pick or "none"])
     return pick, rel, reason

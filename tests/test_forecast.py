@@ -578,7 +578,7 @@ def test_deal_older_than_every_won_cycle_gets_a_low_probability(history):
     longest = model.cycle_days.max()  # 119 days: cycles are 10..119
     deals = open_deals([1000.0, 1000.0], ["2026-07-01"] * 2, created="2026-05-01")
     deals.loc[1, "created"] = AS_OF - pd.Timedelta(days=int(longest) + 30)
-    p = model.win_probability(deals, AS_OF)
+    p = model.open_win_probability(deals, AS_OF)
     assert p[0] > 0.2 and p[1] < 0.02
     res = forecast(deals, model, trials=500, seed=1, as_of=AS_OF, new_deals=False)
     assert res.deals.set_index("opportunity_id").loc["P1", "expected"] < 20.0

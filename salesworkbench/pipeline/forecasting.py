@@ -157,12 +157,15 @@ def forecast(
         Forecast date (default: the history model's ``as_of``). Deals close on or after it.
     timing : {"created", "stage", "close_date"}
         ``created`` (default): win probability *and* timing from the competing-risk curves
-        of the deal's group at its age. ``stage``: the win probability from the curves, timing
-        from entry into the current stage (won deals' stage-to-close times; needs stage
+        of the deal's group at its age. ``stage``: timing from entry into the current stage
+        (won deals' stage-to-close times; needs stage
         history). ``close_date``: timing from the expected close date plus a learned slip.
     win_prob : "history", "crm" or array
         Win probabilities: the history model's, the CRM's ``probability`` column, or given
-        (then timing given a win comes from the won deals' cycle times).
+        (timing given a win then comes from the curves, ``P(won in period) / P(won)``, with
+        ``timing="created"``, else from the won deals' cycle times). With ``timing``
+        ``stage`` or ``close_date``, "history" is the closed-deal rate by stage and group
+        (:meth:`HistoryModel.win_probability`), not the curves.
     stale_after : float or None, default 90
         A reported flag only: open deals whose expected close date passed more than this many
         days ago, or older than the longest won cycle, are listed in ``result.stale`` (clean
@@ -277,13 +280,21 @@ def forecast(
                 f"{int(nocr.sum())} open deals have no created date: treated as "
                 "created today (age 0) for timing",
             )
-        p = model.win_probability(deals, as_of)
+        p = model.open_win_probability(deals, as_of)
         q = model.win_model.probabilities(deals, as_of, starts, ends, scale=model.cycle_scale)
         q = _scaled(q, model.win_rate_scale)
     else:
         p = _given_probability(win_prob, deals, model, as_of, is_open, source)
         F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
-        q = p[:, None] * np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)
+        g = np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)
+        if timing == "created" and model.win_model is not None:
+            # timing given a win from the curves: P(won in period k) / P(won at all)
+            wm, sc = model.win_model, model.cycle_scale
+            qc = wm.probabilities(deals, as_of, starts, ends, scale=sc)
+            pe = wm.eventual(deals, as_of, scale=sc)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.where(pe > 1e-12, qc / pe, g)
+        q = p[:, None] * g
     exp_k = amount[:, None] * q
 
     # -- new deals and the extras in the band
@@ -378,7 +389,7 @@ def _runs_past(opps: pd.DataFrame, as_of: pd.Timestamp) -> bool:
 def _given_probability(win_prob, deals, model, as_of, is_open, source) -> np.ndarray:
     n = len(deals)
     if isinstance(win_prob, str) and win_prob == "history":
-        return model.win_probability(deals, as_of)
+        return model.win_probability(deals)
     if isinstance(win_prob, str) and win_prob == "crm":
         if "probability" not in deals.columns:
             raise DataError(

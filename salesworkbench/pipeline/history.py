@@ -597,24 +597,23 @@ class HistoryModel:
             else float("nan")
         )
 
-    def win_probability(self, deals: pd.DataFrame, as_of=None) -> np.ndarray:
-        """P(won at any time | still open at its age) of each open deal.
+    def open_win_probability(self, deals: pd.DataFrame, as_of=None) -> np.ndarray:
+        """P(won at any time | still open at its age) of each open deal (what the forecast uses).
 
         From the competing-risk curves of the deal's group (:attr:`win_model`) at its age on
         ``as_of`` (default the model's ``as_of``), times the what-if multiplier: a deal older
         than every won cycle gets (close to) nothing.
         """
-        if self.win_model is not None and "created" in deals.columns:
-            a = pd.Timestamp(as_of if as_of is not None else self.as_of)
-            p = self.win_model.eventual(deals, a, scale=self.cycle_scale)
-            return np.clip(p * self.win_rate_scale, 0.0, 1.0)
-        return self.closed_rate_probability(deals)
+        a = pd.Timestamp(as_of if as_of is not None else self.as_of)
+        p = self.win_model.eventual(deals, a, scale=self.cycle_scale)
+        return np.clip(p * self.win_rate_scale, 0.0, 1.0)
 
-    def closed_rate_probability(self, deals: pd.DataFrame) -> np.ndarray:
+    def win_probability(self, deals: pd.DataFrame) -> np.ndarray:
         """Closed-deals win rate of each deal: stage rate, then group within stage, else overall.
 
-        The rate among deals that closed, ignoring age and still-open deals (the stage-weighted
-        view); :meth:`win_probability` is what the forecast uses.
+        The rate among deals that closed, ignoring age and still-open deals (the stage and
+        rep comparison the team tools use); the forecast's default uses
+        :meth:`open_win_probability`.
         """
         n = len(deals)
         p = np.full(n, float(self.overall["mean"]))

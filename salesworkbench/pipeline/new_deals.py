@@ -95,12 +95,12 @@ def fit_creation_rate(created: pd.Series, as_of) -> CreationRate:
     first = c.min().to_period("M") + 1  # the first month is usually partial
     first = max(first, last - (RATE_MONTHS - 1))
     months = pd.period_range(first, last, freq="M") if first <= last else pd.PeriodIndex([])
-    if len(months) == 0:
+    if len(months) < 3:
         days = max((a - c.min()).days + 1, 1)
         rate = len(c) / days * 30.4
         return CreationRate(
             np.log(max(rate, 1e-9)), 0.0, np.zeros(12), 0, len(c), last,
-            "less than a complete month of creations: a flat rate",
+            "less than three complete months of creations: a flat rate",
         )  # fmt: skip
     counts = c.dt.to_period("M").value_counts().reindex(months, fill_value=0)
     y = counts.to_numpy(float)
@@ -115,11 +115,15 @@ def fit_creation_rate(created: pd.Series, as_of) -> CreationRate:
             cols.append((moy == m).astype(float))
             ridge.append(1.0)
     X = np.column_stack(cols)
-    beta, se = _poisson_fit(X, y, np.asarray(ridge))
+    ridge = np.maximum(np.asarray(ridge), 1e-8)
+    try:
+        beta, se = _poisson_fit(X, y, ridge)
+    except np.linalg.LinAlgError:  # degenerate counts: a flat rate
+        beta, se = np.r_[np.log(max(y.mean(), 1e-9)), np.zeros(X.shape[1] - 1)], np.ones(X.shape[1])
     trend_ok = M >= 12 and abs(beta[1]) > 2 * se[1]
     if not trend_ok:
         X2 = np.delete(X, 1, axis=1)
-        b2, _ = _poisson_fit(X2, y, np.delete(np.asarray(ridge), 1))
+        b2, _ = _poisson_fit(X2, y, np.delete(ridge, 1))
         beta = np.insert(b2, 1, 0.0)
     season = np.zeros(12)
     if seasonal:

@@ -34,6 +34,7 @@ import yaml
 
 from salesworkbench._files import atomic_write
 from salesworkbench.errors import DataError, DataWarning, ValueCaseError
+from salesworkbench.spreadsheet import neutralise_frame
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "build_parser", "main"]
 
@@ -615,6 +616,7 @@ def render(output: Output, fmt: str) -> str:
         for c in frame.columns:
             if pd.api.types.is_float_dtype(frame[c].dtype):
                 frame[c] = frame[c].replace([np.inf, -np.inf], np.nan)
+        frame = neutralise_frame(frame, index=output.index)
         frame.to_csv(buf, index=output.index, lineterminator="\n", date_format="%Y-%m-%d")
         return buf.getvalue()
     if fmt == "json":
@@ -748,7 +750,7 @@ def _cmd_value(args: argparse.Namespace) -> Output:
     summary.index.name = "output"
     if args.samples:
         with atomic_write(args.samples, newline="") as fh:
-            sim.samples.to_csv(fh, index=False, lineterminator="\n")
+            neutralise_frame(sim.samples).to_csv(fh, index=False, lineterminator="\n")
         note(f"wrote {len(sim.samples):,} trials to {args.samples}")
     statement = case.value_statement(sim)
     base = case.base_case()

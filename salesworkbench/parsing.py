@@ -179,6 +179,10 @@ def parse_dates(
         return pd.Series(out, index=text.index)
     if not todo.any():
         return pd.Series(out, index=text.index)
+    # fast path: plain ISO dates, the usual case
+    fast = pd.to_datetime(s.where(todo, None), format="%Y-%m-%d", errors="coerce")
+    if not (fast.isna().to_numpy() & todo).any():
+        return pd.Series(fast.to_numpy(dtype="datetime64[ns]"), index=text.index)
     iso = s.str.extract(_ISO)
     is_iso = iso["y"].notna().to_numpy() & todo
     if is_iso.any():
@@ -367,6 +371,11 @@ def parse_numbers(
         raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
     s = text.astype(str)
     todo = ~np.asarray(blank, dtype=bool)
+    fast = _plain_numbers(s, todo)
+    if fast is not None:
+        if name == "probability":
+            fast = _probability_scale(fast, todo, s, rows_of, notes, prefix)
+        return NumberReading(fast, np.full(len(s), None, dtype=object), notes)
     # currency: a code or symbol before or after the number (sign may come first)
     cur = s.str.extract(
         r"^[-+(]?\s*(?P<pre>[A-Z]{3}|[$£€¥])|(?P<post>[A-Z]{3}|[$£€¥])\s*\)?$", expand=True
@@ -422,6 +431,20 @@ def parse_numbers(
     if name == "probability":
         values = _probability_scale(values, todo & ~pct, s, rows_of, notes, prefix)
     return NumberReading(values, code, notes)
+
+
+def _plain_numbers(s: pd.Series, todo: np.ndarray) -> np.ndarray | None:
+    """Values if every cell is a plain finite number with no doubt about its decimals."""
+    values = pd.to_numeric(s.where(todo, None), errors="coerce").to_numpy(dtype="float64")
+    if (~np.isfinite(values) & todo).any():
+        return None
+    dot = s.str.contains(".", regex=False).to_numpy() & todo
+    if dot.any():
+        exponent = s.str.contains("e", case=False, regex=False).to_numpy()
+        decimals = (s.str.len() - s.str.find(".") - 1).to_numpy()
+        if not (dot & ((decimals != 3) | exponent)).any():
+            return None  # only "1.500"-like values: decide with the full rules
+    return np.where(todo, values, np.nan)
 
 
 def _decimal_of(

@@ -228,37 +228,96 @@ def _read_csv(
             notes.append(
                 f"read as a {DELIMITERS[delimiter]}-delimited file (pass delimiter= if wrong)"
             )
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise DataError(f"cannot be read as a table: {exc}", file=source) from None
-    return _shape(rows[skiprows:], skiprows + 1, source, notes)
+    counts = _field_counts(text, delimiter)
+    frame = None
+    if counts is not None and len(counts):
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                header=None,
+                names=range(max(int(counts.max()), 1)),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+        except (pd.errors.ParserError, ValueError):
+            frame = None
+        if frame is not None and len(frame) != len(counts):
+            frame = None  # quotes the fast count did not read as the parser did
+    if frame is None:  # the csv module: slower, the same result
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:
+            raise DataError(f"cannot be read as a table: {exc}", file=source) from None
+        counts = np.fromiter(
+            (len(r) if "".join(r).strip() else 0 for r in rows), dtype=np.int64, count=len(rows)
+        )
+        width = max(int(counts.max()), 1) if len(rows) else 1
+        frame = _frame([r + [""] * (width - len(r)) for r in rows], width)
+    return _shape(frame.iloc[skiprows:], counts[skiprows:], skiprows + 1, source, notes)
 
 
-def _shape(rows: list[list[str]], header_row: int, source: str, notes: list[str]) -> RawTable:
-    """Check a list of records (header first) and make the text frame."""
-    if not rows or not any(c.strip() for c in rows[0]):
+def _field_counts(text: str, delimiter: str) -> np.ndarray | None:
+    """Fields per record, counted on the bytes (quotes respected); None if not countable."""
+    if len(delimiter) != 1 or ord(delimiter) > 127:
+        return None
+    if "\n" not in text and "\r" in text:
+        return None  # old Mac line endings: leave them to the csv module
+    b = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if not b.size:
+        return np.zeros(0, dtype=np.int64)
+    outside = (np.cumsum(b == 34) % 2) == 0
+    newline = (b == 10) & outside
+    delim = (b == ord(delimiter)) & outside
+    ends = np.flatnonzero(newline)
+    if not newline[-1]:
+        ends = np.append(ends, b.size)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    cum = np.concatenate([[0], np.cumsum(delim)])
+    length = ends - starts
+    cr_only = (length == 1) & (b[np.minimum(starts, b.size - 1)] == 13)
+    counts = np.where((length == 0) | cr_only, 0, cum[ends] - cum[starts] + 1).astype(np.int64)
+    # a record of delimiters, quotes and spaces only is a blank row: mark it with 0 fields
+    filler = delim | (b == 13) | (b == 32) | (b == 9) | (b == 34) | newline
+    content = np.concatenate([[0], np.cumsum(~filler)])
+    return np.where(content[ends] - content[starts] == 0, 0, counts)
+
+
+def _frame(rows: list[list[str]], width: int) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+    columns = list(zip(*rows, strict=True))
+    return pd.DataFrame({i: pd.array(col, dtype="str") for i, col in enumerate(columns)})
+
+
+def _shape(
+    table: pd.DataFrame, lengths: np.ndarray, header_row: int, source: str, notes: list[str]
+) -> RawTable:
+    """Check a table of records (header first, columns by position) and name its columns."""
+    if not len(table) or not any(str(c).strip() for c in table.iloc[0]):
         raise DataError(
             f"no header row at row {header_row} (the file is empty, or pass skiprows= to skip "
             "title lines)",
             file=source,
         )
-    header = [str(c).strip() for c in rows[0]]
-    data = rows[1:]
+    header = [str(c).strip() for c in table.iloc[0]][: int(lengths[0])]
     width = len(header)
+    data = table.iloc[1:]
+    lengths = np.asarray(lengths[1:])
     numbers = np.arange(len(data)) + header_row + 1
-    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
-    # rows of empty fields (",,,,") are blank rows too
-    blank = np.fromiter((not "".join(r).strip() for r in data), dtype=bool, count=len(data))
+    blank = lengths == 0
     long_rows = (lengths > width) & ~blank
     if long_rows.any():
-        extra_filled = [
-            i for i in np.flatnonzero(long_rows) if any(c.strip() for c in data[i][width:])
-        ]
-        if extra_filled:
-            first = extra_filled[0]
+        extra = np.zeros(len(data), dtype=bool)
+        for i in range(width, data.shape[1]):
+            extra |= (data.iloc[:, i].fillna("").str.strip() != "").to_numpy()
+        extra_filled = long_rows & extra
+        if extra_filled.any():
+            first = int(np.flatnonzero(extra_filled)[0])
             raise DataError(
-                f"{len(data[first])} fields in a row but the header names {width} columns; "
+                f"{lengths[first]} fields in a row but the header names {width} columns; "
                 "a value holding the delimiter must be quoted (or the header lacks a name)",
                 file=source,
                 rows=numbers[extra_filled].tolist(),
@@ -276,18 +335,14 @@ def _shape(rows: list[list[str]], header_row: int, source: str, notes: list[str]
             file=source,
             rows=numbers[short].tolist(),
         )
+    frame = data.iloc[:, :width]
     if blank.any():
         notes.append(f"{int(blank.sum())} blank row(s) skipped ({format_rows(numbers[blank])})")
-        keep = np.flatnonzero(~blank)
-        data = [data[i] for i in keep]
-        numbers = numbers[keep]
-        lengths = lengths[keep]
-    if long_rows.any():
-        data = [r[:width] if len(r) > width else r for r in data]
-    frame = pd.DataFrame(data, columns=range(width), dtype=object) if data else None
-    if frame is None:
-        frame = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+        frame = frame[~blank]
+        numbers = numbers[~blank]
+    frame = frame.copy()
     frame.index = pd.Index(numbers, name="row")
+    frame.columns = range(width)
     return RawTable(_name_columns(frame, header, source, notes), source, notes)
 
 
@@ -409,7 +464,11 @@ def _read_excel(path: Path, source: str, sheet: str | int | None, skiprows: int)
         notes.append(
             f"{len(formulas)} cell(s) hold formulas; the values Excel last calculated were read"
         )
-    return _shape(rows[skiprows:], header_row, source, notes)
+    frame = _frame(rows, width)
+    lengths = np.fromiter(
+        (width if "".join(r).strip() else 0 for r in rows), dtype=np.int64, count=len(rows)
+    )
+    return _shape(frame.iloc[skiprows:], lengths[skiprows:], header_row, source, notes)
 
 
 def _blank(values: list[list], row: int, col: int) -> bool:

@@ -479,7 +479,7 @@ class _Importer:
         auto = {**guessed}
         skipped = []
         for col, canon in aliased.items():
-            if canon in renames.values() or canon in auto.values():
+            if canon in renames.values() or canon in guessed.values():
                 skipped.append((col, canon))
             else:
                 auto[col] = canon

@@ -371,7 +371,7 @@ def parse_numbers(
         raise ValueError(f"decimal must be '.' or ',', got {decimal!r}")
     s = text.astype(str)
     todo = ~np.asarray(blank, dtype=bool)
-    fast = _plain_numbers(s, todo)
+    fast = _plain_numbers(s, todo) if decimal != "," else None
     if fast is not None:
         if name == "probability":
             fast = _probability_scale(fast, todo, s, rows_of, notes, prefix)

@@ -115,6 +115,14 @@ class SnapshotStore:
         try:
             app = con.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise  # reported by _connect
+            raise DataError(
+                f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "
+                "choose another path or move this file away",
+                file=str(self.path),
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "

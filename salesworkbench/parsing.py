@@ -73,7 +73,6 @@ CURRENCY_CODES = frozenset(
     "USD EUR GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF INR CNY HKD SGD ZAR BRL MXN "
     "RUB TRY ILS AED SAR KRW TWD THB MYR IDR PHP".split()
 )
-_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"})
 
 
 class CellError(ValueError):
@@ -546,3 +545,27 @@ def _probability_scale(
         f"values such as {_examples(s, above, 1)} are above 1"
     )
     return np.where(plain, values / 100.0, values)
+
+
+# ------------------------------------------------------------------------------ currencies
+
+_SYMBOL_MATCHES = {
+    "$": {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"},
+    "¥": {"JPY", "CNY"},
+}
+
+
+def _iso(code: object) -> object:
+    return "USD" if code == "$" else "JPY" if code == "¥" else code
+
+
+def _same_currency(marked: np.ndarray, stated: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(marked), dtype=bool)
+    for i, (m, s) in enumerate(zip(marked, stated, strict=True)):
+        s = str(s).upper() if s is not None and not pd.isna(s) else s
+        out[i] = m == s or s in _SYMBOL_MATCHES.get(m, ())
+    return out
+
+
+def _first(values: np.ndarray, mask: np.ndarray) -> str:
+    return str(values[np.flatnonzero(mask)[0]])

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesworkbench.checks import check_values
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.io import check_values
 from salesworkbench.parsing import CellError, parse_dates
 from salesworkbench.schemas import OPPORTUNITIES
 

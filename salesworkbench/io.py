@@ -627,7 +627,8 @@ def read_opportunities(
         if col not in frame.columns:
             kind = {"amount": np.nan, "created": pd.NaT, "close_date": pd.NaT}.get(col, None)
             frame[col] = kind
-            imp.note(f"no {col!r} column; left blank")
+            why = " (forecasts need it: map the file's column)" if col == "created" else ""
+            imp.note(f"no {col!r} column; left blank{why}")
     closed = frame["status"].isin(["won", "lost"]).to_numpy()
     _forecasting_columns(imp, frame, closed)
     before = (frame["close_date"] < frame["created"]).to_numpy()
@@ -809,12 +810,10 @@ def _forecasting_columns(imp: _Importer, frame: pd.DataFrame, closed: np.ndarray
     if won.any():
         checks.append(("amount", won, "every won deal"))
     for col, rows, which in checks:
-        if frame.loc[rows, col].isna().all():
-            where = (
-                f"column {imp.file_name[col]!r} is blank for {which}"
-                if col in imp.file_name
-                else f"no column is read as {col!r}"
-            )
+        # a column that is absent is noted (some uses, e.g. territory, need no dates); one
+        # that is there but blank for every row is almost always a wrong mapping
+        if col in imp.file_name and frame.loc[rows, col].isna().all():
+            where = f"column {imp.file_name[col]!r} is blank for {which}"
             raise DataError(
                 f"{where}: forecasts need {col!r} (deal ages, cycle times, win values). Map the "
                 f"file's column with mapping={{'<file column>': {col!r}}}; the file has "

@@ -145,12 +145,6 @@ ALIASES: dict[str, dict[str, str]] = {
         currency="amountcurrency opportunitycurrency currencycode currencyisocode",
         forecast_category="forecastcategoryname",
     ),
-    "accounts": _aliases(
-        account_id="accountid companyid",
-        name="accountname companyname company",
-        revenue="annualrevenue",
-        employees="numberofemployees employeecount headcount",
-    ),
     "leads": _aliases(
         lead_id="leadid",
         created="createddate createdate creationdate datecreated createdat createdon",

@@ -317,7 +317,8 @@ def _shape(
         if extra_filled.any():
             first = int(np.flatnonzero(extra_filled)[0])
             raise DataError(
-                f"{lengths[first]} fields in a row but the header names {width} columns; "
+                f"cannot be read as a table: {lengths[first]} fields in a row but the header "
+                f"names {width} columns; "
                 "a value holding the delimiter must be quoted (or the header lacks a name)",
                 file=source,
                 rows=numbers[extra_filled].tolist(),
@@ -330,7 +331,8 @@ def _shape(
     if short.any():
         first = int(np.flatnonzero(short)[0])
         raise DataError(
-            f"only {lengths[first]} fields but the header names {width} columns; the row is "
+            f"cannot be read as a table: only {lengths[first]} fields but the header names "
+            f"{width} columns; the row is "
             f"broken (a line break inside an unquoted value?) - fix or quote it",
             file=source,
             rows=numbers[short].tolist(),

@@ -268,21 +268,27 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray | None:
     b = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     if not b.size:
         return np.zeros(0, dtype=np.int64)
-    outside = (np.cumsum(b == 34) % 2) == 0
-    newline = (b == 10) & outside
-    delim = (b == ord(delimiter)) & outside
+    quote = b == 34
+    if quote.any():  # inside a quoted value after an odd number of quotes (uint8 wraps evenly)
+        outside = (np.cumsum(quote, dtype=np.uint8) & 1) == 0
+        newline = (b == 10) & outside
+        delim = (b == ord(delimiter)) & outside
+    else:
+        newline = b == 10
+        delim = b == ord(delimiter)
     ends = np.flatnonzero(newline)
     if not newline[-1]:
         ends = np.append(ends, b.size)
     starts = np.concatenate([[0], ends[:-1] + 1])
-    cum = np.concatenate([[0], np.cumsum(delim)])
+    where = np.flatnonzero(delim)
     length = ends - starts
     cr_only = (length == 1) & (b[np.minimum(starts, b.size - 1)] == 13)
-    counts = np.where((length == 0) | cr_only, 0, cum[ends] - cum[starts] + 1).astype(np.int64)
+    fields = np.searchsorted(where, ends) - np.searchsorted(where, starts) + 1
+    counts = np.where((length == 0) | cr_only, 0, fields).astype(np.int64)
     # a record of delimiters, quotes and spaces only is a blank row: mark it with 0 fields
-    filler = delim | (b == 13) | (b == 32) | (b == 9) | (b == 34) | newline
-    content = np.concatenate([[0], np.cumsum(~filler)])
-    return np.where(content[ends] - content[starts] == 0, 0, counts)
+    content = ~(delim | newline | (b == 13) | (b == 32) | (b == 9) | quote)
+    has_content = np.logical_or.reduceat(content, np.minimum(starts, b.size - 1))
+    return np.where((length > 0) & has_content, counts, 0)
 
 
 def _frame(rows: list[list[str]], width: int) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import yaml
 
 from salesworkbench.errors import DataError
 
-__all__ = ["MAX_YAML_BYTES", "StrictSafeLoader", "TextScalarLoader", "load_yaml"]
+__all__ = ["MAX_YAML_BYTES", "StrictSafeLoader", "TextScalarLoader", "dump_yaml", "load_yaml"]
 
 #: Largest YAML document :func:`load_yaml` reads by default (1 MB).
 MAX_YAML_BYTES = 1_000_000
@@ -128,12 +128,12 @@ StrictSafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 class TextScalarLoader(StrictSafeLoader):
-    """:class:`StrictSafeLoader` that keeps every plain scalar as text, except
-    ``true``/``false`` and ``null``/``~``/empty.
+    """:class:`StrictSafeLoader` keeping plain scalars as text (not true/false/null).
 
-    For files whose fields are typed by the reader (plans): an id ``0012``, ``1_000`` or
-    ``12:30`` stays exactly as written, and the reader converts numbers and dates field by
-    field, naming the field when one cannot be converted.
+    Only ``true``/``false`` and ``null``/``~``/empty are resolved. For files whose fields are
+    typed by the reader (plans): an id ``0012``, ``1_000`` or ``12:30`` stays exactly as
+    written, and the reader converts numbers and dates field by field, naming the field when
+    one cannot be converted.
     """
 
 
@@ -211,3 +211,32 @@ def load_yaml(
         ) from None
     except yaml.YAMLError as exc:
         raise DataError(f"not valid YAML: {exc}", file=source) from None
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """SafeDumper that quotes text some reader would take for a number, date or boolean.
+
+    Any text YAML 1.1 *or* :class:`StrictSafeLoader` would read as something else (``1e6``,
+    ``yes``, ``0012``) is quoted, so what is written reads back unchanged.
+    """
+
+
+_QuotingDumper.yaml_implicit_resolvers = {
+    k: [*StrictSafeLoader.yaml_implicit_resolvers.get(k, []), *v]
+    for k, v in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+for _k, _v in StrictSafeLoader.yaml_implicit_resolvers.items():
+    _QuotingDumper.yaml_implicit_resolvers.setdefault(_k, list(_v))
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """YAML text for plain data that :func:`load_yaml` reads back as the same data.
+
+    Parameters
+    ----------
+    data : object
+        Plain data (dicts, lists, text, numbers, booleans, dates, None).
+    **options
+        Passed to :func:`yaml.dump` (e.g. ``sort_keys=False``, ``width=100``).
+    """
+    return yaml.dump(data, Dumper=_QuotingDumper, **options)

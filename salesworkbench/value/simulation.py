@@ -294,7 +294,14 @@ def _simulate(
     if progress is None:
         progress = trials >= 2_000_000
     cols = (list(case.assumptions) if keep_inputs else []) + list(OUTPUTS)
-    data = np.empty((len(cols) + 1, trials))  # the last row: year-1 benefits
+    try:
+        data = np.empty((len(cols) + 1, trials))  # the last row: year-1 benefits
+    except MemoryError:
+        need = result_bytes(case, trials, keep_inputs)
+        raise ValueCaseError(
+            f"{trials:,} trials need about {need / 1024**3:,.1f} GB of memory for the results "
+            f"({need // trials:,} bytes a trial), more than can be had; use fewer trials"
+        ) from None
     starts = list(range(0, trials, chunk_size))
     sizes = [min(chunk_size, trials - s) for s in starts]
     from tqdm.auto import tqdm

@@ -378,7 +378,7 @@ def _with(path_keys, value):
             _with(["assumptions", "node_cost", "sd"], 0),
             "assumption 'node_cost': sd (0) must be > 0",
         ),
-        (_with(["assumptions", "users", "dist"], "gamma"), "assumption 'users': unknown dist"),
+        (_with(["assumptions", "users", "dist"], "cauchy"), "assumption 'users': unknown dist"),
         (_with(["assumptions", "bad name"], 1), "assumption 'bad name': names must be identifiers"),
         (
             _with(["investments", 0, "formula"], "node_cost.real"),

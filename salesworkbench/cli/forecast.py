@@ -94,7 +94,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--as-of",
         metavar="DATE",
-        help="forecast date, YYYY-MM-DD (default: the latest close in HISTORY)",
+        help="forecast date, YYYY-MM-DD (default: the latest close in HISTORY); an export "
+        "that runs past it (deals created or closed on or after it) is first rebuilt as it "
+        "stood at the start of that day: deals created later left out, deals closed later "
+        "open, stage, amount and expected close from --stage-history (without it, stage and "
+        "expected close blank)",
     )
     p.add_argument(
         "--quota",
@@ -145,6 +149,35 @@ def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
     return read_opportunities(path, mapping=mapping_option(mapping))
 
 
+def _as_it_stood(pipeline, history, stage_history, as_of):
+    """Rebuild the exports as they stood at the start of ``as_of`` when they run past it."""
+    from salesworkbench.errors import warn_note
+    from salesworkbench.pipeline import opportunities_at, pipeline_at
+    from salesworkbench.pipeline.backtesting import runs_past
+
+    if not (runs_past(pipeline, as_of) or runs_past(history, as_of)):
+        return pipeline, history, stage_history, []
+    n_rows = len(pipeline)
+    same = pipeline is history
+    history = opportunities_at(history, as_of, stage_history)
+    pipeline = pipeline_at(pipeline, as_of, stage_history) if not same else history
+    if stage_history is not None:
+        stage_history = stage_history[(stage_history["changed"] < as_of.normalize()).to_numpy()]
+    how = (
+        "stage, amount and expected close from the stage history"
+        if stage_history is not None
+        else "no stage history: stage and expected close blank"
+    )
+    notes: list[str] = []
+    n_open = int((pipeline["status"].astype(object) == "open").sum())
+    warn_note(
+        notes,
+        f"the exports run past {as_of:%Y-%m-%d}: rebuilt as they stood at the start of that "
+        f"day ({n_open} deals open then, of {n_rows} rows; {how})",
+    )
+    return pipeline, history, stage_history, notes
+
+
 def _run(args: argparse.Namespace) -> Output:
     from salesworkbench.pipeline import HistoryModel, forecast
 
@@ -188,7 +221,14 @@ def _run(args: argparse.Namespace) -> Output:
         from salesworkbench.io import read_stage_history
 
         stage_history = read_stage_history(args.stage_history)
-    model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=as_of)
+    fit_as_of, rebuilt = as_of, []
+    if as_of is not None:
+        pipeline, history, stage_history, rebuilt = _as_it_stood(
+            pipeline, history, stage_history, as_of
+        )
+        if rebuilt:
+            fit_as_of = as_of.normalize() - pd.Timedelta(days=1)  # closed before that day
+    model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=fit_as_of)
     result = forecast(
         pipeline,
         model,
@@ -213,7 +253,7 @@ def _run(args: argparse.Namespace) -> Output:
         "periods": [str(p) for p in result.periods],
         "summary": records(summary),
         "stale_deals": len(result.stale),
-        "notes": list(result.notes),
+        "notes": rebuilt + list(result.notes),
     }
     if args.deals:
         deals = result.deals.reset_index(drop=True)

@@ -10,14 +10,18 @@ One module per step, in reading order:
   pipeline, and its :class:`ForecastResult`;
 - :mod:`~salesworkbench.pipeline.health`: :func:`coverage_ratio`, :func:`sales_velocity`,
   :func:`pipeline_waterfall`;
-- :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs;
+- :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs,
+  beside the baselines of :mod:`~salesworkbench.pipeline.baselines`; :func:`pipeline_at` and
+  :func:`opportunities_at`, the CRM as it stood on a date;
 - :mod:`~salesworkbench.pipeline.funnel`: the reverse funnel from a revenue objective to leads.
 """
 
 from salesworkbench.pipeline.backtesting import (
     BacktestResult,
     backtest,
+    opportunities_at,
     pipeline_at,
+    target_period,
 )
 from salesworkbench.pipeline.forecasting import ForecastResult, forecast
 from salesworkbench.pipeline.funnel import (
@@ -36,6 +40,7 @@ from salesworkbench.pipeline.history import (
     check_opportunities,
     group_columns,
 )
+from salesworkbench.pipeline.outcomes import win_rates
 from salesworkbench.pipeline.periods import forecast_periods, next_period, period_bounds
 
 __all__ = [
@@ -56,9 +61,12 @@ __all__ = [
     "group_columns",
     "next_period",
     "objective_from_arpu",
+    "opportunities_at",
     "period_bounds",
     "pipeline_at",
     "pipeline_waterfall",
     "reverse_funnel",
     "sales_velocity",
+    "win_rates",
+    "target_period",
 ]

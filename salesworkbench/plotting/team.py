@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from salesworkbench.plotting.style import money_axis
+
 if TYPE_CHECKING:
     from salesworkbench.team import PrizeResult, StarsComparison
 
@@ -187,6 +189,6 @@ def prize_fan(result: PrizeResult, scenario: str = "all levers", *, cumulative=T
         f"The prize: reps below the stars reach the stars' level ({result.gap:.0%} of the gap)",
         fontsize=10,
     )
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v / 1e6:.1f}M")
+    money_axis(ax.yaxis)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return ax

@@ -11,7 +11,12 @@ One module per idea:
 - :mod:`~salesworkbench.value.correlation`: rank correlations by Iman-Conover;
 - :mod:`~salesworkbench.value.statement`: the value statement text;
 - :mod:`~salesworkbench.value.sensitivity`: which assumptions matter;
-- :mod:`~salesworkbench.value.strawman`: a prospect's case from a reference customer's.
+- :mod:`~salesworkbench.value.strawman`: a prospect's case from a reference customer's;
+- :mod:`~salesworkbench.value.negotiation`: break-even points, the walk-away price;
+- :mod:`~salesworkbench.value.stress`: stress tests (an assumption's worst decile);
+- :mod:`~salesworkbench.value.options`: options side by side (common random numbers);
+- :mod:`~salesworkbench.value.fitting`: an assumption's distribution fitted to data;
+- :mod:`~salesworkbench.value.experts`: several experts' judgements pooled.
 """
 
 from salesworkbench.value.case import Assumption, Line, ValueCase
@@ -28,10 +33,27 @@ from salesworkbench.value.distributions import (
     Distribution,
     make_distribution,
 )
+from salesworkbench.value.experts import ExpertPool, pool_experts
+from salesworkbench.value.fitting import FIT_CANDIDATES, DistributionFit, fit_distribution
 from salesworkbench.value.formula import (
     FUNCTIONS,
     Formula,
     compile_formula,
+)
+from salesworkbench.value.negotiation import (
+    BreakEven,
+    CommonDraws,
+    WalkAway,
+    break_even,
+    common_draws,
+    plausible_range,
+    walk_away,
+)
+from salesworkbench.value.options import (
+    AcceptabilityCurve,
+    Comparison,
+    acceptability_curve,
+    compare,
 )
 from salesworkbench.value.sensitivity import (
     convergence,
@@ -50,9 +72,31 @@ from salesworkbench.value.strawman import (
     read_reference_customers,
     straw_man,
 )
+from salesworkbench.value.stress import Stress, StressTable, stress, stress_table
+from salesworkbench.value.whatif import with_values
 
 __all__ = [
+    "AcceptabilityCurve",
     "Assumption",
+    "BreakEven",
+    "CommonDraws",
+    "Comparison",
+    "DistributionFit",
+    "ExpertPool",
+    "FIT_CANDIDATES",
+    "Stress",
+    "StressTable",
+    "WalkAway",
+    "acceptability_curve",
+    "break_even",
+    "common_draws",
+    "compare",
+    "fit_distribution",
+    "plausible_range",
+    "pool_experts",
+    "stress",
+    "stress_table",
+    "walk_away",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SCALE_BY",
     "DEFAULT_WIDEN",
@@ -82,4 +126,5 @@ __all__ = [
     "straw_man",
     "tornado",
     "value_statement",
+    "with_values",
 ]

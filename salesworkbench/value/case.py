@@ -617,11 +617,20 @@ class ValueCase:
         """
         return _statement.describe_assumption(self, name)
 
-    def value_statement(self, simulation: ValueSimulation | None = None) -> str:
+    def value_statement(
+        self,
+        simulation: ValueSimulation | None = None,
+        *,
+        break_even: Any = None,
+        walk_away: Any = None,
+    ) -> str:
         """The sales model's value statement filled in from the case (and a simulation).
 
         Without a simulation the figures are the base case; with one, the first-year benefit
-        and value are medians with their P10-P90 range and P(value > 0) is added. See
-        :func:`salesworkbench.value.statement.value_statement`.
+        and value are medians with their P10-P90 range and P(value > 0) is added. Break-even
+        points and walk-away values (:mod:`salesworkbench.value.negotiation`), when given, are
+        said too. See :func:`salesworkbench.value.statement.value_statement`.
         """
-        return _statement.value_statement(self, simulation)
+        return _statement.value_statement(
+            self, simulation, break_even=break_even, walk_away=walk_away
+        )

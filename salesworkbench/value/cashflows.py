@@ -121,18 +121,16 @@ def _outputs(
         tb, ti = join(totals["benefit"]), join(totals["investment"])
         value = tb - ti
         npv = join(pv["benefit"]) - join(pv["investment"])
-        roi = value / ti
+        roi = np.true_divide(value, ti)  # numpy: a case with no investment gives inf/nan
         flow = [join(cell) for cell in flows]
         cum = [flow[0]]
         for t in range(1, h + 1):
             cum.append(cum[-1] + flow[t])
         payback: Any = np.inf
         for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
-            # numpy division: a year with no cash flow (a plain 0.0 when every line is fixed)
-            # gives inf/nan, never ZeroDivisionError; such a year is never the one picked
-            # (cum[t] >= 0 with flow[t] == 0 means an earlier year already paid back)
-            within = np.divide(np.asarray(cum[t - 1], dtype=float), flow[t])
-            payback = np.where(cum[t] >= 0, (t - 1) - within, payback)
+            # a year with no cash flow (a plain 0.0 when every line is fixed) gives inf/nan, never
+            # ZeroDivisionError; such a year is never the one picked
+            payback = np.where(cum[t] >= 0, (t - 1) - np.true_divide(cum[t - 1], flow[t]), payback)
         payback = np.where(cum[0] >= 0, 0.0, payback)
         # a trial whose cash flows hold no number (NaN, inf) has no payback time either
         payback = np.where(np.isfinite(cum[h]), payback, np.nan)

@@ -11,6 +11,7 @@ benefits of every trial); nothing is simulated or evaluated trial by trial here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ from salesworkbench.formatting import format_money, format_number, format_percen
 
 if TYPE_CHECKING:
     from salesworkbench.value.case import ValueCase
+    from salesworkbench.value.negotiation import BreakEven, WalkAway
     from salesworkbench.value.simulation import ValueSimulation
 
 __all__ = ["describe_assumption", "value_statement"]
@@ -56,6 +58,15 @@ def describe_assumption(case: ValueCase, name: str) -> str:
         text = f"about {f(d.mean())}{unit} (sd {f(d.sd())})"
     elif d.kind == "bernoulli":
         text = f"happens with probability {format_percent(float(sp['p']))}"
+    elif d.kind == "pooled":
+        p10, p50, p90 = d.ppf(np.array([0.1, 0.5, 0.9]))
+        who = ", ".join(
+            str(j.get("expert", f"expert {i + 1}")) for i, j in enumerate(sp["judgements"])
+        )
+        text = (
+            f"P10 {f(p10)}, P50 {f(p50)}, P90 {f(p90)}{unit}, pooled from "
+            f"{len(sp['judgements'])} judgements ({who})"
+        )
     else:
         p10, p50, p90 = d.ppf(np.array([0.1, 0.5, 0.9]))
         text = f"P10 {f(p10)}, P50 {f(p50)}, P90 {f(p90)}{unit}"
@@ -63,7 +74,13 @@ def describe_assumption(case: ValueCase, name: str) -> str:
     return f"{name}: {text}{src}"
 
 
-def value_statement(case: ValueCase, simulation: ValueSimulation | None = None) -> str:
+def value_statement(
+    case: ValueCase,
+    simulation: ValueSimulation | None = None,
+    *,
+    break_even: BreakEven | Sequence[BreakEven] | None = None,
+    walk_away: WalkAway | Sequence[WalkAway] | None = None,
+) -> str:
     """The sales model's value statement filled in from the case (and a simulation).
 
     Parameters
@@ -75,6 +92,12 @@ def value_statement(case: ValueCase, simulation: ValueSimulation | None = None) 
         simulation's ``year1_benefits`` and ``summary``) and P(value > 0) is added. When some
         trials have no value (``simulation.nonfinite``), the statement says so with the count
         and gives neither the value nor a probability.
+    break_even : BreakEven or sequence of them, optional
+        Break-even points computed with :func:`salesworkbench.value.break_even`; the statement
+        then says where the case breaks even (or that it does not in the range searched).
+    walk_away : WalkAway or sequence of them, optional
+        Walk-away values from :func:`salesworkbench.value.walk_away`; the statement then says
+        beyond which value the chance of positive value falls below the target.
 
     Returns
     -------
@@ -131,6 +154,9 @@ def value_statement(case: ValueCase, simulation: ValueSimulation | None = None) 
             f"Value over {h} year{'s' if h != 1 else ''}: {money(base['value'])} "
             f"(NPV at {rate}: {money(base['npv'])})."
         )
+    table = _negotiation_sentence(case, break_even, walk_away)
+    if table:
+        parts.append(table)
     bullets = []
     env = {n: float(base[n]) for n in names}
     for line in case.investments:
@@ -144,6 +170,30 @@ def value_statement(case: ValueCase, simulation: ValueSimulation | None = None) 
         bullets.append(f"{a} and {b} move together (rank correlation {rho:g}).")
     lines = "\n".join(f"- {b}" for b in bullets)
     return " ".join(parts) + "\nBased on the following assumptions:\n" + lines
+
+
+def _as_list(x: object) -> list:
+    if x is None:
+        return []
+    if isinstance(x, Sequence) and not isinstance(x, str):
+        return list(x)
+    return [x]
+
+
+def _negotiation_sentence(case: ValueCase, break_even: object, walk_away: object) -> str:
+    """The negotiation sentence ("At the negotiating table: ...") or "" without results."""
+    clauses = []
+    for r in (*_as_list(break_even), *_as_list(walk_away)):
+        other = r.case
+        if other is not case and other.name != case.name:
+            raise ValueError(
+                f"a negotiation result for case {other.name!r} cannot go into the statement "
+                f"of case {case.name!r}"
+            )
+        clauses.append(r.sentence)
+    if not clauses:
+        return ""
+    return "At the negotiating table: " + "; ".join(clauses) + "."
 
 
 def _lower_first(text: str) -> str:

@@ -41,7 +41,7 @@ from salesworkbench.value import simulation as _simulation
 from salesworkbench.value import statement as _statement
 from salesworkbench.value.cashflows import _outputs, _year_amounts
 from salesworkbench.value.correlation import correlation_factor
-from salesworkbench.value.distributions import Distribution, make_distribution
+from salesworkbench.value.distributions import DISTRIBUTIONS, Distribution, make_distribution
 from salesworkbench.value.formula import Formula
 from salesworkbench.value.simulation import DEFAULT_CHUNK_SIZE, ValueSimulation
 
@@ -129,7 +129,8 @@ class Assumption:
         dist = make_distribution(spec, name)
         if not isinstance(spec, Mapping):
             return cls(name, dist, bare=True)
-        allowed = (*dist.spec, *_META_KEYS)
+        required, optional = DISTRIBUTIONS[dist.kind]
+        allowed = ("dist", *required, *optional, *_META_KEYS)
         for key in spec:
             if key not in allowed:
                 raise ValueCaseError(

@@ -18,7 +18,7 @@ Read the modules in this order:
 - :mod:`~salesworkbench.territory.plan`: :class:`TerritoryPlan`, all of it, and its exports.
 """
 
-from salesworkbench.territory.assign import assign_accounts
+from salesworkbench.territory.assign import assign_accounts, compare_assignments
 from salesworkbench.territory.checks import (
     check_account_ids,
     date_column,
@@ -54,6 +54,7 @@ __all__ = [
     "capacity_summary",
     "check_account_ids",
     "classify",
+    "compare_assignments",
     "coverage_plan",
     "date_column",
     "explain",

@@ -79,9 +79,10 @@ def run(name: str, acc: pd.DataFrame, reps: pd.DataFrame, limits) -> None:
         info = lo.attrs["objective"]
         s = info["seconds"]
         cand = info["candidates"]
+        ratio = info["objective"] / lg.attrs["objective"]["objective"]
         print(
             f"  {k:<16s} {s:7.2f} s ({s / tg:8.0f} x greedy)  status {info['status']}, "
-            f"gap {info['mip_gap']:.2%}, objective {info['objective'] / lg.attrs['objective']['objective']:.2f}"
+            f"gap {info['mip_gap']:.2%}, objective {ratio:.2f}"
             f" x greedy's, {info['pairs']:,} x variables"
             + (f" (owner + {cand} candidate reps per account)" if cand else " (all eligible reps)")
         )

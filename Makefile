@@ -20,7 +20,7 @@ CASE   ?= data/value_cases/telecom_arpu.yaml
 PORT   ?= 8866
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 
-.PHONY: help venv install demo test test-unit test-notebooks test-browser lint bench lab present data clean
+.PHONY: help venv install demo test test-unit test-notebooks test-browser lint bench lab present data notebooks clean
 
 help:
 	@echo "make demo   - run the notebooks on the sample data, write HTML and tables to $(BUILD)/"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench  - benchmarks (figures as ratios to a baseline)"
 	@echo "make lint   - ruff"
 	@echo "make data   - regenerate the sample data under data/ (seeded)"
+	@echo "make notebooks [NB=notebooks/04_x.ipynb] - re-execute notebooks in place (for committing)"
 
 venv: $(STAMP)
 
@@ -50,7 +51,7 @@ demo: venv
 test: venv lint test-unit test-notebooks
 
 lint: venv
-	$(BIN)/ruff check salesworkbench tests benchmarks notebooks/conftest.py
+	$(BIN)/ruff check salesworkbench tests benchmarks tools notebooks/conftest.py
 
 test-unit: venv
 	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/browser tests
@@ -73,6 +74,9 @@ present: venv
 	SALESWORKBENCH_CASE="$(abspath $(CASE))" $(BIN)/voila salesworkbench/apps/value_case.ipynb \
 		--no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --token \
 		--theme=light --show_tracebacks=False
+
+notebooks: venv
+	$(PY) tools/execute_notebooks.py $(NB)
 
 data: venv
 	$(PY) -m salesworkbench.datasets.generate --out data

@@ -23,7 +23,7 @@ import numpy as np
 
 from salesworkbench._random import named_stream
 from salesworkbench.value import ValueCase
-from salesworkbench.value.case import DEFAULT_CHUNK_SIZE
+from salesworkbench.value.simulation import DEFAULT_CHUNK_SIZE
 
 CASE = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 

@@ -6,6 +6,8 @@ after its idea (``territory``, ``valuecase``, ``sensitivity``, ``voi``, ``foreca
 ipywidgets: plots live in :mod:`salesworkbench.plotting`, widget apps in :mod:`salesworkbench.ui`.
 """
 
+from importlib import metadata as _metadata
+
 from salesworkbench import datasets
 from salesworkbench.errors import DataError, DataWarning, LifecycleError, ValueCaseError
 from salesworkbench.io import read_accounts, read_leads, read_opportunities, read_stage_history
@@ -26,7 +28,10 @@ from salesworkbench.value import (
 )
 from salesworkbench.voi import evpi, evppi, evsi, plan_pilots
 
-__version__ = "0.1.0"
+try:  # pyproject.toml holds the one version literal; an install records it in the metadata
+    __version__: str = _metadata.version("salesworkbench")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Account",

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from salesworkbench._files import atomic_write
+from salesworkbench.defaults import FORECAST_TRIALS, PILOT_TRIALS, VALUE_TRIALS
 from salesworkbench.errors import DataWarning
 
 __all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables", "write_report"]
@@ -51,13 +52,13 @@ def _telecom_case():
 
 
 def _value_case_summary() -> pd.DataFrame:
-    return _telecom_case().simulate(trials=100_000, seed=0, progress=False).summary()
+    return _telecom_case().simulate(trials=VALUE_TRIALS, seed=0, progress=False).summary
 
 
 def _pilot_plan() -> pd.DataFrame:
     from salesworkbench.voi import plan_pilots
 
-    return plan_pilots(_telecom_case(), trials=20_000, seed=0, progress=False)
+    return plan_pilots(_telecom_case(), trials=PILOT_TRIALS, seed=0, progress=False)
 
 
 def _forecast() -> pd.DataFrame:
@@ -66,7 +67,9 @@ def _forecast() -> pd.DataFrame:
 
     opps = load_opportunities()
     model = HistoryModel.fit(opps, load_stage_history(), group_by="product", as_of=AS_OF)
-    result = forecast(opps, model, periods=4, trials=10_000, seed=0, as_of=AS_OF, progress=False)
+    result = forecast(
+        opps, model, periods=4, trials=FORECAST_TRIALS, seed=0, as_of=AS_OF, progress=False
+    )
     return result.summary
 
 

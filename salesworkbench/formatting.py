@@ -1,16 +1,60 @@
-"""Number formatting for value statements and reports (e.g. ``GBP 2.5M``)."""
+"""The one number formatter: money, numbers and percentages as every face shows them.
+
+One style everywhere (value statements, reports, the command line, plots, widgets):
+
+- amounts get three significant figures and an upper-case K/M/B/T suffix: ``"80K"``,
+  ``"2.5M"``, ``"1.2B"``; money puts the currency in front: ``"GBP 2.5M"``;
+- a missing value (None, NaN, ``pd.NA``) is ``"n/a"``, never ``0``;
+- a probability is never rounded to a certainty: ``0.9996`` is ``">99.9%"`` and ``0.0004`` is
+  ``"<0.1%"``; only exactly 1 and 0 are ``"100%"`` and ``"0%"``.
+
+The core's value statement uses it too, so it lives here rather than in
+:mod:`salesworkbench.render` (which re-exports it for the faces).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 __all__ = ["format_money", "format_number", "format_percent"]
+
+
+_MISSING = "n/a"  # what a missing value shows as
 
 _UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
-def format_number(x: float, digits: int = 3) -> str:
+def _as_float(x: Any) -> float | None:
+    """``x`` as a float, or None when it is missing (None, NaN, ``pd.NA``, ``pd.NaT``)."""
+    if x is None:
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None  # pd.NA, pd.NaT and other "no value" markers refuse float()
+    return None if math.isnan(value) else value
+
+
+def _trim(text: str) -> str:
+    """Drop trailing zeros after a decimal point: ``"2.50"`` -> ``"2.5"``, ``"3.0"`` -> ``"3"``."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_number(x: Any, digits: int = 3) -> str:
     """Format ``x`` with ``digits`` significant figures and a K/M/B/T suffix.
+
+    Parameters
+    ----------
+    x : float
+        The number; None, NaN or ``pd.NA`` show as ``"n/a"``.
+    digits : int, default 3
+        Significant figures.
+
+    Returns
+    -------
+    str
+        E.g. ``"2.5M"``, ``"80K"``, ``"1.2B"``, ``"42"``, ``"0.035"``, ``"inf"``.
 
     Examples
     --------
@@ -18,38 +62,39 @@ def format_number(x: float, digits: int = 3) -> str:
     ('2.5M', '500K', '2M')
     >>> format_number(999_999), format_number(-1234), format_number(42)
     ('1M', '-1.23K', '42')
+    >>> format_number(1.2e9), format_number(80_000), format_number(None)
+    ('1.2B', '80K', 'n/a')
     """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    x = float(x)
-    if math.isinf(x):
-        return "-inf" if x < 0 else "inf"
-    if x == 0:
+    value = _as_float(x)
+    if value is None:
+        return _MISSING
+    if math.isinf(value):
+        return "-inf" if value < 0 else "inf"
+    if value == 0:
         return "0"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
+    sign = "-" if value < 0 else ""
+    a = abs(value)
     # round to significant figures first so 999,999 becomes 1M, not 1000K
     exponent = math.floor(math.log10(a))
     a = round(a, digits - 1 - exponent)
     for size, suffix in _UNITS:
         if a >= size:
             scaled = a / size
-            text = f"{scaled:.{max(digits - 1 - math.floor(math.log10(scaled)), 0)}f}"
-            text = text.rstrip("0").rstrip(".") if "." in text else text
-            return f"{sign}{text}{suffix}"
+            decimals = max(digits - 1 - math.floor(math.log10(scaled)), 0)
+            return f"{sign}{_trim(f'{scaled:.{decimals}f}')}{suffix}"
     decimals = max(digits - 1 - math.floor(math.log10(a)), 0)
-    text = f"{a:.{decimals}f}"
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{sign}{text}"
+    return f"{sign}{_trim(f'{a:.{decimals}f}')}"
 
 
-def format_money(x: float, currency: str = "", digits: int = 3) -> str:
+def format_money(x: Any, currency: str = "", digits: int = 3) -> str:
     """Format an amount of money for a statement: ``"GBP 2.5M"``, ``"GBP 500K"``.
+
+    Amounts under half a currency unit (floating-point noise such as ``1e-9``) show as ``0``.
 
     Parameters
     ----------
     x : float
-        The amount.
+        The amount; None, NaN or ``pd.NA`` show as ``"n/a"`` (without the currency).
     currency : str
         ISO code or symbol put in front ("" for none).
     digits : int, default 3
@@ -59,13 +104,57 @@ def format_money(x: float, currency: str = "", digits: int = 3) -> str:
     --------
     >>> format_money(2.5e6, "GBP"), format_money(5e5, "GBP"), format_money(-1.2e6, "GBP")
     ('GBP 2.5M', 'GBP 500K', 'GBP -1.2M')
+    >>> format_money(float("nan"), "GBP"), format_money(1e-9, "GBP")
+    ('n/a', 'GBP 0')
     """
-    text = format_number(x, digits)
+    value = _as_float(x)
+    if value is None:
+        return _MISSING
+    text = format_number(0.0 if abs(value) < 0.5 else value, digits)
     return f"{currency} {text}" if currency else text
 
 
-def format_percent(p: float, digits: int = 0) -> str:
-    """Format a probability as a percentage, e.g. ``0.934 -> "93%"``."""
-    if p is None or math.isnan(p):
-        return "n/a"
-    return f"{100 * p:.{digits}f}%"
+def format_percent(p: Any, digits: int = 0) -> str:
+    """Format a probability (or any share) as a percentage: ``0.934`` -> ``"93%"``.
+
+    A probability strictly between 0 and 1 is never shown as a certainty: where the rounded
+    text would read 100% (or 0%), one more decimal is tried, and if that still rounds to a
+    certainty the text is ``">99.9%"`` (or ``"<0.1%"``) with ``max(digits, 1)`` decimals.
+
+    Parameters
+    ----------
+    p : float
+        The probability (1 = 100%); None, NaN, ``pd.NA`` and infinities show as ``"n/a"``.
+    digits : int, default 0
+        Decimals of the percentage.
+
+    Examples
+    --------
+    >>> format_percent(0.934), format_percent(0.08, 1), format_percent(1.0), format_percent(0)
+    ('93%', '8.0%', '100%', '0%')
+    >>> format_percent(0.996), format_percent(0.9996), format_percent(0.0004, 1)
+    ('99.6%', '>99.9%', '<0.1%')
+    """
+    value = _as_float(p)
+    if value is None or math.isinf(value):
+        return _MISSING
+    text = f"{100 * value:.{digits}f}"
+    if not 0 < value < 1 or _is_certain(text) is None:
+        return f"{text}%"
+    more = max(digits, 1)
+    text = f"{100 * value:.{more}f}"
+    certain = _is_certain(text)
+    if certain is None:
+        return f"{text}%"
+    bound = 10.0**-more
+    return f">{100 - bound:.{more}f}%" if certain else f"<{bound:.{more}f}%"
+
+
+def _is_certain(text: str) -> bool | None:
+    """True if ``text`` reads 100, False if it reads 0, None otherwise."""
+    number = float(text)
+    if number == 100:
+        return True
+    if number == 0:
+        return False
+    return None

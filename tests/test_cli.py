@@ -257,7 +257,7 @@ def test_value_matches_the_library(capsys):
     code, out, _ = run(capsys, "value", CASE, "--trials", "10000", "--seed", "2", "--format", "csv")
     assert code == 0
     table = pd.read_csv(io.StringIO(out), index_col="output")
-    expected = ValueCase.from_yaml(CASE).simulate(10_000, seed=2, progress=False).summary()
+    expected = ValueCase.from_yaml(CASE).simulate(10_000, seed=2, progress=False).summary
     assert table.loc["value", "mean"] == pytest.approx(expected.loc["value", "mean"], rel=1e-12)
     assert table.loc["npv", "p90"] == pytest.approx(expected.loc["npv", "p90"], rel=1e-12)
 
@@ -318,7 +318,7 @@ def test_report_value(capsys, tmp_path):
 
 
 def test_report_pdf_without_chromium_is_bad_input(capsys, tmp_path, monkeypatch):
-    import salesworkbench.report as report
+    import salesworkbench.report.valuecase as report
 
     monkeypatch.setattr(report, "find_chromium", lambda: None)
     code, out, err = run(capsys, "report", "value", CASE, "--out", tmp_path / "r.html", "--pdf")
@@ -327,10 +327,11 @@ def test_report_pdf_without_chromium_is_bad_input(capsys, tmp_path, monkeypatch)
 
 
 def test_report_pdf_failure_exits_1_and_keeps_the_html(capsys, tmp_path, monkeypatch):
-    import salesworkbench.report as report
+    import salesworkbench.report.valuecase as report
+    from salesworkbench.report import PdfError
 
     def broken(*args, **kwargs):
-        raise report.PdfError("Chromium could not print r.html to PDF (exit code 1)")
+        raise PdfError("Chromium could not print r.html to PDF (exit code 1)")
 
     monkeypatch.setattr(report, "find_chromium", lambda: "/usr/bin/chromium")
     monkeypatch.setattr(report, "html_to_pdf", broken)
@@ -481,3 +482,42 @@ def test_unwritable_out(capsys, tmp_path):
     code, out, err = run(capsys, "segment", ACCOUNTS, "--out", blocker / "x.csv")
     assert code == EXIT_BAD_INPUT
     assert "--out" in err.strip().splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def test_default_trials_come_from_the_defaults():
+    from salesworkbench import defaults
+    from salesworkbench.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["value", CASE]).trials == defaults.VALUE_TRIALS
+    assert parser.parse_args(["pilots", CASE]).trials == defaults.PILOT_TRIALS
+    assert parser.parse_args(["forecast", OPPS, "--history", OPPS]).trials == (
+        defaults.FORECAST_TRIALS
+    )
+    args = parser.parse_args(["report", "value", CASE])
+    assert (args.trials, args.pilot_trials) == (defaults.VALUE_TRIALS, defaults.PILOT_TRIALS)
+
+
+def test_value_cases_are_read_without_the_report_module():
+    code = (
+        "import sys\n"
+        "from salesworkbench.cli import main\n"
+        f"assert main(['value', {CASE!r}, '--trials', '200', '--format', 'json']) == 0\n"
+        "assert 'salesworkbench.report' not in sys.modules, 'value loaded through report'\n"
+        "assert 'matplotlib' not in sys.modules\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_pilot_header_uses_the_one_formatter(capsys):
+    code, out, _ = run(capsys, "pilots", CASE, "--trials", "2000", "--no-progress")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert "P(value > 0) = " in first and "%" in first
+    assert "EVPI = GBP " in first and "," not in first.split("EVPI = ")[1]

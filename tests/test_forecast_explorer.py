@@ -107,6 +107,7 @@ def test_grouping_and_objective(app):
 def test_set_many_and_bad_names(app):
     r = app.set(quota=50_000, confidence=0.6)
     assert r["summary"].loc["2026Q2", "quota"] == 50_000 and app.params["confidence"] == 0.6
+    assert "(500 trials)" in app.status.value  # the forecast and the funnel use the same trials
     with pytest.raises(KeyError, match="no control 'quotas'"):
         app.set(quotas=1)
     with pytest.raises(ValueError, match="grouping must be one of"):

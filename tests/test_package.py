@@ -43,3 +43,53 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     assert have == wanted, (
         f"only in environment.yml: {have - wanted}; only in pyproject: {wanted - have}"
     )
+
+
+def test_version_comes_from_the_package_metadata():
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert salesworkbench.__version__ == importlib.metadata.version("salesworkbench") == declared
+    source = (root / "salesworkbench" / "__init__.py").read_text(encoding="utf-8")
+    assert declared not in source  # pyproject.toml holds the one version literal
+
+
+def test_version_without_an_install():
+    code = (
+        "import importlib.metadata as m\n"
+        "def missing(name):\n"
+        "    raise m.PackageNotFoundError(name)\n"
+        "m.version = missing\n"
+        "import salesworkbench\n"
+        "print(salesworkbench.__version__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0+unknown"
+
+
+def test_python_m_salesworkbench_runs_the_command_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "salesworkbench", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == f"salesworkbench {salesworkbench.__version__}"
+
+
+def test_script_entry_point_resolves_to_main():
+    import importlib
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["salesworkbench"].partition(":")
+    main = getattr(importlib.import_module(module), name)
+    from salesworkbench.cli import main as cli_main
+
+    assert main is cli_main and callable(main)

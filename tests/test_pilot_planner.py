@@ -308,3 +308,22 @@ def test_widget_draws_by_state(lin):
     app.controls["apply"].click()
     texts = [o["data"]["text/plain"] for o in app.update_out.outputs]
     assert any(t.startswith("Decision changed. theta:") for t in texts)
+
+
+def test_widget_set_brings_the_assumptions_defaults(lin):
+    from salesworkbench.defaults import PILOT_TRIALS
+    from salesworkbench.ui.pilot_planner import PilotPlanner
+
+    app = PilotPlanner(lin, trials=3_000, costs={"fixed": 1.0}, max_n=100, draw=False)
+    calls = []
+    original = app.update
+    app.update = lambda: calls.append(1) or original()
+    app.set(assumption="share", design="binomial", per_unit=5.0)
+    assert calls == [1]  # one update for three controls
+    assert app.params["assumption"] == "share" and app.params["design"] == "binomial"
+    assert app.params["costs"]["per_unit"] == 5.0
+    # the pilot result field moved to share's mean (about 0.4), as choosing it in the dropdown does
+    assert app.controls["observed"].value == pytest.approx(0.4, abs=0.02)
+    with pytest.raises(KeyError, match="no control 'sample'"):
+        app.set(sample=3)
+    assert PilotPlanner.__init__.__defaults__[0] == PILOT_TRIALS

@@ -3,7 +3,7 @@ import pytest
 
 from salesworkbench.datasets import AS_OF, data_path
 from salesworkbench.plans import load_plan, value_case_summary
-from salesworkbench.ui.plan_checks import ALL, PlanChecksBrowser
+from salesworkbench.ui.plan_checks import ALL_CHECKS, PlanChecksBrowser
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_dropdown_lists_one_check(plans):
     app = PlanChecksBrowser(
         [account], [opportunity], as_of=pd.Timestamp("2030-01-01"), summaries=summaries, draw=False
     )
-    assert app.controls["check"].value == ALL and len(app.result) == len(app.checks)
+    assert app.controls["check"].value == ALL_CHECKS and len(app.result) == len(app.checks)
     assert "overdue action" in app.controls["check"].options  # everything is overdue in 2030
     app.controls["check"].value = "overdue action"
     assert set(app.result["check"]) == {"overdue action"}

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from salesworkbench.ui.quickstart import WinRateBrowser, win_rates
+from salesworkbench.pipeline import win_rates
+from salesworkbench.ui.quickstart import WinRateBrowser
 
 
 @pytest.fixture

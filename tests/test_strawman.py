@@ -8,14 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesworkbench.datasets import data_path
 from salesworkbench.errors import DataError, ValueCaseError
-from salesworkbench.value import ValueCase, load_reference_customers, nearest_reference, straw_man
+from salesworkbench.value import ValueCase, nearest_reference, read_reference_customers, straw_man
 
 PROSPECT = {"subscribers": 110_000, "sites": 3, "arpu_before": 22.0}
+REFS = read_reference_customers(data_path("reference_customers.csv"))
+TELECOM = data_path("value_cases/telecom_arpu.yaml")
 
 
 def test_reference_table_is_consistent():
-    refs = load_reference_customers()
+    refs = REFS
     assert len(refs) >= 4
     assert {"customer", "subscribers", "arpu_before", "arpu_after", "margin", "adoption"} <= set(
         refs.columns
@@ -59,7 +62,7 @@ TEMPLATE = {
 
 def test_straw_man_with_reference_own_drivers_and_no_widening_reproduces_realised_benefit():
     template = ValueCase.from_dict(TEMPLATE)
-    for _, ref in load_reference_customers().iterrows():
+    for _, ref in REFS.iterrows():
         own = {"subscribers": ref.subscribers, "sites": ref.sites, "arpu_before": ref.arpu_before}
         case = straw_man(ref, own, case_template=template, widen=0.0)
         base = case.base_case()
@@ -73,11 +76,11 @@ def test_straw_man_with_reference_own_drivers_and_no_widening_reproduces_realise
 
 
 def test_straw_man_rescales_drivers_and_widens_by_the_documented_rule():
-    ref = load_reference_customers().set_index("customer").loc["Caledonia Telecom"]
+    ref = REFS.set_index("customer").loc["Caledonia Telecom"]
     ref = ref.copy()
     ref["customer"] = "Caledonia Telecom"
     widen = 0.2
-    case = straw_man(ref, PROSPECT, widen=widen, customer="Company A")
+    case = straw_man(ref, PROSPECT, TELECOM, widen=widen, customer="Company A")
     assert case.customer == "Company A"
     # a fact from the prospect is fixed
     assert case.assumptions["arpu_before"].dist.is_fixed
@@ -108,43 +111,69 @@ def test_straw_man_rescales_drivers_and_widens_by_the_documented_rule():
 
 
 def test_straw_man_is_wider_than_a_narrow_widening():
-    narrow = straw_man("Caledonia Telecom", PROSPECT, widen=0.05).simulate(20_000, seed=0)
-    wide = straw_man("Caledonia Telecom", PROSPECT, widen=0.3).simulate(20_000, seed=0)
-    assert wide.summary().loc["value", "sd"] > 1.5 * narrow.summary().loc["value", "sd"]
+    kw = {"case_template": TELECOM, "references": REFS}
+    narrow = straw_man("Caledonia Telecom", PROSPECT, widen=0.05, **kw).simulate(20_000, seed=0)
+    wide = straw_man("Caledonia Telecom", PROSPECT, widen=0.3, **kw).simulate(20_000, seed=0)
+    assert wide.summary.loc["value", "sd"] > 1.5 * narrow.summary.loc["value", "sd"]
 
 
 def test_straw_man_round_trips_through_yaml(tmp_path):
-    case = straw_man("Pennine Connect", PROSPECT)
+    case = straw_man("Pennine Connect", PROSPECT, TELECOM, references=REFS)
     case.to_yaml(tmp_path / "straw.yaml")
     again = ValueCase.from_yaml(tmp_path / "straw.yaml")
     pd.testing.assert_series_equal(again.base_case(), case.base_case())
 
 
 def test_nearest_reference_by_size():
-    pick = nearest_reference({"subscribers": 100_000, "sites": 3})
+    pick = nearest_reference({"subscribers": 100_000, "sites": 3}, REFS)
     assert pick["customer"] == "Harbour Broadband"
-    assert nearest_reference({"subscribers": 400_000})["customer"] == "Northwind Mobile"
-    pick = nearest_reference({"subscribers": 200_000}, industry="mobile operator")
+    assert nearest_reference({"subscribers": 400_000}, REFS)["customer"] == "Northwind Mobile"
+    pick = nearest_reference({"subscribers": 200_000}, REFS, industry="mobile operator")
     assert pick["customer"] == "Solent Wireless"
     mobile = ["mobile operator", "regional mobile operator"]
-    pick = nearest_reference({"subscribers": 110_000, "sites": 3}, industry=mobile)
+    pick = nearest_reference({"subscribers": 110_000, "sites": 3}, REFS, industry=mobile)
     assert pick["customer"] == "Pennine Connect"
     with pytest.raises(ValueCaseError, match="'shipping'"):
-        nearest_reference({"subscribers": 1}, industry="shipping")
+        nearest_reference({"subscribers": 1}, REFS, industry="shipping")
+
+
+def test_the_core_reads_no_bundled_file():
+    # a reference table and a template of the caller's own, nothing from the sample
+    refs = pd.DataFrame(
+        {
+            "customer": ["Own Ref"],
+            "industry": ["telecom"],
+            "year": [2024],
+            "subscribers": [50_000],
+            "users": [40_000],
+            "adoption": [0.5],
+        }
+    )
+    template = ValueCase.from_dict(TEMPLATE)
+    assert nearest_reference({"subscribers": 60_000}, refs)["customer"] == "Own Ref"
+    case = straw_man("Own Ref", {"subscribers": 60_000}, template, references=refs)
+    assert case.assumptions["users"].dist.spec["mode"] == pytest.approx(40_000 * 60 / 50)
+    with pytest.raises(ValueCaseError, match="pass references="):
+        straw_man("Own Ref", {"subscribers": 60_000}, template)
+    with pytest.raises(TypeError):
+        nearest_reference({"subscribers": 60_000})  # the table is not optional
+    with pytest.raises(TypeError):
+        straw_man(refs.iloc[0], {"subscribers": 60_000})  # nor is the template
 
 
 def test_straw_man_bad_inputs_name_the_problem(tmp_path):
+    kw = {"case_template": TELECOM, "references": REFS}
     with pytest.raises(ValueCaseError, match="'Acme'"):
-        straw_man("Acme", PROSPECT)
+        straw_man("Acme", PROSPECT, **kw)
     with pytest.raises(ValueCaseError, match="'employees'"):
-        straw_man("Pennine Connect", {**PROSPECT, "employees": 5})
+        straw_man("Pennine Connect", {**PROSPECT, "employees": 5}, **kw)
     with pytest.raises(ValueCaseError, match="'subscribers'"):
-        straw_man("Pennine Connect", {"sites": 3, "arpu_before": 22})
+        straw_man("Pennine Connect", {"sites": 3, "arpu_before": 22}, **kw)
     with pytest.raises(ValueCaseError, match="'sites'"):
-        straw_man("Pennine Connect", {**PROSPECT, "sites": "three"})
+        straw_man("Pennine Connect", {**PROSPECT, "sites": "three"}, **kw)
     with pytest.raises(ValueCaseError, match="'margin'"):
-        straw_man("Pennine Connect", PROSPECT, widen={"margin": 1.5})
+        straw_man("Pennine Connect", PROSPECT, widen={"margin": 1.5}, **kw)
     bad = tmp_path / "refs.csv"
     bad.write_text("customer,industry,year,subscribers\nA,telecom,2022,100\nB,telecom,2023,lots\n")
     with pytest.raises(DataError, match=r"refs.csv.*'subscribers'.*row 3"):
-        load_reference_customers(bad)
+        read_reference_customers(bad)

@@ -22,6 +22,7 @@ from salesworkbench.team import (
     lognormal_shrinkage,
     pick_stars,
     prize,
+    shuffle_check,
     stars_vs_rest,
     team_what_if,
 )
@@ -154,22 +155,89 @@ def test_lognormal_shrinkage_matches_normal_normal_formula():
     assert out.loc["a", "weight"] > 0.95 and out.loc["d", "weight"] < 0.6
 
 
-def test_deal_size_and_cycle_use_the_lognormal_posterior(team):
+def test_deal_size_is_a_shrunk_geometric_mean_between_rep_and_team(team):
     _, _, _, an = team
     d = an.deals
     sh = lognormal_shrinkage(d["won_amount"].to_numpy(float), d["owner"].astype(object).to_numpy())
-    s2 = sh["s2"].iloc[0]
     np.testing.assert_allclose(
-        an.reps.loc[sh.index, "deal_size"], np.exp(sh["post_mean_log"] + s2 / 2), rtol=1e-12
+        an.reps.loc[sh.index, "deal_size"], np.exp(sh["post_mean_log"]), rtol=1e-12
     )
     z = stats.norm.ppf(0.95)
     np.testing.assert_allclose(
         an.reps.loc[sh.index, "deal_size_lo"],
-        np.exp(sh["post_mean_log"] - z * sh["post_sd_log"] + s2 / 2),
+        np.exp(sh["post_mean_log"] - z * sh["post_sd_log"]),
         rtol=1e-9,
     )
-    raw = d[d["won"]].groupby(d["owner"].astype(object))["amount"].mean()
+    won = d[d["won"]]
+    raw = np.exp(np.log(won["amount"]).groupby(won["owner"].astype(object)).mean())
     np.testing.assert_allclose(an.reps.loc[raw.index, "deal_size_raw"], raw, rtol=1e-12)
+    mean = won.groupby(won["owner"].astype(object))["amount"].mean()
+    np.testing.assert_allclose(an.reps.loc[mean.index, "deal_size_mean_raw"], mean, rtol=1e-12)
+    # the shrunk size lies between the rep's own geometric mean and the team's, for every rep
+    team_gm = math.exp(np.log(won["amount"]).mean())
+    r = an.reps.loc[raw.index]
+    lo = np.minimum(r["deal_size_raw"], team_gm) * (1 - 1e-12)
+    hi = np.maximum(r["deal_size_raw"], team_gm) * (1 + 1e-12)
+    assert ((r["deal_size"] >= lo) & (r["deal_size"] <= hi)).all()
+
+
+def test_lognormal_shrinkage_between_raw_and_team_on_skewed_sizes():
+    # heavy-tailed sizes (log sd 1.5, as real CRM data): exp(post + s2/2) would leave the range
+    rng = np.random.default_rng(7)
+    reps_ = np.repeat([f"R{i}" for i in range(30)], rng.integers(3, 60, 30))
+    vals = np.exp(
+        rng.normal(8 + rng.normal(0, 0.3, 30)[np.unique(reps_, return_inverse=True)[1]], 1.5)
+    )
+    sh = lognormal_shrinkage(vals, reps_)
+    post, own, team_ = sh["post_mean_log"], sh["mean_log"], np.log(vals).mean()
+    assert (
+        (post - np.minimum(own, team_) >= -1e-12) & (np.maximum(own, team_) - post >= -1e-12)
+    ).all()
+    assert (sh["weight"] > 0).all() and (sh["weight"] < 1).all()
+
+
+def test_cycle_time_is_the_survival_median_of_days_to_win():
+    # one rep; days to close (W won, L lost, O open at as_of), as the hand table of
+    # tests/test_survival.py: 2W 3L 3W 3O 5W 5O 7L 8W 8W 10O. Wins: F_W = 1/10, 2/10, 19/60,
+    # 19/60, 73/120 at t = 2, 3, 5, 7, 8; half of the eventual 73/120 is reached at t = 5.
+    # A won-deals-only median would be 6.5 (2, 3, 5, 8, 8 -> 5; geometric mean 4.4).
+    days = [2, 3, 3, 3, 5, 5, 7, 8, 8, 10]
+    outcome = ["won", "lost", "won", "open", "won", "open", "lost", "won", "won", "open"]
+    as_of = pd.Timestamp("2025-06-01")
+    created = [as_of - pd.Timedelta(days=10 + i) for i in range(10)]
+    close = [
+        c + pd.Timedelta(days=t) if o != "open" else pd.NaT
+        for c, t, o in zip(created, days, outcome, strict=True)
+    ]
+    # open deals are censored at their age on as_of: give them exactly their listed age
+    created = [
+        as_of - pd.Timedelta(days=t) if o == "open" else c
+        for c, t, o in zip(created, days, outcome, strict=True)
+    ]
+    df = pd.DataFrame(
+        {
+            "opportunity_id": [f"D{i}" for i in range(10)],
+            "owner": "Ann",
+            "status": outcome,
+            "stage": [
+                "Won" if o == "won" else "Lost" if o == "lost" else "Proposal" for o in outcome
+            ],
+            "account": "A",
+            "amount": 1000.0,
+            "created": created,
+            "close_date": close,
+            "product": "P",
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        an = analyse_team(OPPORTUNITIES.coerce(df), as_of=as_of)
+    assert an.reps.loc["Ann", "cycle_days_raw"] == 5.0
+    # win rate within 8 days counting never-closed deals: F_W(8) = 73/120
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        an8 = analyse_team(OPPORTUNITIES.coerce(df), as_of=as_of, horizon_days=8)
+    assert an8.reps.loc["Ann", "win_rate_h_raw"] == pytest.approx(73 / 120, rel=1e-12)
 
 
 def test_mix_adjusted_win_rate_is_observed_over_expected():
@@ -288,12 +356,15 @@ def test_effect_sizes_match_closed_forms():
 
 def test_stars_vs_rest_finds_the_built_in_difference(team):
     _, _, _, an = team
-    comp = stars_vs_rest(an, "win_rate", 0.8)
+    comp = stars_vs_rest(an, "win_rate", 0.8, split="none")
     assert comp.stars == ["Ann"]
     eff = comp.effects
     d = an.deals
-    p1 = d.loc[d["owner"] == "Ann", "won"].mean()
-    p2 = d.loc[d["owner"] != "Ann", "won"].mean()
+    # the win rate is standardised to the team's product mix
+    mix = d["product"].value_counts(normalize=True)
+    by = d.groupby([d["owner"] == "Ann", "product"])["won"].mean()
+    p1 = float((by[True] * mix).sum() / mix.sum())
+    p2 = float((by[False] * mix).sum() / mix.sum())
     assert eff.loc["win rate", "stars"] == pytest.approx(p1)
     assert eff.loc["win rate", "rest"] == pytest.approx(p2)
     assert eff.loc["win rate", "effect_lo"] > 0  # a real difference (0.60 vs ~0.38)
@@ -330,7 +401,9 @@ def test_rep_bootstrap_intervals():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         an = analyse_team(OPPORTUNITIES.coerce(df))
-    comp = stars_vs_rest(an, "win_rate", 0.6, rank_by="mean", interval="reps", n_boot=500)
+    comp = stars_vs_rest(
+        an, "win_rate", 0.6, rank_by="mean", interval="reps", n_boot=500, split="none"
+    )
     assert sorted(comp.stars) == ["S1", "S2"]
     row = comp.effects.loc["win rate"]
     assert row["diff_lo"] == pytest.approx(0.4) and row["diff_hi"] == pytest.approx(0.4)
@@ -429,8 +502,11 @@ def test_prize_is_reproducible_and_positive(team):
     # more conversion and bigger deals can only add bookings in every trial
     assert (r1.extra["conversion"].sum(axis=1) >= -1e-6).all()
     assert (r1.extra["deal_size"].sum(axis=1) >= -1e-6).all()
+    # deal size and cycle time do not depend on the rep here: measured on the held-out half,
+    # the stars are not better on them, so those levers add (next to) nothing
     assert (
-        s.loc[("all levers", "total"), "extra_mean"] > s.loc[("conversion", "total"), "extra_mean"]
+        s.loc[("all levers", "total"), "extra_mean"]
+        >= s.loc[("conversion", "total"), "extra_mean"] - 1e-6
     )
     # the stars themselves are never changed
     assert "Ann" not in r1.multipliers.index
@@ -590,3 +666,81 @@ def test_forecast_accuracy_commit_vs_actual(tmp_path, team):
         an0 = analyse_team(opp, hist, reps, as_of=AS_OF)
     assert an.reps.loc["Ann", "actual_vs_commit"] == pytest.approx(row["ratio"])
     assert any("forecast accuracy (commit vs actual) not available" in n for n in an0.notes)
+
+
+def planted_team(seed: int = 0, n_reps: int = 40, per_rep: int = 200, edge: float = 0.2):
+    """Reps whose win rate is the product's base rate, plus ``edge`` for the first quarter."""
+    rng = np.random.default_rng(seed)
+    reps_ = [f"R{i:02d}" for i in range(n_reps)]
+    star = {r: i < n_reps // 4 for i, r in enumerate(reps_)}
+    owner = np.repeat(reps_, per_rep)
+    n = len(owner)
+    product = rng.choice(["Core", "Addon"], n, p=[0.6, 0.4])
+    p = np.where(product == "Core", 0.25, 0.40) + edge * np.array([star[o] for o in owner])
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")
+    close = created + pd.to_timedelta(rng.integers(10, 120, n), "D")
+    status = np.where(close <= AS_OF, np.where(rng.random(n) < p, "won", "lost"), "open")
+    df = pd.DataFrame(
+        {
+            "opportunity_id": [f"P{i:05d}" for i in range(n)],
+            "account": "A",
+            "stage": np.where(status == "open", "Proposal", status),
+            "status": status,
+            "amount": np.round(rng.lognormal(9, 1.0, n)),
+            "created": created,
+            "close_date": close,
+            "owner": owner,
+            "product": product,
+        }
+    )
+    return OPPORTUNITIES.coerce(df), [r for r in reps_ if star[r]]
+
+
+def test_planted_star_effect_is_found_with_an_interval_covering_it():
+    opp, true_stars = planted_team()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        an = analyse_team(opp, as_of=AS_OF)
+    comp = stars_vs_rest(an, "win_rate", 0.75, seed=3)
+    assert len(set(comp.stars) & set(true_stars)) >= 9  # 10 planted, picked on half the deals
+    row = comp.effects.loc["win rate"]
+    assert row["diff_lo"] > 0
+    assert row["diff_lo"] <= 0.2 <= row["diff_hi"]  # mix-standardised: the planted +0.2
+    # the measured half is the other half: no deal is both picked on and measured on
+    assert comp.split == "half"
+    n_meas = len(comp.measured_ids)
+    assert abs(n_meas - len(opp) / 2) <= 40  # one odd deal per rep at most
+
+
+def test_shuffled_outcomes_show_no_edge_when_picked_and_measured_apart():
+    from salesworkbench import datasets
+
+    opp, hist, reps_ = (
+        datasets.load_opportunities(),
+        datasets.load_stage_history(),
+        datasets.load_reps(),
+    )
+    held = shuffle_check(opp, hist, reps_, n_shuffles=10, seed=1, as_of=datasets.AS_OF)
+    runs = held.runs[held.runs["measure"] == "win rate"]
+    assert len(runs) == 10
+    assert runs["holds_zero"].sum() >= 8
+    # picking and measuring on the same deals manufactures an edge: the mean shuffled edge is
+    # positive by several standard errors
+    same = shuffle_check(
+        opp, hist, reps_, n_shuffles=10, seed=1, split="none", as_of=datasets.AS_OF
+    )
+    edge = same.runs.loc[same.runs["measure"] == "win rate", "difference"]
+    assert edge.mean() > 3 * edge.std(ddof=1) / math.sqrt(len(edge))
+    assert abs(runs["difference"].mean()) < edge.mean()
+    assert set(held.summary.columns) >= {"mean_edge", "sd_edge", "holds_zero"}
+
+
+def test_split_is_seeded_and_validated(team):
+    _, _, _, an = team
+    a = stars_vs_rest(an, "win_rate", 0.8, seed=5)
+    b = stars_vs_rest(an, "win_rate", 0.8, seed=5)
+    c = stars_vs_rest(an, "win_rate", 0.8, seed=6)
+    pd.testing.assert_frame_equal(a.effects, b.effects)
+    assert not a.measured_ids.equals(c.measured_ids)
+    with pytest.raises(ValueError, match="split must be"):
+        stars_vs_rest(an, split="later")

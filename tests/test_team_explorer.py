@@ -65,6 +65,7 @@ def test_controls_drive_the_result(setup):
     app.controls["gap"].value = 0.0
     assert not app.result["prize"].extra["all levers"].any()
     assert "0.00M more" in app.result["headline"]
+    assert "300 trials" in app.result["headline"]  # fewer than a forecast's: said on screen
 
 
 def test_lever_runs_only_its_scenario_and_grouping_reuses_the_prize(setup):

@@ -69,3 +69,31 @@ def test_a_squeezed_range_is_reported_not_raised(case):
     app.controls["adoption"].value = (0.5, 0.9)
     assert "error" not in app.result
     assert app.result["case"].assumptions["adoption"].dist.spec["min"] == pytest.approx(0.5)
+
+
+def test_draws_through_plotting_into_one_kept_figure(case):
+    app = ValueCaseExplorer(case, trials=5_000)
+    fig = app._fig
+    ax_h, ax_t = fig.axes
+    assert any(p.get_gid() == "value:positive" for p in ax_h.patches)  # plot_value_distribution
+    assert any(p.get_gid() == "tornado:high" for p in ax_t.patches)  # plot_tornado
+    assert "image/png" in app.out.outputs[0]["data"]
+    before = app.out.outputs[0]["data"]["image/png"]
+    app.set(adoption=(0.3, 0.6), trials=6_000)
+    assert app._fig is fig and app.result["simulation"].trials == 6_000
+    assert app.out.outputs[0]["data"]["image/png"] != before
+    assert f"{app.result['prob_positive']:.0%}" in ax_h.get_title()
+
+
+def test_defaults_and_settings_that_come_back(case):
+    from salesworkbench.defaults import VALUE_TRIALS
+
+    app = ValueCaseExplorer(case, draw=False)
+    assert app.params["trials"] == VALUE_TRIALS and f"{VALUE_TRIALS:,} trials" in app.headline.value
+    assert app.current_case() is case  # nothing moved: the case itself
+    original = app.controls["arpu_after"].value
+    app.controls["arpu_after"].value = (20.0, 25.0)
+    assert app.params["assumptions"]["arpu_after"]["mode"] == 25.0  # kept inside the range
+    app.controls["arpu_after"].value = original
+    assert app.params["assumptions"]["arpu_after"]["mode"] == 26  # the file's mode again
+    assert app.result["case"] is case

@@ -13,7 +13,15 @@ from scipy import stats
 
 from salesworkbench.errors import ValueCaseError
 from salesworkbench.formatting import format_money
-from salesworkbench.value import OUTPUTS, ValueCase, ValueSimulation, iman_conover
+from salesworkbench.value import (
+    OUTPUTS,
+    Formula,
+    ValueCase,
+    ValueSimulation,
+    correlation_factor,
+    iman_conover,
+    spearman_to_pearson,
+)
 
 TELECOM = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
 
@@ -52,7 +60,7 @@ def test_linear_normal_case_matches_closed_form():
     assert abs(v.mean() - mu) < 4 * se_mean
     assert abs(v.std() - sigma) < 4 * se_sd
     assert abs(sim.prob_positive() - p) < 4 * se_p
-    s = sim.summary()
+    s = sim.summary
     # quantile standard error sqrt(q(1-q)/n) / density at the quantile
     z = stats.norm.ppf(0.9)
     se_q = math.sqrt(0.09 / n) / (stats.norm.pdf(z) / sigma)
@@ -131,7 +139,7 @@ def test_payback_inf_when_never_paid_back():
     )
     sim = ValueCase.from_dict(d).simulate(1000, seed=0)
     assert np.isinf(sim.samples["payback_years"]).all()
-    assert sim.summary().loc["payback_years", "mean"] == np.inf
+    assert sim.summary.loc["payback_years", "mean"] == np.inf
     assert (sim.samples["value"] < 0).all() and sim.prob_positive() == 0.0
 
 
@@ -240,7 +248,7 @@ def test_telecom_example_base_case_and_statement():
     assert base["total_investment"] == pytest.approx(3e6)
     assert base["value"] == pytest.approx(3 * annual - 3e6)
     sim = case.simulate(20_000, seed=0)
-    summary = sim.summary()
+    summary = sim.summary
     assert list(summary.index) == list(OUTPUTS)
     assert list(summary.columns) == ["mean", "sd", "p10", "p50", "p90", "prob_positive"]
     assert list(sim.samples.columns) == [*case.assumptions, *OUTPUTS]
@@ -370,7 +378,7 @@ def _with(path_keys, value):
             _with(["assumptions", "node_cost", "sd"], 0),
             "assumption 'node_cost': sd (0) must be > 0",
         ),
-        (_with(["assumptions", "users", "dist"], "gamma"), "assumption 'users': unknown dist"),
+        (_with(["assumptions", "users", "dist"], "cauchy"), "assumption 'users': unknown dist"),
         (_with(["assumptions", "bad name"], 1), "assumption 'bad name': names must be identifiers"),
         (
             _with(["investments", 0, "formula"], "node_cost.real"),
@@ -482,6 +490,7 @@ def test_value_plots_return_axes():
     assert ax is axes[0] and "P(value > 0) = " in ax.get_title()
     assert f"{sim.prob_positive():.0%}" in ax.get_title()
     assert plot_cumulative(sim, ax=axes[1]) is axes[1]
+    assert sim.plot(output="npv", ax=axes[1]) is axes[1]  # the result's own .plot
     ax = plot_waterfall(case, ax=axes[2])
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[-1] == "Value" and len(labels) == 1 + len(case.benefits) + len(case.investments)
@@ -493,3 +502,73 @@ def test_sample_matches_simulate_inputs():
     sim = case.simulate(30_000, seed=3, chunk_size=20_000)
     drawn = case.sample(30_000, seed=3, chunk_size=20_000)
     pd.testing.assert_frame_equal(drawn, sim.samples[list(case.assumptions)])
+
+
+def test_summary_is_a_property_table():
+    sim = ValueCase.from_yaml(TELECOM).simulate(5000, seed=2)
+    assert isinstance(sim.summary, pd.DataFrame)
+    assert sim.summary.loc["value", "prob_positive"] == sim.prob_positive()
+    pd.testing.assert_frame_equal(sim.summary, sim.summary)  # the same table every time
+
+
+def _year1_the_old_way(case, sim):
+    """Year-1 benefits as the statement used to get them: every trial evaluated again."""
+    return case.annual_benefits(sim.samples[list(case.assumptions)])["year_1"].to_numpy()
+
+
+@pytest.mark.parametrize("chunk_size", [262_144, 7_000])
+def test_simulation_keeps_the_year1_benefits(chunk_size):
+    case = ValueCase.from_dict(_with(["benefits", 0, "years"], [0.5, 1.0, 1.0]))  # a ramp
+    sim = case.simulate(20_000, seed=5, chunk_size=chunk_size)
+    assert sim.year1_benefits.shape == (20_000,)
+    np.testing.assert_array_equal(sim.year1_benefits, _year1_the_old_way(case, sim))
+    lean = case.simulate(20_000, seed=5, chunk_size=chunk_size, keep_inputs=False)
+    np.testing.assert_array_equal(lean.year1_benefits, sim.year1_benefits)
+
+
+def test_statement_does_not_evaluate_the_trials_again(monkeypatch):
+    case = ValueCase.from_yaml(TELECOM)
+    sim = case.simulate(20_000, seed=0)
+    old = _year1_the_old_way(case, sim)
+    p10, p50, p90 = (format_money(x, "GBP") for x in np.percentile(old, [10, 50, 90]))
+    calls = []
+    real_call = Formula.__call__
+
+    def counting(self, env):
+        calls.append(max(np.size(v) for v in env.values()))
+        return real_call(self, env)
+
+    monkeypatch.setattr(Formula, "__call__", counting)
+    text = case.value_statement(sim)
+    assert f"benefits of {p50} a year (P10 {p10}, P90 {p90}) within the first year." in text
+    assert calls and max(calls) == 1  # base case only: no formula sees the trials' arrays
+    assert text == case.value_statement(sim)
+
+
+def test_statement_with_a_constant_first_year_quotes_the_base_case():
+    d = linear_case(
+        horizon_years=2,
+        assumptions={"k": 7.5, "c": {"dist": "uniform", "min": 0, "max": 1}},
+        benefits=[
+            {"name": "y", "formula": "k * 100", "years": [1, 2]},
+            {"name": "z", "formula": "c * 50", "years": [2]},
+        ],
+        investments=[{"name": "i", "formula": "c * 2000", "year": 0}],
+    )
+    case = ValueCase.from_dict(d)
+    sim = case.simulate(2000, seed=0)
+    assert np.ptp(sim.year1_benefits) == 0
+    assert "resulting in benefits of GBP 750 a year within the first year." in (
+        case.value_statement(sim)
+    )
+
+
+def test_correlation_factor_and_spearman_to_pearson():
+    assert spearman_to_pearson(0.5) == pytest.approx(2 * math.sin(math.pi / 12))
+    assert correlation_factor(["a", "b"], []) == ([], None)
+    group, chol = correlation_factor(["a", "b", "c", "d"], [("c", "a", 0.4)])
+    assert group == ["a", "c"]  # file order
+    r = spearman_to_pearson(0.4)
+    np.testing.assert_allclose(chol @ chol.T, [[1, r], [r, 1]])
+    with pytest.raises(ValueCaseError, match="not positive definite"):
+        correlation_factor(["a", "b", "c"], [("a", "b", 0.9), ("a", "c", 0.9), ("b", "c", -0.9)])

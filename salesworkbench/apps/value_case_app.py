@@ -8,12 +8,14 @@ instead of a traceback when the case file is wrong.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 
+from salesworkbench.defaults import VALUE_TRIALS
 from salesworkbench.errors import DataError, ValueCaseError
+from salesworkbench.render import escape
+from salesworkbench.ui.base import View
 
 __all__ = ["ValueCaseApp", "assumptions_table"]
 
@@ -60,32 +62,34 @@ def assumptions_table(case) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("assumption")
 
 
-class ValueCaseApp:
+class ValueCaseApp(View):
     """The value case as an app: title, assumptions and the interactive explorer.
 
     Parameters
     ----------
     case : ValueCase
         The case to present.
-    trials, seed : int
-        Monte Carlo settings of the explorer.
+    trials : int, default :data:`~salesworkbench.defaults.VALUE_TRIALS`
+        Monte Carlo trials of the explorer (shown in its headline).
+    seed : int
+        Seed of the explorer.
     """
 
-    def __init__(self, case, trials: int = 50_000, seed: int = 0) -> None:
+    def __init__(self, case, trials: int = VALUE_TRIALS, seed: int = 0) -> None:
         import ipywidgets as widgets
 
         from salesworkbench.ui.value_explorer import ValueCaseExplorer
 
         self.case = case
         self.explorer = ValueCaseExplorer(case, trials=trials, seed=seed)
-        title = html.escape(f"{case.name}: the value for {case.customer}")
+        title = escape(f"{case.name}: the value for {case.customer}")
         table = assumptions_table(case).to_html(classes="sw-assumptions", border=0)
         self.widget = widgets.VBox(
             [
                 widgets.HTML(f"<h2>{title}</h2>"),
                 widgets.HTML(
                     "<p>Value = Total Benefits - Total Investment, over "
-                    f"{case.horizon_years} years, in {html.escape(case.currency)}. Move an "
+                    f"{case.horizon_years} years, in {escape(case.currency)}. Move an "
                     "assumption's range to see how the value and its chance of being positive "
                     "change.</p>"
                 ),
@@ -95,7 +99,7 @@ class ValueCaseApp:
         )
 
     @classmethod
-    def from_file(cls, path: str | Path, trials: int = 50_000, seed: int = 0):
+    def from_file(cls, path: str | Path, trials: int = VALUE_TRIALS, seed: int = 0):
         """Load a case file; a bad file gives an app that says what is wrong (no traceback)."""
         from salesworkbench.value import ValueCase
 
@@ -105,13 +109,8 @@ class ValueCaseApp:
             return _ErrorApp(f"The value case {Path(path).name} cannot be shown: {exc}")
         return cls(case, trials=trials, seed=seed)
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
 
-        display(self.widget)
-
-
-class _ErrorApp:
+class _ErrorApp(View):
     """Shown instead of the app when the case file is missing or invalid."""
 
     def __init__(self, message: str) -> None:
@@ -119,10 +118,5 @@ class _ErrorApp:
 
         self.message = message
         self.widget = widgets.HTML(
-            f"<div style='color:#a00'><b>Problem:</b> {html.escape(message)}</div>"
+            f"<div style='color:#a00'><b>Problem:</b> {escape(message)}</div>"
         )
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

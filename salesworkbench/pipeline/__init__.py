@@ -36,6 +36,7 @@ from salesworkbench.pipeline.history import (
     check_opportunities,
     group_columns,
 )
+from salesworkbench.pipeline.outcomes import win_rates
 from salesworkbench.pipeline.periods import forecast_periods, next_period, period_bounds
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "pipeline_waterfall",
     "reverse_funnel",
     "sales_velocity",
+    "win_rates",
 ]

@@ -372,7 +372,7 @@ def value_case_summary(
         trials=int(trials),
         seed=int(seed),
         prob_positive=float(sim.prob_positive("value")),
-        summary=sim.summary(),
+        summary=sim.summary,
         statement=dict(getattr(case, "statement", {}) or {}),
     )
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesworkbench.formatting import format_number
+from salesworkbench.plotting.style import money_axis
+
 __all__ = [
     "deal_contribution_chart",
     "fan_chart",
@@ -23,15 +26,6 @@ def _ax(ax):
     return ax if ax is not None else plt.gca()
 
 
-def _money(x: float, _pos=None) -> str:
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.1f}M"
-    if a >= 1e3:
-        return f"{x / 1e3:.0f}k"
-    return f"{x:.0f}"
-
-
 def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
     """Bookings per period: P10-P90 band, P50 line, mean, quota and stage-weighted forecast.
 
@@ -42,8 +36,6 @@ def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
     quota : float or sequence, optional
         Quota per period; default the result's quota (if it has one).
     """
-    from matplotlib.ticker import FuncFormatter
-
     ax = _ax(ax)
     s = result.summary.drop(index="total")
     x = np.arange(len(s))
@@ -71,7 +63,7 @@ def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
                 )
     ax.set_xticks(x, s.index)
     ax.set_xlim(-0.6, len(s) - 0.4)
-    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    money_axis(ax.yaxis)
     ax.set_xlabel("period")
     ax.set_ylabel("bookings")
     ax.set_title("Bookings forecast: spread per period")
@@ -81,8 +73,6 @@ def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
 
 def deal_contribution_chart(result, top: int = 15, ax=None):
     """The deals that carry the forecast: expected value, labelled with their variance share."""
-    from matplotlib.ticker import FuncFormatter
-
     ax = _ax(ax)
     d = result.deals.head(top).iloc[::-1]
     label = d["opportunity_id"].astype(str)
@@ -101,7 +91,7 @@ def deal_contribution_chart(result, top: int = 15, ax=None):
             fontsize=7,
         )
     ax.set_yticks(y, label, fontsize=8)
-    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    money_axis(ax.xaxis)
     ax.set_xlabel("amount / expected bookings in the forecast horizon")
     ax.set_title(f"Top {len(d)} deals by expected value")
     ax.legend(fontsize=8, loc="lower right")
@@ -145,7 +135,7 @@ def funnel_chart(plan, ax=None, *, confidence_label: bool = True):
     ax.set_xticks([])
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
-    title = f"Reverse funnel for {_money(plan.objective)}"
+    title = f"Reverse funnel for {format_number(plan.objective)}"
     if confidence_label:
         title += f" at {plan.confidence:.0%} confidence"
     ax.set_title(title)
@@ -187,8 +177,6 @@ def reliability_plot(backtest_result, bins: int = 10, ax=None):
 
 def waterfall_chart(waterfall: pd.DataFrame, ax=None):
     """Pipeline waterfall between two snapshots (from :func:`pipeline_waterfall`)."""
-    from matplotlib.ticker import FuncFormatter
-
     ax = _ax(ax)
     w = waterfall["amount"]
     steps = list(w.index)
@@ -208,7 +196,7 @@ def waterfall_chart(waterfall: pd.DataFrame, ax=None):
     x = np.arange(len(steps))
     ax.bar(x, heights, bottom=bottoms, color=colours)
     ax.set_xticks(x, [s.replace("_", " ") for s in steps], rotation=30, ha="right")
-    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    money_axis(ax.yaxis)
     ax.set_ylabel("open pipeline")
     ax.set_title("Pipeline waterfall")
     return ax

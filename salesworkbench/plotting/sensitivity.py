@@ -9,41 +9,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesworkbench.formatting import format_number
+from salesworkbench.plotting.style import NEGATIVE_COLOUR, POSITIVE_COLOUR, money_axis
+
 __all__ = [
     "plot_convergence",
     "plot_rank_correlation",
     "plot_sobol",
     "plot_spider",
     "plot_tornado",
+    "update_tornado",
 ]
-
-_LOW_COLOUR = "#c0504d"
-_HIGH_COLOUR = "#4f81bd"
 
 
 def _axes(ax):
     import matplotlib.pyplot as plt
 
     return plt.gca() if ax is None else ax
-
-
-def _money(x: float, currency: str | None = None) -> str:
-    """Short money label: 2500000 -> '2.5M', 500000 -> '500K'."""
-    sign = "-" if x < 0 else ""
-    x = abs(float(x))
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if x >= scale:
-            text = f"{x / scale:.3g}{suffix}"
-            break
-    else:
-        text = f"{x:.3g}"
-    return f"{sign}{currency + ' ' if currency else ''}{text}"
-
-
-def _money_axis(axis, currency: str | None) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _money(v, currency)))
 
 
 def _output_label(output: str, currency: str | None) -> str:
@@ -76,41 +58,88 @@ def plot_tornado(
     Returns
     -------
     matplotlib.axes.Axes
+
+    See Also
+    --------
+    update_tornado : put a new table into the same chart (fast, for widgets).
     """
     ax = _axes(ax)
     output = table.attrs.get("output", "npv")
     low_q = table.attrs.get("low", 0.1)
     high_q = table.attrs.get("high", 0.9)
-    base = float(table.attrs.get("base", table["base"].iloc[0] if len(table) else 0.0))
-    shown = table.head(max_bars) if max_bars else table
-    shown = shown.iloc[::-1]  # widest at the top
-    y = np.arange(len(shown))
-    ax.barh(
-        y,
-        shown["output_low"] - base,
-        left=base,
-        color=_LOW_COLOUR,
-        label=f"assumption at P{round(100 * low_q)}",
-    )
-    ax.barh(
-        y,
-        shown["output_high"] - base,
-        left=base,
-        color=_HIGH_COLOUR,
-        label=f"assumption at P{round(100 * high_q)}",
-    )
-    ax.axvline(base, color="black", lw=1)
-    labels = [
-        f"{name}\n({_money(row.input_low)} to {_money(row.input_high)})"
-        for name, row in shown.iterrows()
-    ]
-    ax.set_yticks(y, labels)
+    y = np.arange(len(_shown(table, max_bars)))
+    zeros = np.zeros(len(y))
+    low = ax.barh(y, zeros, color=NEGATIVE_COLOUR, label=f"assumption at P{round(100 * low_q)}")
+    high = ax.barh(y, zeros, color=POSITIVE_COLOUR, label=f"assumption at P{round(100 * high_q)}")
+    for bar in low:
+        bar.set_gid("tornado:low")
+    for bar in high:
+        bar.set_gid("tornado:high")
+    ax.axvline(0, color="black", lw=1, gid="tornado:base")
     if output != "roi":
-        _money_axis(ax.xaxis, currency)
+        money_axis(ax.xaxis, currency)
     ax.set_xlabel(_output_label(output, currency))
     ax.set_title(f"Tornado: swing of {_output_label(output, None)} around the base case")
     ax.legend(loc="lower right", fontsize="small")
+    return update_tornado(table, ax, currency=currency, max_bars=max_bars)
+
+
+def update_tornado(
+    table: pd.DataFrame,
+    ax,
+    currency: str | None = None,
+    max_bars: int | None = 12,
+):
+    """Put a new tornado table into a chart drawn by :func:`plot_tornado`.
+
+    Moves the existing bars, base line and labels instead of drawing from scratch (a widget
+    stays fast). On an Axes without a tornado, or with a different number of bars, it draws
+    one (clearing the Axes).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The tornado table.
+    ax : matplotlib Axes
+        The Axes of the chart.
+    currency, max_bars
+        As in :func:`plot_tornado` (used only when it draws anew).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    shown = _shown(table, max_bars)
+    low = [p for p in ax.patches if p.get_gid() == "tornado:low"]
+    high = [p for p in ax.patches if p.get_gid() == "tornado:high"]
+    base_line = [ln for ln in ax.lines if ln.get_gid() == "tornado:base"]
+    if not base_line or len(low) != len(shown):
+        if base_line:
+            ax.clear()
+        return plot_tornado(table, ax=ax, currency=currency, max_bars=max_bars)
+    base = float(table.attrs.get("base", table["base"].iloc[0] if len(table) else 0.0))
+    lows = shown["output_low"].to_numpy(dtype=float)
+    highs = shown["output_high"].to_numpy(dtype=float)
+    for bar, end in (*zip(low, lows, strict=True), *zip(high, highs, strict=True)):
+        bar.set_x(base)
+        bar.set_width(end - base)
+    base_line[0].set_xdata([base, base])
+    labels = [
+        f"{name}\n({format_number(row.input_low)} to {format_number(row.input_high)})"
+        for name, row in shown.iterrows()
+    ]
+    ax.set_yticks(np.arange(len(shown)), labels)
+    ends = np.concatenate([[base], lows, highs])
+    span = float(ends.max() - ends.min()) or max(abs(base), 1.0)
+    ax.set_xlim(ends.min() - 0.05 * span, ends.max() + 0.05 * span)
+    ax.set_ylim(-0.6, len(shown) - 0.4)
     return ax
+
+
+def _shown(table: pd.DataFrame, max_bars: int | None) -> pd.DataFrame:
+    """The rows a tornado shows, widest swing on top (last)."""
+    shown = table.head(max_bars) if max_bars else table
+    return shown.iloc[::-1]
 
 
 def plot_spider(table: pd.DataFrame, ax=None, currency: str | None = None):
@@ -139,7 +168,7 @@ def plot_spider(table: pd.DataFrame, ax=None, currency: str | None = None):
     ax.set_xlabel("percentile of the assumption (others at base case)")
     ax.set_ylabel(_output_label(output, currency))
     if output != "roi":
-        _money_axis(ax.yaxis, currency)
+        money_axis(ax.yaxis, currency)
     ax.set_title(f"Spider: {_output_label(output, None)} across each assumption's range")
     ax.legend(fontsize="small")
     return ax
@@ -169,7 +198,7 @@ def plot_sobol(table: pd.DataFrame, ax=None):
         width,
         yerr=order["S1_conf"],
         capsize=3,
-        color=_HIGH_COLOUR,
+        color=POSITIVE_COLOUR,
         label="first order S1 (alone)",
     )
     ax.bar(
@@ -206,7 +235,7 @@ def plot_rank_correlation(table: pd.DataFrame, ax=None):
     """
     ax = _axes(ax)
     shown = table.iloc[::-1]
-    colours = [_HIGH_COLOUR if v >= 0 else _LOW_COLOUR for v in shown["spearman"]]
+    colours = [POSITIVE_COLOUR if v >= 0 else NEGATIVE_COLOUR for v in shown["spearman"]]
     ax.barh(np.arange(len(shown)), shown["spearman"], color=colours)
     ax.set_yticks(np.arange(len(shown)), [str(i) for i in shown.index])
     ax.axvline(0, color="black", lw=0.8)
@@ -247,14 +276,14 @@ def plot_convergence(
         label = f"mean {_output_label(output, None)}"
         ax.set_ylabel(_output_label(output, currency))
         if output != "roi":
-            _money_axis(ax.yaxis, currency)
+            money_axis(ax.yaxis, currency)
     else:
         est, lo, hi = table["prob_positive"], table["prob_low"], table["prob_high"]
         label = f"P({output} > 0)"
         ax.set_ylabel(label)
         ax.set_ylim(max(0.0, float(lo.min()) - 0.005), min(1.0, float(hi.max()) + 0.005))
-    ax.fill_between(trials, lo, hi, color=_HIGH_COLOUR, alpha=0.25, label=f"{level}% interval")
-    ax.plot(trials, est, color=_HIGH_COLOUR, marker="o", ms=3, label=label)
+    ax.fill_between(trials, lo, hi, color=POSITIVE_COLOUR, alpha=0.25, label=f"{level}% interval")
+    ax.plot(trials, est, color=POSITIVE_COLOUR, marker="o", ms=3, label=label)
     ax.axhline(float(est.iloc[-1]), color="grey", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_xlabel("trials")

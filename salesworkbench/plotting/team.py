@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from salesworkbench.plotting.style import money_axis
+
 if TYPE_CHECKING:
     from salesworkbench.team import PrizeResult, StarsComparison
 
@@ -26,8 +28,8 @@ _RAW = {
 _LABEL = {
     "win_rate": "win rate",
     "mix_adj_win_rate": "mix-adjusted win rate",
-    "deal_size": "average won deal (GBP)",
-    "cycle_days": "median days to win",
+    "deal_size": "typical won deal (geometric mean)",
+    "cycle_days": "survival median days to win",
     "deal_size_index": "won deal vs product norm (x)",
     "cycle_index": "cycle vs product norm (x)",
     "value_per_deal": "value per closed deal (GBP)",
@@ -187,6 +189,6 @@ def prize_fan(result: PrizeResult, scenario: str = "all levers", *, cumulative=T
         f"The prize: reps below the stars reach the stars' level ({result.gap:.0%} of the gap)",
         fontsize=10,
     )
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v / 1e6:.1f}M")
+    money_axis(ax.yaxis)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return ax

@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesworkbench.formatting import format_number
+from salesworkbench.plotting.style import format_ticks
+
 __all__ = [
     "SEGMENT_COLOURS",
     "plot_segment_bars",
@@ -291,9 +294,7 @@ def plot_segment_bars(
             bottom += table[k].to_numpy()
         ax.legend(fontsize=8, frameon=False)
     if value != "accounts":
-        from matplotlib.ticker import FuncFormatter
-
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _short(v)))
+        format_ticks(ax.yaxis, _short)
     ax.set_ylabel("accounts" if value == "accounts" else value.replace("_", " "))
     ax.set_title(
         "Accounts per segment" if value == "accounts" else f"{value.replace('_', ' ')} per segment"
@@ -334,12 +335,8 @@ def update_segment_bars(accounts: pd.DataFrame, ax):
 
 
 def _short(x: float) -> str:
-    if abs(x) < 10_000:
-        return f"{x:,.0f}"
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.0f}"  # pragma: no cover
+    """A count or sum in full below 10,000 ("1,234"), else short ("80K", "2.5M")."""
+    return f"{x:,.0f}" if abs(x) < 10_000 else format_number(x)
 
 
 def plot_tradeoff(result, ax=None):
@@ -392,7 +389,7 @@ def plot_quotas(plan, ax=None):
     ax.bar(x, t["quota"], color="#1f77b4", label="quota")
     ax.set_xticks(x, [str(i) for i in t.index], rotation=45, ha="right")
     ax.set_ylabel("quota")
-    ax.yaxis.set_major_formatter(lambda v, _: _short(v))
+    format_ticks(ax.yaxis, _short)
     ax.set_title(f"Quotas ({plan.method}): {_short(plan.objective)} split across {len(t)}")
     fair = plan.fairness
     if "p_attainment" in fair and fair["p_attainment"].notna().any():

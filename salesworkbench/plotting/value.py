@@ -9,12 +9,21 @@ from __future__ import annotations
 import numpy as np
 
 from salesworkbench.formatting import format_money, format_percent
+from salesworkbench.plotting.style import (
+    LINE_COLOUR,
+    NEGATIVE_COLOUR,
+    POSITIVE_COLOUR,
+    format_ticks,
+)
 
-__all__ = ["plot_cumulative", "plot_value_distribution", "plot_waterfall"]
+__all__ = [
+    "plot_cumulative",
+    "plot_value_distribution",
+    "plot_waterfall",
+    "update_value_distribution",
+]
 
-_POS = "#4f81bd"
-_NEG = "#c0504d"
-_LINE = "#333333"
+_QUANTILES = (("P10", 10, ":"), ("P50", 50, "-"), ("P90", 90, ":"))
 _LABELS = {
     "value": "value",
     "npv": "NPV",
@@ -38,12 +47,6 @@ def _fmt(output: str, currency: str):
     return lambda v: f"{v:.3g}"
 
 
-def _money_axis(axis, fmt) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
-
-
 def plot_value_distribution(sim, output: str = "value", bins: int = 60, ax=None):
     """Histogram of a simulated output with P10/P50/P90 lines and P(output > 0) in the title.
 
@@ -60,36 +63,88 @@ def plot_value_distribution(sim, output: str = "value", bins: int = 60, ax=None)
     Returns
     -------
     matplotlib.axes.Axes
+
+    See Also
+    --------
+    update_value_distribution : put a new simulation into the same chart (fast, for widgets).
     """
     ax = _axes(ax)
+    currency = sim.case.currency
+    for part, colour in (("negative", NEGATIVE_COLOUR), ("positive", POSITIVE_COLOUR)):
+        ax.stairs([0.0], [0.0, 1.0], fill=True, color=colour, alpha=0.8, gid=f"value:{part}")
+    for q, _, style in _QUANTILES:
+        ax.axvline(0, color=LINE_COLOUR, linestyle=style, linewidth=1.2, gid=f"value:{q}")
+        ax.annotate(
+            q,
+            (0, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -24 if q == "P50" else -12),  # P50 a line lower: no overlap with P10/P90
+            textcoords="offset points",
+            fontsize="small",
+            gid=f"value:{q}:label",
+        )
+    ax.axvline(0, color=NEGATIVE_COLOUR, linewidth=0.8, gid="value:zero")
+    label = _LABELS.get(output, output)
+    ax.set_xlabel(f"{label} ({currency})" if output in _MONEY and currency else label)
+    ax.set_ylabel("share of trials")
+    format_ticks(ax.xaxis, _fmt(output, currency))
+    return update_value_distribution(sim, ax, output=output, bins=bins)
+
+
+def update_value_distribution(sim, ax, output: str = "value", bins: int = 60):
+    """Put a new simulation into a histogram drawn by :func:`plot_value_distribution`.
+
+    Moves the existing steps, percentile lines and labels instead of drawing from scratch (a
+    widget stays fast). On an Axes without such a histogram it draws one.
+
+    Parameters
+    ----------
+    sim : ValueSimulation
+        The new simulation (same output as the chart).
+    ax : matplotlib Axes
+        The Axes of the chart.
+    output : str, default "value"
+    bins : int
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    art = {a.get_gid(): a for a in (*ax.patches, *ax.lines, *ax.texts) if a.get_gid()}
+    if "value:positive" not in art:
+        return plot_value_distribution(sim, output=output, bins=bins, ax=ax)
     x = np.asarray(sim.samples[output], dtype=float)
     finite = x[np.isfinite(x)]
-    currency = sim.case.currency
-    fmt = _fmt(output, currency)
+    fmt = _fmt(output, sim.case.currency)
     counts, edges = np.histogram(finite, bins=bins)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    colours = [_POS if c >= 0 else _NEG for c in centres]
-    ax.bar(centres, counts / max(len(x), 1), width=np.diff(edges), color=colours, alpha=0.8)
-    p10, p50, p90 = np.percentile(x, [10, 50, 90])
-    for q, v, style in (("P10", p10, ":"), ("P50", p50, "-"), ("P90", p90, ":")):
-        if np.isfinite(v):
-            ax.axvline(v, color=_LINE, linestyle=style, linewidth=1.2)
-            ax.annotate(
-                f"{q} {fmt(v)}",
-                (v, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -12),
-                textcoords="offset points",
-                fontsize="small",
-            )
-    if output in _MONEY and finite.size and finite.min() < 0 < finite.max():
-        ax.axvline(0, color=_NEG, linewidth=0.8)
+    share = counts / max(len(x), 1)
+    m = int(np.count_nonzero(0.5 * (edges[:-1] + edges[1:]) < 0))  # bins centred below 0
+    for part, keep, values, at in (
+        ("negative", m > 0, share[:m], edges[: m + 1]),
+        ("positive", m < share.size, share[m:], edges[m:]),
+    ):
+        art[f"value:{part}"].set_visible(keep)
+        if keep:
+            art[f"value:{part}"].set_data(values, at)
+    quantiles = np.percentile(x, [pct for _, pct, _ in _QUANTILES])
+    for (q, _, _), v in zip(_QUANTILES, quantiles, strict=True):
+        shown = bool(np.isfinite(v))
+        line, text = art[f"value:{q}"], art[f"value:{q}:label"]
+        line.set_visible(shown)
+        text.set_visible(shown)
+        if shown:
+            line.set_xdata([v, v])
+            text.xy = (v, 1.0)
+            text.set_text(f"{q} {fmt(v)}")
+    art["value:zero"].set_visible(
+        output in _MONEY and finite.size > 0 and finite.min() < 0 < finite.max()
+    )
+    pad = 0.05 * (edges[-1] - edges[0] or 1.0)
+    ax.set_xlim(edges[0] - pad, edges[-1] + pad)
+    ax.set_ylim(0, 1.05 * max(float(share.max(initial=0.0)), 1e-12))
     label = _LABELS.get(output, output)
     p_pos = float(np.mean(x > 0))
     ax.set_title(f"{sim.case.name or 'Value case'}: P({label} > 0) = {format_percent(p_pos)}")
-    ax.set_xlabel(f"{label} ({currency})" if output in _MONEY and currency else label)
-    ax.set_ylabel("share of trials")
-    _money_axis(ax.xaxis, fmt)
     return ax
 
 
@@ -111,14 +166,14 @@ def plot_cumulative(sim, output: str = "value", ax=None):
     n = len(x)
     # at most ~2000 points are drawn: the curve is smooth at that resolution
     idx = np.unique(np.linspace(0, n - 1, min(n, 2000)).astype(int))
-    ax.plot(x[idx], (idx + 1) / n, color=_POS, linewidth=1.8)
+    ax.plot(x[idx], (idx + 1) / n, color=POSITIVE_COLOUR, linewidth=1.8)
     currency = sim.case.currency
     fmt = _fmt(output, currency)
     label = _LABELS.get(output, output)
     if output in _MONEY and x[0] < 0 < x[-1]:
         p_neg = float(np.mean(x <= 0))
-        ax.axvline(0, color=_NEG, linewidth=0.8)
-        ax.axhline(p_neg, color=_NEG, linewidth=0.8, linestyle=":")
+        ax.axvline(0, color=NEGATIVE_COLOUR, linewidth=0.8)
+        ax.axhline(p_neg, color=NEGATIVE_COLOUR, linewidth=0.8, linestyle=":")
         ax.annotate(
             f"P({label} <= 0) = {format_percent(p_neg)}",
             (0, p_neg),
@@ -132,7 +187,7 @@ def plot_cumulative(sim, output: str = "value", ax=None):
     ax.set_xlabel(f"{label} ({currency})" if output in _MONEY and currency else label)
     ax.set_ylabel(f"P({label} <= x)")
     ax.set_title(f"Cumulative probability of {label}")
-    _money_axis(ax.xaxis, fmt)
+    format_ticks(ax.xaxis, fmt)
     return ax
 
 
@@ -161,7 +216,7 @@ def plot_waterfall(case, values=None, ax=None):
     level = 0.0
     labels = []
     for i, (name, amount) in enumerate(steps):
-        colour = _POS if amount >= 0 else _NEG
+        colour = POSITIVE_COLOUR if amount >= 0 else NEGATIVE_COLOUR
         ax.bar(i, amount, bottom=level, color=colour, width=0.6)
         ax.annotate(
             fmt(amount),
@@ -177,7 +232,7 @@ def plot_waterfall(case, values=None, ax=None):
         labels.append(name)
     total = float(row["value"])
     k = len(steps)
-    ax.bar(k, total, color=_LINE, width=0.6)
+    ax.bar(k, total, color=LINE_COLOUR, width=0.6)
     ax.annotate(
         fmt(total),
         (k, total),
@@ -195,7 +250,7 @@ def plot_waterfall(case, values=None, ax=None):
     h = case.horizon_years
     ax.set_title(f"Benefits over {h} year{'s' if h != 1 else ''} vs investment")
     ax.set_ylabel(case.currency or "amount")
-    _money_axis(ax.yaxis, fmt)
+    format_ticks(ax.yaxis, fmt)
     return ax
 
 

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from salesworkbench.formatting import format_number
+from salesworkbench.plotting.style import money_axis
+
 __all__ = ["plot_enbs", "plot_evppi"]
 
 
@@ -14,14 +17,6 @@ def _axes(ax):
     import matplotlib.pyplot as plt
 
     return ax if ax is not None else plt.gca()
-
-
-def _money(x: float, _pos: int | None = None) -> str:
-    """Compact axis label: 1.5M, 80K, 950."""
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= div:
-            return f"{x / div:.3g}{suffix}"
-    return f"{x:.3g}"
 
 
 def plot_evppi(
@@ -64,12 +59,12 @@ def plot_evppi(
     ax.barh(y, values.to_numpy(), xerr=xerr, color="tab:blue", alpha=0.8, capsize=3)
     ax.set_yticks(y, [str(i) for i in values.index])
     if evpi is not None:
-        ax.axvline(evpi, color="black", ls="--", lw=1, label=f"EVPI {_money(evpi)}")
+        ax.axvline(evpi, color="black", ls="--", lw=1, label=f"EVPI {format_number(evpi)}")
         ax.legend(loc="lower right")
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    money_axis(ax.xaxis)
     ax.set_xlabel(f"EVPPI ({currency})" if currency else "EVPPI")
     ax.set_title("Value of learning each assumption exactly")
     return ax
@@ -113,7 +108,7 @@ def plot_enbs(
         best = opt[0]
         ax.plot([best], [table.loc[best, "enbs"]], "o", ms=9, mfc="none", mec="black")
         ax.annotate(
-            f"optimum n = {best:,}, ENBS {_money(table.loc[best, 'enbs'])}",
+            f"optimum n = {best:,}, ENBS {format_number(table.loc[best, 'enbs'])}",
             (best, table.loc[best, "enbs"]),
             textcoords="offset points",
             xytext=(0, 12),
@@ -122,9 +117,7 @@ def plot_enbs(
         )
     if n.min() > 0 and n.max() / n.min() > 20:
         ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter
-
-    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    money_axis(ax.yaxis)
     ax.set_xlabel("pilot size n")
     ax.set_ylabel(currency or "value")
     ax.set_title(title or "Is a bigger pilot worth it?")

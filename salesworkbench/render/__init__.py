@@ -1,6 +1,7 @@
 """One toolkit for what every face (notebooks, CLI, reports, widgets) shows.
 
-- :mod:`~salesworkbench.render.numbers`: the one money, number and percentage formatter.
+- :mod:`salesworkbench.formatting` (re-exported here): the one money, number and percentage
+  formatter.
 - :mod:`~salesworkbench.render.figures`: a matplotlib figure as PNG bytes, base64 or a data URI.
 - :mod:`~salesworkbench.render.tables`: DataFrames as escaped Markdown and HTML tables.
 - :mod:`~salesworkbench.render.page`: escaping and the self-contained HTML page.

@@ -24,7 +24,8 @@ def figure_png(fig: Figure, *, dpi: int = 110, tight: bool = True, close: bool =
     tight : bool, default True
         Crop to the drawn area (``bbox_inches="tight"``) so no label is cut off.
     close : bool, default True
-        Close a pyplot-managed figure afterwards so it does not also show inline.
+        Close a pyplot-managed figure afterwards so it does not also show inline (a bare
+        ``matplotlib.figure.Figure`` has nothing to close, and pyplot is not imported for it).
 
     Returns
     -------
@@ -40,10 +41,11 @@ def figure_png(fig: Figure, *, dpi: int = 110, tight: bool = True, close: bool =
         bbox_inches="tight" if tight else None,
         metadata={"Software": None},
     )
-    if close:
+    number = getattr(fig, "number", None)  # only pyplot-managed figures have a number
+    if close and number is not None:
         import matplotlib.pyplot as plt
 
-        if plt.fignum_exists(getattr(fig, "number", -1)):
+        if plt.fignum_exists(number):
             plt.close(fig)
     return buf.getvalue()
 

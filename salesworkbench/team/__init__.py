@@ -23,13 +23,22 @@ one module each (read them in this order):
 from salesworkbench.team.accuracy import forecast_accuracy
 from salesworkbench.team.measures import MEASURES, TeamAnalysis, analyse_team, group_table
 from salesworkbench.team.shrinkage import lognormal_shrinkage
-from salesworkbench.team.stars import StarsComparison, pick_stars, stars_vs_rest
+from salesworkbench.team.stars import (
+    SPLITS,
+    ShuffleCheck,
+    StarsComparison,
+    pick_stars,
+    shuffle_check,
+    stars_vs_rest,
+)
 from salesworkbench.team.what_if import LEVERS, PrizeResult, capacity, prize, team_what_if
 
 __all__ = [
     "LEVERS",
     "MEASURES",
     "PrizeResult",
+    "SPLITS",
+    "ShuffleCheck",
     "StarsComparison",
     "TeamAnalysis",
     "analyse_team",
@@ -39,6 +48,7 @@ __all__ = [
     "lognormal_shrinkage",
     "pick_stars",
     "prize",
+    "shuffle_check",
     "stars_vs_rest",
     "team_what_if",
 ]

@@ -7,7 +7,26 @@ snapshots exist, forecast accuracy (commit vs actual). Small samples shrink towa
 (:mod:`salesworkbench.team.shrinkage`): win rates and shares with conjugate Beta posteriors
 (rep win rates equal the history model's ``rates("owner")``), deal size and cycle time with a
 normal-normal model on the log scale. The win rate is also shown *mix-adjusted* (indirect
-standardisation on segment x product).
+standardisation on segment x product) and *counting deals that never close*
+(``win_rate_h``: won within ``horizon_days`` of creation, lost as a competing risk, open deals
+censored; :mod:`salesworkbench.team.outcomes`).
+
+Deal size and cycle time
+------------------------
+Won deal sizes are skewed, so they are summarised on the log scale: ``deal_size_raw`` is the
+rep's *geometric mean* won deal and ``deal_size`` its shrunk value ``exp(posterior mean log)``,
+which always lies between the rep's own geometric mean and the team's (a weighted average on
+the log scale). ``deal_size_mean_raw`` keeps the arithmetic mean for reference. (The mean of a
+log-normal, ``exp(mu + s2 / 2)``, is not used: with the large pooled log variance of real CRM
+data it lands far outside the range of the data.)
+
+Cycle time is the *survival median days to win*: the time by which half of the rep's eventual
+wins closed, counting the rep's open deals as censored (Aalen-Johansen, lost deals competing),
+not a mean of won deals only: won cycles are often bimodal (quick renewals and long new-logo
+deals), where a geometric mean describes no deal. It is shrunk towards the team's survival
+median on the log scale, with the sampling variance of a log median taken as
+``(pi / 2) s2 / n_won`` (``s2`` the pooled within-rep variance of log days to win: the normal
+approximation of a median's variance).
 
 Mix adjustment
 --------------
@@ -31,7 +50,8 @@ from salesworkbench.errors import DataError, DataWarning, warn_note
 from salesworkbench.pipeline import DEFAULT_PRIOR_STRENGTH, HistoryModel, beta_posterior
 from salesworkbench.schemas import OPPORTUNITIES
 from salesworkbench.team.accuracy import forecast_accuracy
-from salesworkbench.team.shrinkage import _beta_table, _z, lognormal_shrinkage
+from salesworkbench.team.outcomes import days_to_win, deal_outcomes, default_horizon, win_within
+from salesworkbench.team.shrinkage import _beta_table, _z, lognormal_shrinkage, normal_shrinkage
 from salesworkbench.team.stages import (
     _conversion_counts,
     _funnel,
@@ -47,11 +67,12 @@ __all__ = ["MEASURES", "TeamAnalysis", "analyse_team", "group_table"]
 MEASURES: dict[str, tuple[str, bool, str]] = {
     "win_rate": ("win_rate", True, "win rate (shrunk)"),
     "mix_adjusted_win_rate": ("mix_adj_win_rate", True, "win rate adjusted for segment/product"),
-    "deal_size": ("deal_size", True, "average won deal (shrunk, GBP)"),
-    "cycle_time": ("cycle_days", False, "median days to win (shrunk; lower is better)"),
+    "deal_size": ("deal_size", True, "typical won deal (shrunk geometric mean)"),
+    "cycle_time": ("cycle_days", False, "survival median days to win (shrunk; lower better)"),
+    "win_rate_within": ("win_rate_h", True, "won within the horizon, open deals counted"),
     "deal_size_index": ("deal_size_index", True, "won deal size relative to product norm"),
     "cycle_index": ("cycle_index", False, "cycle time relative to product norm (lower better)"),
-    "value_per_deal": ("value_per_deal", True, "win rate x average won deal (GBP per deal)"),
+    "value_per_deal": ("value_per_deal", True, "win rate x typical won deal (per deal)"),
     "value_case_share": ("value_case_share", True, "share of deals with a value case"),
     "power_sponsor_share": ("power_sponsor_share", True, "share of deals with a power sponsor"),
 }
@@ -105,6 +126,10 @@ class TeamAnalysis:
     mix_by: tuple[str, ...]
     ramp_months: int
     warmup_days: int
+    horizon_days: float = 365.0
+    stage_history: pd.DataFrame | None = field(default=None, repr=False)
+    #: results that depend only on the analysis and a seed (held-out splits), kept for reuse
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
     notes: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
 
@@ -120,6 +145,7 @@ class TeamAnalysis:
             "win_rate",
             "win_rate_lo",
             "win_rate_hi",
+            "win_rate_h",
             "mix_effect",
             "mix_adj_win_rate",
             "deal_size_raw",
@@ -185,6 +211,7 @@ def analyse_team(
     ramp_months: int = 6,
     warmup_days: int = 365,
     snapshots=None,
+    horizon_days: float | None = None,
 ) -> TeamAnalysis:
     """Measure every rep fairly: raw figures beside shrunk ones with credible intervals.
 
@@ -216,6 +243,11 @@ def analyse_team(
         used for bookings per quarter (deals created before the export window are missing).
     snapshots : SnapshotStore, optional
         Pipeline snapshots for forecast accuracy (commit vs actual).
+    horizon_days : float, optional
+        Horizon of the win rate that counts never-closed deals (``win_rate_h``: won within
+        this many days of creation). Default: the days by which 90% of the team's eventual
+        wins closed (open deals censored), so the rate is close to "ever won" while a deal
+        open for much longer than a won deal ever took counts as not won.
 
     Returns
     -------
@@ -235,6 +267,8 @@ def analyse_team(
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    if horizon_days is not None and not (np.isfinite(horizon_days) and horizon_days > 0):
+        raise ValueError(f"horizon_days must be a positive number of days, got {horizon_days!r}")
     source = opportunities.attrs.get("source", "opportunities")
     OPPORTUNITIES.validate(opportunities, source=source)
     rep_info = _check_reps(reps)
@@ -275,6 +309,14 @@ def analyse_team(
             "created, left out of cycle times",
         )
     closed["won"] = (closed["status"].astype(object) == "won").to_numpy()
+    out = deal_outcomes(allk, as_of)
+    allk["cr_days"], allk["cr_code"] = out["days"].to_numpy(), out["code"].to_numpy()
+    if horizon_days is None:
+        horizon_days = default_horizon(allk["cr_days"], allk["cr_code"])
+        notes.append(
+            f"win rate counting never-closed deals (win_rate_h): won within {horizon_days:g} days"
+            " of creation, the time by which 90% of the team's eventual wins closed"
+        )
 
     # -- bad input: no owner, reps without closed deals, owners not in the reps table
     no_owner_all = allk["owner"].isna().to_numpy()
@@ -334,7 +376,10 @@ def analyse_team(
     m_all = float(model.overall["mean"])
     k = float(prior_strength)
     if mix_cols:
-        cell = closed[mix_cols].astype(object).fillna("(blank)").astype(str).agg(" | ".join, 1)
+        parts = [closed[c].astype(object).fillna("(blank)").astype(str) for c in mix_cols]
+        cell = parts[0]
+        for part in parts[1:]:
+            cell = cell + " | " + part
         cg = closed.groupby(cell)["won"].agg(["sum", "count"])
         a, b = beta_posterior(cg["sum"].to_numpy(), cg["count"].to_numpy(), m_all, k)
         rate = pd.Series(a / (a + b), index=cg.index)
@@ -388,6 +433,7 @@ def analyse_team(
         as_of,
         ramp_months,
         warmup_days,
+        float(horizon_days),
     )
     if rep_info is not None:
         for c in ("team", "manager", "region", "territory", "start_date", "quota_per_quarter"):
@@ -428,6 +474,8 @@ def analyse_team(
         mix_by=tuple(mix_cols),
         ramp_months=int(ramp_months),
         warmup_days=int(warmup_days),
+        horizon_days=float(horizon_days),
+        stage_history=stage_history if has_history else None,
         notes=notes,
         excluded=excluded,
     )
@@ -446,6 +494,7 @@ def _measure_table(
     as_of: pd.Timestamp,
     ramp_months: int,
     warmup_days: int,
+    horizon: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """Every measure for the groups ``idx`` of column ``key`` (owner, team, ...)."""
     z = _z(level)
@@ -477,28 +526,52 @@ def _measure_table(
     t["mix_adj_win_rate"] = m_all * (c0 + w) / (c0 + e)
     t["mix_adj_win_rate_lo"] = m_all * stats.gamma.ppf(lo_q, c0 + w, scale=1 / (c0 + e))
     t["mix_adj_win_rate_hi"] = m_all * stats.gamma.ppf(hi_q, c0 + w, scale=1 / (c0 + e))
-    # deal size and cycle time: normal-normal shrinkage of log values
-    for name, col, stat in (
-        ("deal_size", "won_amount", "mean"),
-        ("cycle_days", "cycle_days", "median"),
-    ):
-        vals = closed[col].to_numpy(float)
-        keys = closed[key].astype(object).to_numpy()
-        sh = lognormal_shrinkage(vals, keys, level).reindex(idx)
-        s2 = float(sh["s2"].dropna().iloc[0]) if sh["s2"].notna().any() else np.nan
-        mu = float(sh["mu"].dropna().iloc[0]) if sh["mu"].notna().any() else np.nan
-        tau2 = float(sh["tau2"].dropna().iloc[0]) if sh["tau2"].notna().any() else np.nan
-        post = sh["post_mean_log"].fillna(mu).to_numpy(float)
-        sd = sh["post_sd_log"].fillna(math.sqrt(tau2) if tau2 == tau2 else np.nan)
-        sd = sd.to_numpy(float)
-        shift = s2 / 2 if stat == "mean" else 0.0
-        raw = closed.groupby(closed[key].astype(object))[col]
-        t[f"{name}_raw"] = (raw.mean() if stat == "mean" else raw.median()).reindex(idx)
-        t[f"{name}_n"] = sh["n"].fillna(0).to_numpy(int)
-        t[name] = np.exp(post + shift)
-        t[f"{name}_lo"] = np.exp(post - z * sd + shift)
-        t[f"{name}_hi"] = np.exp(post + z * sd + shift)
-        t[f"{name}_log_mean"] = post
+    # win rate within the horizon, never-closed deals counted (Aalen-Johansen per group)
+    keys_a = allk[key].astype(object).to_numpy()
+    ph, neff = win_within(allk["cr_days"], allk["cr_code"], keys_a, idx, horizon)
+    team_h, _ = win_within(
+        allk["cr_days"], allk["cr_code"], np.zeros(len(allk)), pd.Index([0]), horizon
+    )
+    m_h = float(np.clip(team_h[0], 1e-6, 1 - 1e-6)) if np.isfinite(team_h[0]) else m_all
+    hh = np.nan_to_num(ph * neff)
+    a_h, b_h = beta_posterior(hh, neff, m_h, k)
+    t["win_rate_h_raw"] = ph
+    t["win_rate_h_n"] = neff
+    t["win_rate_h"] = a_h / (a_h + b_h)
+    t["win_rate_h_lo"] = stats.beta.ppf(lo_q, a_h, b_h)
+    t["win_rate_h_hi"] = stats.beta.ppf(hi_q, a_h, b_h)
+    # deal size: geometric mean, normal-normal shrinkage of the mean log
+    keys = closed[key].astype(object).to_numpy()
+    sh = lognormal_shrinkage(closed["won_amount"].to_numpy(float), keys, level).reindex(idx)
+    mu = float(sh["mu"].dropna().iloc[0]) if sh["mu"].notna().any() else np.nan
+    tau2 = float(sh["tau2"].dropna().iloc[0]) if sh["tau2"].notna().any() else np.nan
+    post = sh["post_mean_log"].fillna(mu).to_numpy(float)
+    sd = sh["post_sd_log"].fillna(math.sqrt(tau2) if tau2 == tau2 else np.nan).to_numpy(float)
+    amt = closed.groupby(closed[key].astype(object))["won_amount"]
+    t["deal_size_raw"] = np.exp(sh["mean_log"].to_numpy(float))
+    t["deal_size_mean_raw"] = amt.mean().reindex(idx)
+    t["deal_size_n"] = sh["n"].fillna(0).to_numpy(int)
+    t["deal_size"] = np.exp(post)
+    t["deal_size_lo"] = np.exp(post - z * sd)
+    t["deal_size_hi"] = np.exp(post + z * sd)
+    t["deal_size_log_mean"] = post
+    # cycle time: survival median days to win, shrunk on the log scale
+    med = days_to_win(allk["cr_days"], allk["cr_code"], keys_a, idx)
+    team_med = days_to_win(allk["cr_days"], allk["cr_code"], np.zeros(len(allk)), pd.Index([0]))[0]
+    cyc = lognormal_shrinkage(closed["cycle_days"].to_numpy(float), keys, level).reindex(idx)
+    s2c = float(cyc["s2"].dropna().iloc[0]) if cyc["s2"].notna().any() else np.nan
+    n_won = cyc["n"].fillna(0).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylog = np.log(np.where(med > 0, med, np.nan))
+        var = np.where(n_won > 0, math.pi / 2 * s2c / n_won, np.inf)
+    mu_c = math.log(team_med) if np.isfinite(team_med) and team_med > 0 else np.nan
+    post_c, sd_c, _ = normal_shrinkage(ylog, var, mu_c)
+    t["cycle_days_raw"] = med
+    t["cycle_days_n"] = n_won.astype(int)
+    t["cycle_days"] = np.exp(post_c)
+    t["cycle_days_lo"] = np.exp(post_c - z * sd_c)
+    t["cycle_days_hi"] = np.exp(post_c + z * sd_c)
+    t["cycle_days_log_mean"] = post_c
     # the same relative to each product's norm (1 = the team's typical deal of that product)
     for name, col in (("deal_size_index", "size_resid"), ("cycle_index", "cycle_resid")):
         sh = lognormal_shrinkage(
@@ -580,18 +653,24 @@ def _ramped_bookings(closed, rep_info, idx, as_of, ramp_months, warmup_days, fir
     bq = won.groupby([won["owner"].astype(object), won["close_date"].dt.to_period("Q")])[
         "amount"
     ].sum()
-    rows = []
-    for r in idx:
-        if rep_info is not None and "start_date" in rep_info.columns and r in rep_info.index:
-            st = pd.Timestamp(rep_info.loc[r, "start_date"])
-        else:
-            sel = closed["owner"] == r
-            st = closed.loc[sel, "created"].min() if sel.any() else as_of
-        ramped = st + pd.DateOffset(months=ramp_months)
-        for q in quarters:
-            if q.start_time >= ramped and q.end_time < as_of:
-                rows.append((r, str(q), float(bq.get((r, q), 0.0))))
-    return pd.DataFrame(rows, columns=["rep", "quarter", "bookings"])
+    # each rep's start: the reps table, else their first closed deal's creation, else as_of
+    first_created = closed.groupby(closed["owner"].astype(object))["created"].min()
+    start = pd.Series(first_created.reindex(idx).to_numpy(), index=idx).fillna(as_of)
+    if rep_info is not None and "start_date" in rep_info.columns:
+        known = pd.to_datetime(rep_info["start_date"]).reindex(idx)
+        start = known.where(idx.isin(rep_info.index), start)
+    ramped = pd.Series(
+        [s + pd.DateOffset(months=ramp_months) for s in start], index=idx, dtype="M8[ns]"
+    )
+    q_start = np.array([q.start_time for q in quarters], dtype="M8[ns]")
+    q_end = np.array([q.end_time for q in quarters], dtype="M8[ns]")
+    ok = (q_start[None, :] >= ramped.to_numpy()[:, None]) & (q_end[None, :] < as_of.to_datetime64())
+    r_i, q_i = np.nonzero(ok)
+    reps_ = idx.to_numpy()[r_i]
+    qs = [quarters[j] for j in q_i]
+    keys = pd.MultiIndex.from_arrays([pd.Index(reps_, dtype=object), pd.PeriodIndex(qs, freq="Q")])
+    book = bq.reindex(keys).fillna(0.0).to_numpy(float) if len(keys) else np.zeros(0)
+    return pd.DataFrame({"rep": reps_, "quarter": [str(q) for q in qs], "bookings": book})
 
 
 def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:
@@ -637,6 +716,7 @@ def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:
         analysis.as_of,
         analysis.ramp_months,
         analysis.warmup_days,
+        analysis.horizon_days,
     )
     t["reps"] = g.groupby(g).size().reindex(idx).fillna(0).astype(int)
     return t

@@ -23,7 +23,7 @@ from scipy import stats
 
 from salesworkbench.pipeline import beta_posterior
 
-__all__ = ["lognormal_shrinkage"]
+__all__ = ["lognormal_shrinkage", "normal_shrinkage"]
 
 #: Normal quantiles of the common central levels (exact to the last digit, no scipy call).
 _Z = {0.8: 1.2815515655446004, 0.9: 1.6448536269514722, 0.95: 1.959963984540054}
@@ -102,3 +102,33 @@ def _beta_table(
     g["lo"] = stats.beta.ppf(lo, a, b)
     g["hi"] = stats.beta.ppf(hi, a, b)
     return g
+
+
+def normal_shrinkage(
+    estimates: np.ndarray, variances: np.ndarray, mu: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Shrink group estimates with known sampling variances towards ``mu`` (normal-normal).
+
+    The between-group variance ``tau2`` is DerSimonian-Laird's. Groups with a NaN estimate or
+    an infinite variance get the prior (``mu``, ``sqrt(tau2)``). The posterior mean is a
+    weighted average of the group's estimate and ``mu``, so it always lies between them.
+
+    Returns
+    -------
+    post_mean, post_sd : ndarray
+    tau2 : float
+    """
+    y = np.asarray(estimates, float)
+    v = np.asarray(variances, float)
+    ok = np.isfinite(y) & np.isfinite(v) & (v > 0)
+    w = np.where(ok, 1.0 / np.where(ok, v, 1.0), 0.0)
+    tau2 = 0.0
+    if ok.sum() > 1:
+        mu_w = np.sum(w[ok] * y[ok]) / w[ok].sum()
+        q = np.sum(w[ok] * (y[ok] - mu_w) ** 2)
+        c = w[ok].sum() - np.sum(w[ok] ** 2) / w[ok].sum()
+        tau2 = max((q - (ok.sum() - 1)) / c, 0.0) if c > 0 else 0.0
+    tau2 = max(tau2, 1e-12)
+    prec = w + 1.0 / tau2
+    post = (w * np.where(ok, y, 0.0) + mu / tau2) / prec
+    return post, np.sqrt(1.0 / prec), float(tau2)

@@ -155,13 +155,43 @@ class PrizeResult:
     notes: list[str]
 
 
+def _measured_model(
+    analysis: TeamAnalysis, comp: StarsComparison, opportunities: pd.DataFrame
+) -> HistoryModel | None:
+    """The history model of the deals the stars were measured on (None: picked on all)."""
+    if comp.split == "none" or comp.measured_ids is None:
+        return None
+    key = ("measured_model", id(opportunities), len(opportunities), hash(tuple(comp.measured_ids)))
+    if key in analysis.cache:
+        return analysis.cache[key]
+    part = opportunities[opportunities["opportunity_id"].isin(comp.measured_ids)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # reported by the full analysis
+        model = HistoryModel.fit(
+            part,
+            analysis.stage_history,
+            group_by="owner",
+            as_of=analysis.as_of,
+            prior_strength=analysis.prior_strength,
+            stage_order=analysis.stage_order,
+        )
+    analysis.cache[key] = model
+    return model
+
+
 def _lever_multipliers(
-    analysis: TeamAnalysis, comp: StarsComparison, deals: pd.DataFrame, gap: float
+    analysis: TeamAnalysis,
+    comp: StarsComparison,
+    deals: pd.DataFrame,
+    gap: float,
+    measured_model: HistoryModel | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, object]]:
     reps = analysis.reps
     d = analysis.deals
     k = analysis.prior_strength
     in_s = d["owner"].isin(comp.stars).to_numpy()
+    if comp.measured_ids is not None and comp.split != "none":
+        in_s = in_s & d["opportunity_id"].isin(comp.measured_ids).to_numpy()
     rest = [r for r in comp.rest if r in reps.index]
     targets: dict[str, object] = {}
     per_rep = pd.DataFrame(index=pd.Index(rest, name="rep"))
@@ -174,6 +204,9 @@ def _lever_multipliers(
     stage_target: dict[str, float] = {}
     rep_stage: dict[tuple[str, str], float] = {}
     srates, cells = model.by_stage_open, model.cell_rates
+    # the stars' level is measured on the deals they were not picked on (see stars_vs_rest)
+    smodel = measured_model if measured_model is not None else model
+    s_cells = smodel.cell_rates
     if srates is not None and cells is not None:
         order = [x for x in (analysis.stage_order or []) if x in srates.index]
         order += [x for x in srates.index if x not in order]
@@ -183,7 +216,13 @@ def _lever_multipliers(
             sub = cells[cell_stage == st].droplevel(0) if (cell_stage == st).any() else None
             if sub is None:
                 sub = pd.DataFrame(columns=["wins", "n"], dtype=float)
-            sw = sub.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
+            s_sub = None
+            if s_cells is not None:
+                s_stage = s_cells.index.get_level_values(0)
+                s_sub = s_cells[s_stage == st].droplevel(0) if (s_stage == st).any() else None
+            if s_sub is None:
+                s_sub = pd.DataFrame(columns=["wins", "n"], dtype=float)
+            sw = s_sub.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
             a, b = beta_posterior(sw["wins"], sw["n"], pm, k)
             stage_target[st] = float(a / (a + b))
             for r in rest:
@@ -191,7 +230,8 @@ def _lever_multipliers(
                 a, b = beta_posterior(w_, n_, pm, k)
                 rep_stage[(r, st)] = float(a / (a + b))
     bg = model.by_group if model.by_group is not None else pd.DataFrame(columns=["wins", "n"])
-    sw = bg.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
+    sbg = smodel.by_group if smodel.by_group is not None else bg
+    sw = sbg.reindex(comp.stars)[["wins", "n"]].fillna(0).sum()
     a, b = beta_posterior(sw["wins"], sw["n"], m_all, k)
     overall_target = float(a / (a + b))
     rep_overall = (
@@ -257,6 +297,7 @@ def prize(
     stale_after: float | None = 90,
     quota=None,
     progress: bool = False,
+    split: str = "half",
 ) -> PrizeResult:
     """What the open pipeline would book if the reps below the stars caught up.
 
@@ -270,6 +311,12 @@ def prize(
       over the rep's (shrunk);
     * ``deal_size``: the deal's amount is multiplied by the stars' geometric-mean won deal over
       the rep's (shrunk).
+
+    With ``split="half"`` (default) the stars are picked on one random half of each rep's
+    deals and their level of each lever (the targets) is measured on the other half, as in
+    :func:`stars_vs_rest`: the stars' level on the deals they were picked for includes their
+    luck, and a prize built on it promises bookings no coaching can deliver. The reps'
+    own levels use all their deals. ``split="none"``: picked and measured on all deals.
 
     Each lever alone and all together are run through the forecast's Monte Carlo with the same
     seed as the baseline, so the extra bookings per trial measure the change, not the noise.
@@ -292,7 +339,7 @@ def prize(
     if not (np.isfinite(gap) and gap >= 0):
         raise ValueError(f"gap must be a share >= 0 (1 = close the whole gap), got {gap!r}")
     timing = timing or ("stage" if analysis.stage_order else "created")
-    comp = stars_vs_rest(analysis, measure, quantile, rank_by=rank_by)
+    comp = stars_vs_rest(analysis, measure, quantile, rank_by=rank_by, split=split, seed=seed)
     notes: list[str] = []
     opts = dict(
         periods=periods,
@@ -310,7 +357,10 @@ def prize(
     noown = int(deals["owner"].isna().sum())
     if noown:
         notes.append(f"{noown} open deals without owner: simulated unchanged")
-    lev, per_rep, targets = _lever_multipliers(analysis, comp, deals.reset_index(drop=True), gap)
+    mm = _measured_model(analysis, comp, opportunities)
+    lev, per_rep, targets = _lever_multipliers(
+        analysis, comp, deals.reset_index(drop=True), gap, mm
+    )
     scenarios = [(lv, [lv]) for lv in levers] if each or len(levers) == 1 else []
     if len(levers) > 1:
         scenarios.append(("all levers", list(levers)))

@@ -1,8 +1,8 @@
 """ForecastExplorer: period, quota, objective, confidence and win-rate grouping in one app.
 
-The logic lives in :mod:`salesworkbench.pipeline` and :mod:`salesworkbench.pipeline`; this class
-builds the controls, keeps the current settings in ``self.params`` and stores what it computed
-in ``self.result``. Tests and notebooks drive it without a browser::
+The logic lives in :mod:`salesworkbench.pipeline`; this class builds the controls, keeps the
+current settings in ``self.params`` and stores what it computed in ``self.result``. Tests and
+notebooks drive it without a browser::
 
     app = ForecastExplorer(opportunities, stage_history, leads)
     app.controls["quota"].value = 4_000_000
@@ -18,15 +18,24 @@ from typing import Any
 
 import pandas as pd
 
+from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataWarning
-from salesworkbench.pipeline import HistoryModel, conversion_rates, forecast, reverse_funnel
+from salesworkbench.pipeline import (
+    HistoryModel,
+    conversion_rates,
+    forecast,
+    group_columns,
+    next_period,
+    period_bounds,
+    reverse_funnel,
+)
+from salesworkbench.ui.base import App, error_html
 
 __all__ = ["ForecastExplorer"]
 
-_GROUPINGS = ("none", "product", "segment", "owner", "territory")
 
 
-class ForecastExplorer:
+class ForecastExplorer(App):
     """Interactive pipeline forecast and reverse funnel.
 
     Parameters
@@ -48,8 +57,10 @@ class ForecastExplorer:
         Starting confidence level of the reverse funnel.
     grouping : str
         Starting win-rate grouping (``none``, ``product``, ``segment``, ``owner``...).
-    trials, seed
-        Monte Carlo settings (same seed, same figures).
+    trials : int, default :data:`~salesworkbench.defaults.FORECAST_TRIALS`
+        Monte Carlo trials of the forecast and of the reverse funnel (shown in the status line).
+    seed : int
+        Seed of both (same seed, same figures).
     timing : str, optional
         Timing model (default ``close_date`` with stage history, else ``created``).
     stage_order : sequence of str, optional
@@ -83,7 +94,7 @@ class ForecastExplorer:
         objective: float = 5_000_000.0,
         confidence: float = 0.8,
         grouping: str = "product",
-        trials: int = 2000,
+        trials: int = FORECAST_TRIALS,
         seed: int = 0,
         timing: str | None = None,
         stage_order: Sequence[str] | None = None,
@@ -91,62 +102,65 @@ class ForecastExplorer:
     ) -> None:
         import ipywidgets as widgets
 
+        super().__init__(draw=draw)
         self.opportunities = opportunities
         self.stage_history = stage_history
         self.leads = leads
         self.as_of = as_of
         self.periods = periods
-        self.trials = trials
+        self.trials = int(trials)
         self.seed = seed
         self.timing = timing or ("close_date" if stage_history is not None else "created")
         self.stage_order = stage_order
-        self.draw = draw
         self._models: dict[str, HistoryModel] = {}
         self._rates: dict[pd.Timestamp, pd.DataFrame] = {}
-        self.controls: dict[str, Any] = {}
-        self.params: dict[str, Any] = {}
         self.result: dict[str, Any] = {"error": None}
-        self._silent = False
 
-        style = {"description_width": "130px"}
-        groupings = [g for g in _GROUPINGS if g == "none" or g in opportunities.columns]
+        groupings = ["none", *group_columns(opportunities)]
         if grouping not in groupings:
             raise ValueError(f"grouping must be one of {', '.join(groupings)}, got {grouping!r}")
-        c = self.controls
-        c["period"] = widgets.Dropdown(
-            options=["quarter", "month"], value="quarter", description="period", style=style
+        c = self.add_controls(
+            {
+                "period": {
+                    "kind": "Dropdown",
+                    "options": ["quarter", "month"],
+                    "value": "quarter",
+                    "description": "period",
+                },
+                "quota": {
+                    "kind": "BoundedFloatText",
+                    "value": float(quota),
+                    "min": 0.0,
+                    "max": 1e12,
+                    "step": 100_000.0,
+                    "description": "quota per period",
+                },
+                "objective": {
+                    "kind": "BoundedFloatText",
+                    "value": float(objective),
+                    "min": 1.0,
+                    "max": 1e12,
+                    "step": 100_000.0,
+                    "description": "revenue objective",
+                },
+                "confidence": {
+                    "kind": "FloatSlider",
+                    "value": float(confidence),
+                    "min": 0.5,
+                    "max": 0.99,
+                    "step": 0.01,
+                    "description": "confidence",
+                    "readout_format": ".0%",
+                },
+                "grouping": {
+                    "kind": "Dropdown",
+                    "options": groupings,
+                    "value": grouping,
+                    "description": "win rates by",
+                },
+            },
+            description_width="130px",
         )
-        c["quota"] = widgets.BoundedFloatText(
-            value=float(quota),
-            min=0.0,
-            max=1e12,
-            step=100_000.0,
-            description="quota per period",
-            style=style,
-        )
-        c["objective"] = widgets.BoundedFloatText(
-            value=float(objective),
-            min=1.0,
-            max=1e12,
-            step=100_000.0,
-            description="revenue objective",
-            style=style,
-        )
-        c["confidence"] = widgets.FloatSlider(
-            value=float(confidence),
-            min=0.5,
-            max=0.99,
-            step=0.01,
-            description="confidence",
-            continuous_update=False,
-            readout_format=".0%",
-            style=style,
-        )
-        c["grouping"] = widgets.Dropdown(
-            options=groupings, value=grouping, description="win rates by", style=style
-        )
-        for control in c.values():
-            control.observe(self._on_change, names="value")
         self.status = widgets.HTML()
         self.out = widgets.Output()
         self.widget = widgets.VBox(
@@ -163,23 +177,6 @@ class ForecastExplorer:
             ]
         )
         self.update()
-
-    # ---------------------------------------------------------------- wiring
-    def _on_change(self, change: dict) -> None:
-        if not self._silent:
-            self.update()
-
-    def set(self, **values: Any) -> dict[str, Any]:
-        """Set several controls at once (one update), e.g. ``set(quota=3e6, period="month")``."""
-        self._silent = True
-        try:
-            for name, v in values.items():
-                if name not in self.controls:
-                    raise KeyError(f"no control {name!r}; controls: {', '.join(self.controls)}")
-                self.controls[name].value = v
-        finally:
-            self._silent = False
-        return self.update()
 
     def model(self, grouping: str) -> HistoryModel:
         """The history model for a grouping (fitted once, then reused)."""
@@ -203,9 +200,7 @@ class ForecastExplorer:
         dict
             ``self.result``.
         """
-        c = self.controls
-        self.params = {name: c[name].value for name in c}
-        p = self.params
+        self.params = p = self.values()
         try:
             model = self.model(p["grouping"])
             as_of = pd.Timestamp(self.as_of) if self.as_of is not None else model.as_of
@@ -228,20 +223,21 @@ class ForecastExplorer:
                         self.leads, self.opportunities, as_of=as_of
                     )
                 rates = self._rates[as_of]
-            nxt = res.periods[-1] + 1 if len(res.periods) == 1 else res.periods[1]
+            # the funnel plans for the period after the one under way
+            start, deadline = period_bounds(next_period(as_of, p["period"]))
             plan = reverse_funnel(
                 p["objective"],
                 rates,
                 deal_sizes=model.deal_sizes,
                 confidence=p["confidence"],
-                start=nxt.start_time,
-                deadline=nxt.end_time.normalize(),
+                start=start,
+                deadline=deadline,
                 seed=self.seed,
-                trials=4000,
+                trials=self.trials,
             )
         except (ValueError, KeyError) as exc:
             self.result["error"] = str(exc)
-            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.status.value = error_html(exc)
             return self.result
         self.result.update(
             error=None,
@@ -257,7 +253,8 @@ class ForecastExplorer:
             f"{len(res.deals)} open deals ({len(res.stale)} stale left out); "
             f"{res.summary.index[0]}: mean {first['mean']:,.0f}, P10-P90 "
             f"{first['p10']:,.0f} - {first['p90']:,.0f}, P(>= quota) {first['p_quota']:.0%}; "
-            f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities"
+            f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities "
+            f"({self.trials:,} trials)"
         )
         if self.draw:
             self._draw()
@@ -267,15 +264,9 @@ class ForecastExplorer:
         import matplotlib.pyplot as plt
 
         from salesworkbench.plotting.forecast import fan_chart, funnel_chart
-        from salesworkbench.ui._output import show
 
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
         fan_chart(self.result["forecast"], ax=a1)
         funnel_chart(self.result["plan"], ax=a2)
         fig.tight_layout()
-        show(self.out, fig)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.show(self.out, fig)

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from salesworkbench.ui._output import show
+from salesworkbench.defaults import PILOT_TRIALS
+from salesworkbench.render import escape
+from salesworkbench.ui.base import App, error_html
 from salesworkbench.voi import (
     DEFAULT_SD_FACTOR,
     PilotCosts,
@@ -38,14 +40,14 @@ if TYPE_CHECKING:
 __all__ = ["PilotPlanner"]
 
 
-class PilotPlanner:
+class PilotPlanner(App):
     """Interactive pilot planner for a value case.
 
     Parameters
     ----------
     case : ValueCase
         The case (not modified; a pilot result is applied to a copy).
-    trials : int, default 20_000
+    trials : int, default :data:`~salesworkbench.defaults.PILOT_TRIALS`
         Simulations used for every value-of-information figure.
     seed : int, default 0
     costs : PilotCosts or mapping, optional
@@ -77,7 +79,7 @@ class PilotPlanner:
     def __init__(
         self,
         case: ValueCase,
-        trials: int = 20_000,
+        trials: int = PILOT_TRIALS,
         seed: int = 0,
         costs: PilotCosts | dict | None = None,
         max_n: int = 1000,
@@ -86,10 +88,10 @@ class PilotPlanner:
     ) -> None:
         import ipywidgets as widgets
 
+        super().__init__(draw=draw)
         self.case = case
         self.trials = int(trials)
         self.seed = seed
-        self.draw = draw
         self.simulation = case.simulate(self.trials, seed=seed, progress=False)
         self._cache: dict = {}
         self.designs = dict(designs or {})
@@ -102,63 +104,63 @@ class PilotPlanner:
         ]
         if not self.uncertain:
             raise ValueError(f"value case {case.name!r} has no uncertain assumption to pilot")
-        self.result: dict[str, Any] = {}
-        self.params: dict[str, Any] = {}
         plan = self._plan(c, int(max_n))
         first = plan.index[0] if len(plan) else self.uncertain[0]
 
-        style = {"description_width": "150px"}
-        layout = widgets.Layout(width="420px")
         cur = case.currency
 
-        def ftext(desc, value):
-            return widgets.FloatText(
-                value=float(value), description=desc, style=style, layout=layout
-            )
+        def amount(description: str, value: float) -> dict:
+            return {"kind": "FloatText", "value": float(value), "description": description}
 
-        self.controls: dict[str, Any] = {
-            "assumption": widgets.Dropdown(
-                options=self.uncertain,
-                value=first,
-                description="assumption to test",
-                style=style,
-                layout=layout,
-            ),
-            "design": widgets.Dropdown(
-                options=["normal", "binomial"],
-                value="normal",
-                description="pilot design",
-                style=style,
-                layout=layout,
-            ),
-            "sd": ftext("sd of one observation", 1.0),
-            "fixed": ftext(f"fixed cost ({cur})", c.fixed),
-            "per_unit": ftext(f"cost per unit ({cur})", c.per_unit),
-            "delay": ftext(f"delay cost ({cur})", c.delay),
-            "scale": ftext("decisions served", c.scale),
-            "max_n": widgets.BoundedIntText(
-                value=int(max_n),
-                min=2,
-                max=1_000_000,
-                description="max pilot size",
-                style=style,
-                layout=layout,
-            ),
-            "observed": ftext("pilot result", 0.0),
-            "pilot_n": widgets.BoundedIntText(
-                value=10,
-                min=1,
-                max=10_000_000,
-                description="pilot size run",
-                style=style,
-                layout=layout,
-            ),
-            "apply": widgets.Button(description="Apply pilot result", button_style="primary"),
-        }
-        self._set_defaults_for(first)
-        for key in ("assumption", "design", "sd", "fixed", "per_unit", "delay", "scale", "max_n"):
-            self.controls[key].observe(self._on_change, names="value")
+        self.add_controls(
+            {
+                "assumption": {
+                    "kind": "Dropdown",
+                    "options": self.uncertain,
+                    "value": first,
+                    "description": "assumption to test",
+                },
+                "design": {
+                    "kind": "Dropdown",
+                    "options": ["normal", "binomial"],
+                    "value": "normal",
+                    "description": "pilot design",
+                },
+                "sd": amount("sd of one observation", 1.0),
+                "fixed": amount(f"fixed cost ({cur})", c.fixed),
+                "per_unit": amount(f"cost per unit ({cur})", c.per_unit),
+                "delay": amount(f"delay cost ({cur})", c.delay),
+                "scale": amount("decisions served", c.scale),
+                "max_n": {
+                    "kind": "BoundedIntText",
+                    "value": int(max_n),
+                    "min": 2,
+                    "max": 1_000_000,
+                    "description": "max pilot size",
+                },
+            },
+            description_width="150px",
+            width="420px",
+        )
+        # the pilot's result is read when the button is pressed, not on every keystroke
+        self.add_controls(
+            {
+                "observed": amount("pilot result", 0.0),
+                "pilot_n": {
+                    "kind": "BoundedIntText",
+                    "value": 10,
+                    "min": 1,
+                    "max": 10_000_000,
+                    "description": "pilot size run",
+                },
+                "apply": widgets.Button(description="Apply pilot result", button_style="primary"),
+            },
+            on_change=None,
+            description_width="150px",
+            width="420px",
+        )
         self.controls["apply"].on_click(self._on_apply)
+        self._set_defaults_for(first)
         self.headline = widgets.HTML()
         self.out = widgets.Output()
         self.plan_out = widgets.Output()
@@ -166,7 +168,7 @@ class PilotPlanner:
         ctl = self.controls
         self.widget = widgets.VBox(
             [
-                widgets.HTML(f"<b>{case.name}</b>: plan a pilot"),
+                widgets.HTML(f"<b>{escape(case.name)}</b>: plan a pilot"),
                 widgets.HBox(
                     [
                         widgets.VBox([ctl["assumption"], ctl["design"], ctl["sd"], ctl["max_n"]]),
@@ -181,7 +183,6 @@ class PilotPlanner:
                 self.update_out,
             ]
         )
-        self._busy = False
         self.update()
 
     # ---------------------------------------------------------------- core calls
@@ -216,28 +217,43 @@ class PilotPlanner:
         design = "normal"
         if plan is not None and name in plan.index and isinstance(plan.loc[name, "design"], str):
             design = plan.loc[name, "design"]
-        self._busy = True
-        try:
+        with self.silent():
             self.controls["design"].value = design
             sd = self.designs.get(name, {}).get("sd", DEFAULT_SD_FACTOR * theta.std())
             self.controls["sd"].value = float(f"{sd:.3g}")
             self.controls["observed"].value = float(f"{np.mean(theta):.4g}")
-        finally:
-            self._busy = False
 
     # ---------------------------------------------------------------- wiring
     def _on_change(self, change: dict) -> None:
-        if self._busy:
+        if self.silenced:
             return
         if change.get("owner") is self.controls["assumption"]:
             self._set_defaults_for(change["new"])
         self.update()
 
+    def set(self, **values: Any) -> dict[str, Any]:
+        """Set several controls, then update once (see :meth:`App.set`).
+
+        A new ``assumption`` first brings its own design, sd and plausible pilot result, as
+        choosing it in the dropdown does; values given alongside it win.
+        """
+        if "assumption" in values:
+            with self.silent():
+                self.controls["assumption"].value = values["assumption"]
+            self._set_defaults_for(values["assumption"])
+        return super().set(**values)
+
     def _on_apply(self, _button: Any = None) -> None:
         self.apply_pilot()
 
-    def update(self) -> None:
-        """Recompute the EVSI/ENBS curves and the plan from the current controls."""
+    def update(self) -> dict[str, Any]:
+        """Recompute the EVSI/ENBS curves and the plan from the current controls.
+
+        Returns
+        -------
+        dict
+            ``self.result``.
+        """
         name = self.controls["assumption"].value
         design = self.controls["design"].value
         sd = float(self.controls["sd"].value)
@@ -271,8 +287,8 @@ class PilotPlanner:
             self._plan(costs, max_n)
         except (ValueError, KeyError) as exc:
             self.result["message"] = str(exc)
-            self.headline.value = f"<span style='color:#a00'>{exc}</span>"
-            return
+            self.headline.value = error_html(exc)
+            return self.result
         best = table["enbs"].idxmax()
         worth = bool(table["optimal"].any())
         self.result.update(
@@ -288,9 +304,10 @@ class PilotPlanner:
         self.headline.value = self._headline()
         if self.draw:
             self._redraw()
+        return self.result
 
     def _headline(self) -> str:
-        r, cur = self.result, self.case.currency
+        r, cur = self.result, escape(self.case.currency)
         name = self.params["assumption"]
         plan = r["plan"]
         head = (
@@ -326,8 +343,8 @@ class PilotPlanner:
             ax=axes[1],
         )
         fig.tight_layout()
-        show(self.out, fig)  # closes the figure
-        show(self.plan_out, r["plan"].round(3))
+        self.show(self.out, fig)  # closes the figure
+        self.show(self.plan_out, r["plan"].round(3))
 
     def apply_pilot(self) -> None:
         """Apply ``observed`` / ``pilot_n`` to the chosen assumption and re-simulate."""
@@ -347,9 +364,9 @@ class PilotPlanner:
             self.result["update"] = None
             self.result["message"] = str(exc)
             if self.draw:
-                show(self.update_out, str(exc))
+                self.show(self.update_out, str(exc))
             return
         self.result["update"] = upd
         if self.draw:
             verdict = "Decision changed." if upd.decision_changed else "Decision unchanged."
-            show(self.update_out, upd.table, f"{verdict} {name}: {upd.posterior}")
+            self.show(self.update_out, upd.table, f"{verdict} {name}: {upd.posterior}")

@@ -17,13 +17,15 @@ from typing import Any
 import pandas as pd
 
 from salesworkbench.plans import DEFAULT_THRESHOLD, manager_checks
+from salesworkbench.ui.base import App
 
-__all__ = ["PlanChecksBrowser"]
+__all__ = ["ALL_CHECKS", "PlanChecksBrowser"]
 
-ALL = "all checks"
+#: The ``check`` dropdown's entry that lists every finding.
+ALL_CHECKS = "all checks"
 
 
-class PlanChecksBrowser:
+class PlanChecksBrowser(App):
     """Run the manager checks and list what they find.
 
     Parameters
@@ -38,8 +40,22 @@ class PlanChecksBrowser:
     summaries : mapping, optional
         Value case results per opportunity plan name, so moving the threshold never
         re-simulates a case.
+    threshold : float
+        Starting P(value > 0) bar.
     draw : bool, default True
         Draw into ``self.out``; False only computes.
+
+    Attributes
+    ----------
+    controls : dict
+        ``threshold`` (FloatSlider, the P(value > 0) bar) and ``check`` (Dropdown: all checks,
+        or one check that found something).
+    params : dict
+        ``threshold`` and ``check``.
+    checks : DataFrame
+        Everything the checks found at the current threshold.
+    result : DataFrame
+        The rows of ``checks`` listed (all, or the chosen check's).
     """
 
     def __init__(
@@ -56,6 +72,7 @@ class PlanChecksBrowser:
     ) -> None:
         import ipywidgets as widgets
 
+        super().__init__(draw=draw)
         self._inputs = {
             "account_plans": list(account_plans),
             "opportunity_plans": list(opportunity_plans),
@@ -64,39 +81,45 @@ class PlanChecksBrowser:
             "opportunities": opportunities,
             "summaries": summaries,
         }
-        self.draw = draw
-        self.controls = {
-            "threshold": widgets.FloatSlider(
-                value=threshold,
-                min=0.5,
-                max=0.99,
-                step=0.01,
-                description="P(value>0) bar",
-                readout_format=".0%",
-                continuous_update=False,
-                style={"description_width": "120px"},
-            ),
-            "check": widgets.Dropdown(options=[ALL], value=ALL, description="list"),
-        }
+        self.add_controls(
+            {
+                "threshold": {
+                    "kind": "FloatSlider",
+                    "value": threshold,
+                    "min": 0.5,
+                    "max": 0.99,
+                    "step": 0.01,
+                    "description": "P(value>0) bar",
+                    "readout_format": ".0%",
+                    "style": {"description_width": "120px"},
+                }
+            }
+        )
+        self.add_controls(
+            {
+                "check": {
+                    "kind": "Dropdown",
+                    "options": [ALL_CHECKS],
+                    "value": ALL_CHECKS,
+                    "description": "list",
+                }
+            },
+            on_change=self._on_check,
+        )
         self.out = widgets.Output()
         self.widget = widgets.VBox(
             [widgets.HBox([self.controls["threshold"], self.controls["check"]]), self.out]
         )
-        self.params: dict[str, Any] = {}
         self.checks = pd.DataFrame()
         self.result = pd.DataFrame()
-        self.controls["threshold"].observe(self._on_threshold, names="value")
-        self.controls["check"].observe(self._on_check, names="value")
-        self._run_checks()
-
-    def _on_threshold(self, _change) -> None:
-        self._run_checks()
+        self.update()
 
     def _on_check(self, _change) -> None:
-        self._select()
+        if not self.silenced:
+            self._select()
 
-    def _run_checks(self) -> None:
-        threshold = float(self.controls["threshold"].value)
+    def update(self) -> pd.DataFrame:
+        """Re-run the checks at the current threshold and list the chosen check's findings."""
         self.checks = manager_checks(
             self._inputs["account_plans"],
             self._inputs["opportunity_plans"],
@@ -104,31 +127,27 @@ class PlanChecksBrowser:
             accounts=self._inputs["accounts"],
             opportunities=self._inputs["opportunities"],
             summaries=self._inputs["summaries"],
-            threshold=threshold,
+            threshold=float(self.controls["threshold"].value),
         )
         found = sorted(self.checks["check"].unique()) if len(self.checks) else []
-        current = self.controls["check"].value
-        self.controls["check"].options = [ALL, *found]
-        self.controls["check"].value = current if current in found else ALL
-        self._select()
+        check = self.controls["check"]
+        with self.silent():
+            current = check.value
+            check.options = [ALL_CHECKS, *found]
+            check.value = current if current in found else ALL_CHECKS
+        return self._select()
 
-    def _select(self) -> None:
+    def _select(self) -> pd.DataFrame:
         self.params = {
             "threshold": float(self.controls["threshold"].value),
             "check": self.controls["check"].value,
         }
         table = self.checks
-        if self.params["check"] != ALL:
+        if self.params["check"] != ALL_CHECKS:
             table = table[table["check"] == self.params["check"]]
         self.result = table
         if self.draw:
-            from salesworkbench.ui._output import show
-
             counts = self.checks["check"].value_counts() if len(self.checks) else pd.Series()
             summary = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "all clear"
-            show(self.out, summary, table.head(15))
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+            self.show(self.out, summary, table.head(15))
+        return self.result

@@ -17,13 +17,14 @@ from typing import Any
 import pandas as pd
 
 from salesworkbench.team import LEVERS, MEASURES, TeamAnalysis, group_table, prize, stars_vs_rest
+from salesworkbench.ui.base import App
 
 __all__ = ["TeamExplorer"]
 
 _GROUPINGS = ("rep", "team", "manager", "region", "territory")
 
 
-class TeamExplorer:
+class TeamExplorer(App):
     """Interactive team-performance explorer.
 
     Parameters
@@ -35,8 +36,10 @@ class TeamExplorer:
     measure, grouping, quantile : str, str, float
         Initial settings.
     prize_trials : int, default 2000
-        Monte Carlo trials of the prize; 0 skips the prize (faster updates). Only the chosen
-        lever's scenario is simulated on each update.
+        Monte Carlo trials of the prize, fewer than a forecast's
+        :data:`~salesworkbench.defaults.FORECAST_TRIALS` so an update stays quick (the
+        headline says how many); 0 skips the prize. Only the chosen lever's scenario is
+        simulated on each update.
     seed : int, default 0
         Seed of the prize (same settings, same numbers).
     draw : bool, default True
@@ -75,13 +78,12 @@ class TeamExplorer:
     ) -> None:
         import ipywidgets as widgets
 
+        super().__init__(draw=draw)
         self.analysis = analysis
         self.opportunities = opportunities
         self.prize_trials = int(prize_trials)
         self.periods = periods
         self.seed = seed
-        self.draw = draw
-        self.result: dict[str, Any] = {}
         self.figure = None
         groupings = ["rep"]
         if analysis.rep_info is not None:
@@ -91,70 +93,71 @@ class TeamExplorer:
             raise ValueError(f"measure must be one of {', '.join(measures)}; got {measure!r}")
         if grouping not in groupings:
             raise ValueError(f"grouping must be one of {', '.join(groupings)}; got {grouping!r}")
-        style = {"description_width": "110px"}
-        self.controls: dict[str, Any] = {
-            "measure": widgets.Dropdown(
-                options=[(MEASURES[m][2], m) for m in measures],
-                value=measure,
-                description="rank by",
-                style=style,
-            ),
-            "grouping": widgets.Dropdown(
-                options=groupings, value=grouping, description="table by", style=style
-            ),
-            "quantile": widgets.FloatSlider(
-                value=quantile,
-                min=0.5,
-                max=0.95,
-                step=0.05,
-                description="star quantile",
-                continuous_update=False,
-                style=style,
-            ),
-            "lever": widgets.Dropdown(
-                options=[*LEVERS, "all levers"],
-                value="all levers",
-                description="prize lever",
-                style=style,
-            ),
-            "intervals": widgets.ToggleButtons(
-                options=[("by deal", "deals"), ("by rep (bootstrap)", "reps")],
-                value="deals",
-                description="effect intervals",
-                style=style,
-            ),
-            "gap": widgets.FloatSlider(
-                value=1.0,
-                min=0.0,
-                max=1.0,
-                step=0.1,
-                description="gap closed",
-                continuous_update=False,
-                style=style,
-            ),
-        }
-        self.params = {name: c.value for name, c in self.controls.items()}
+        c = self.add_controls(
+            {
+                "measure": {
+                    "kind": "Dropdown",
+                    "options": [(MEASURES[m][2], m) for m in measures],
+                    "value": measure,
+                    "description": "rank by",
+                },
+                "grouping": {
+                    "kind": "Dropdown",
+                    "options": groupings,
+                    "value": grouping,
+                    "description": "table by",
+                },
+                "quantile": {
+                    "kind": "FloatSlider",
+                    "value": quantile,
+                    "min": 0.5,
+                    "max": 0.95,
+                    "step": 0.05,
+                    "description": "star quantile",
+                },
+                "lever": {
+                    "kind": "Dropdown",
+                    "options": [*LEVERS, "all levers"],
+                    "value": "all levers",
+                    "description": "prize lever",
+                },
+                "intervals": {
+                    "kind": "ToggleButtons",
+                    "options": [("by deal", "deals"), ("by rep (bootstrap)", "reps")],
+                    "value": "deals",
+                    "description": "effect intervals",
+                },
+                "gap": {
+                    "kind": "FloatSlider",
+                    "value": 1.0,
+                    "min": 0.0,
+                    "max": 1.0,
+                    "step": 0.1,
+                    "description": "gap closed",
+                },
+            },
+            description_width="110px",
+        )
         self.out = widgets.Output()
-        for c in self.controls.values():
-            c.observe(self._on_change, names="value")
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.controls["measure"], self.controls["grouping"]]),
-                widgets.HBox([self.controls["quantile"], self.controls["gap"]]),
-                widgets.HBox([self.controls["lever"], self.controls["intervals"]]),
+                widgets.HBox([c["measure"], c["grouping"]]),
+                widgets.HBox([c["quantile"], c["gap"]]),
+                widgets.HBox([c["lever"], c["intervals"]]),
                 self.out,
             ]
         )
         self.update()
 
-    # ------------------------------------------------------------------ logic
-    def _on_change(self, change) -> None:
-        self.params = {name: c.value for name, c in self.controls.items()}
-        self.update()
+    def update(self) -> dict[str, Any]:
+        """Read the controls, recompute stars, effects and (if its settings changed) the prize.
 
-    def update(self) -> None:
-        """Recompute from ``self.params`` (the controls call this on every change)."""
-        p = self.params
+        Returns
+        -------
+        dict
+            ``self.result``.
+        """
+        self.params = p = self.values()
         col, higher, label = MEASURES[p["measure"]]
         table = group_table(self.analysis, p["grouping"])
         if col in table.columns:
@@ -189,7 +192,8 @@ class TeamExplorer:
             headline += (
                 f" If the others closed {p['gap']:.0%} of the gap ({p['lever']}), the open "
                 f"pipeline would book {row['extra_p50'] / 1e6:.2f}M more (P10 "
-                f"{row['extra_p10'] / 1e6:.2f}M, P90 {row['extra_p90'] / 1e6:.2f}M)."
+                f"{row['extra_p10'] / 1e6:.2f}M, P90 {row['extra_p90'] / 1e6:.2f}M; "
+                f"{self.prize_trials:,} trials)."
             )
         self.result = {
             "table": table,
@@ -202,6 +206,7 @@ class TeamExplorer:
         }
         if self.draw:
             self._draw()
+        return self.result
 
     def _prize_key(self) -> tuple:
         p = self.params
@@ -211,7 +216,6 @@ class TeamExplorer:
         import matplotlib.pyplot as plt
 
         from salesworkbench.plotting.team import effect_sizes, prize_fan, rep_forest
-        from salesworkbench.ui._output import show
 
         p = self.params
         col, higher, _ = MEASURES[p["measure"]]
@@ -228,5 +232,4 @@ class TeamExplorer:
             prize_fan(self.result["prize"], p["lever"], ax=axes[2])
         fig.tight_layout()
         self.figure = fig
-        # set the Output's state (no ``with out:``), so no stray output reaches the cell
-        show(self.out, self.result["headline"], fig)
+        self.show(self.out, self.result["headline"], fig)

@@ -1,8 +1,8 @@
 """TerritoryExplorer: move thresholds, weights and capacity; watch the segments and coverage.
 
-The logic lives in :mod:`salesworkbench.territory` and :mod:`salesworkbench.territory`;
-this class builds controls, keeps the current settings in ``self.params`` and stores what it
-computed in ``self.result``. Tests (and notebooks) drive it without a browser::
+The logic lives in :mod:`salesworkbench.territory`; this class builds controls, keeps the
+current settings in ``self.params`` and stores what it computed in ``self.result``. Tests (and
+notebooks) drive it without a browser::
 
     app = TerritoryExplorer(accounts)
     app.controls["potential_high"].value = 65
@@ -31,13 +31,14 @@ from salesworkbench.territory import (
     segment,
     segment_summary,
 )
+from salesworkbench.ui.base import App, error_html
 
 __all__ = ["TerritoryExplorer"]
 
 _THRESHOLDS = ("potential_high", "potential_low", "relationship_high")
 
 
-class TerritoryExplorer:
+class TerritoryExplorer(App):
     """Interactive territory segmentation: threshold and weight sliders, capacity inputs.
 
     Parameters
@@ -99,92 +100,97 @@ class TerritoryExplorer:
     ) -> None:
         import ipywidgets as widgets
 
+        super().__init__(draw=draw)
         self.accounts = accounts
         self.prepared = prepare(accounts, model)
         self.coverage = {k: dict(v) for k, v in (coverage or DEFAULT_COVERAGE).items()}
         self.allocation = allocation
-        self.draw = draw
         self.label_top = label_top
         self.dpi = dpi
-        self.controls: dict[str, Any] = {}
         self.result: dict[str, Any] = {"error": None}
-        self.params: dict[str, Any] = {}
         self._fig = None
-        self._silent = False
 
-        style = {"description_width": "150px"}
-        wide = widgets.Layout(width="420px")
         start = {
             "potential_high": potential_high,
             "potential_low": potential_low,
             "relationship_high": relationship_high,
         }
-        for name in _THRESHOLDS:
-            self.controls[name] = widgets.FloatSlider(
-                value=float(start[name]),
-                min=0.0,
-                max=100.0,
-                step=1.0,
-                description=name.replace("_", " "),
-                continuous_update=False,
-                readout_format=".0f",
-                style=style,
-                layout=wide,
-            )
+        slider = {"kind": "FloatSlider", "min": 0.0, "max": 100.0, "step": 1.0}
+        wide = {"description_width": "150px", "width": "420px"}
+        self.add_controls(
+            {
+                name: {
+                    **slider,
+                    "value": float(start[name]),
+                    "description": name.replace("_", " "),
+                    "readout_format": ".0f",
+                }
+                for name in _THRESHOLDS
+            },
+            **wide,
+        )
         weight_boxes = []
         for part in ("potential", "relationship"):
-            boxes = [widgets.HTML(f"<b>{part} weights</b>")]
-            for d in self.prepared.drivers[part]:
-                key = f"{part}.{d.name}"
-                self.controls[key] = widgets.FloatSlider(
-                    value=float(d.weight),
-                    min=0.0,
-                    max=1.0,
-                    step=0.05,
-                    description=d.title,
-                    continuous_update=False,
-                    readout_format=".2f",
-                    style=style,
-                    layout=wide,
-                )
-                boxes.append(self.controls[key])
-            weight_boxes.append(widgets.VBox(boxes))
-        cap_spec = capacity or DEFAULT_CAPACITY
+            weights = self.add_controls(
+                {
+                    f"{part}.{d.name}": {
+                        **slider,
+                        "value": float(d.weight),
+                        "max": 1.0,
+                        "step": 0.05,
+                        "description": d.title,
+                        "readout_format": ".2f",
+                    }
+                    for d in self.prepared.drivers[part]
+                },
+                **wide,
+            )
+            weight_boxes.append(
+                widgets.VBox([widgets.HTML(f"<b>{part} weights</b>"), *weights.values()])
+            )
         cap_rows = [widgets.HTML("<b>capacity per quarter</b>")]
-        for role, spec in cap_spec.items():
-            self.controls[f"reps.{role}"] = widgets.BoundedIntText(
-                value=int(spec.get("reps", 0)),
-                min=0,
-                max=10_000,
-                description=f"{role.replace('_', ' ')} reps",
-                style=style,
-                layout=widgets.Layout(width="260px"),
+        for role, spec in (capacity or DEFAULT_CAPACITY).items():
+            reps = self.add_controls(
+                {
+                    f"reps.{role}": {
+                        "kind": "BoundedIntText",
+                        "value": int(spec.get("reps", 0)),
+                        "min": 0,
+                        "max": 10_000,
+                        "description": f"{role.replace('_', ' ')} reps",
+                    }
+                },
+                description_width="150px",
+                width="260px",
             )
-            self.controls[f"hours.{role}"] = widgets.BoundedFloatText(
-                value=float(spec.get("hours_per_rep", 0.0)),
-                min=0.0,
-                max=10_000.0,
-                step=10.0,
-                description="hours per rep",
-                style={"description_width": "100px"},
-                layout=widgets.Layout(width="200px"),
+            hours = self.add_controls(
+                {
+                    f"hours.{role}": {
+                        "kind": "BoundedFloatText",
+                        "value": float(spec.get("hours_per_rep", 0.0)),
+                        "min": 0.0,
+                        "max": 10_000.0,
+                        "step": 10.0,
+                        "description": "hours per rep",
+                    }
+                },
+                description_width="100px",
+                width="200px",
             )
-            cap_rows.append(
-                widgets.HBox([self.controls[f"reps.{role}"], self.controls[f"hours.{role}"]])
-            )
-        msg_rows = [widgets.HTML("<b>messaging strategy</b>")]
-        for seg in SEGMENTS:
-            self.controls[f"message.{seg}"] = widgets.Textarea(
-                value=DEFAULT_MESSAGING.get(seg, ""),
-                description=seg,
-                layout=widgets.Layout(width="640px", height="60px"),
-            )
-            msg_rows.append(self.controls[f"message.{seg}"])
-        for key, control in self.controls.items():
-            if not key.startswith("message."):
-                control.observe(self._on_change, names="value")
-            else:
-                control.observe(self._on_message, names="value")
+            cap_rows.append(widgets.HBox([*reps.values(), *hours.values()]))
+        # messaging is text for the plan: it changes params, not the segmentation
+        messages = self.add_controls(
+            {
+                f"message.{seg}": {
+                    "kind": "Textarea",
+                    "value": DEFAULT_MESSAGING.get(seg, ""),
+                    "description": seg,
+                    "layout": widgets.Layout(width="640px", height="60px"),
+                }
+                for seg in SEGMENTS
+            },
+            on_change=self._on_message,
+        )
 
         self.status = widgets.HTML()
         self.out = widgets.Output()
@@ -201,16 +207,12 @@ class TerritoryExplorer:
                 self.status,
                 self.out,
                 self.tables,
-                widgets.VBox(msg_rows),
+                widgets.VBox([widgets.HTML("<b>messaging strategy</b>"), *messages.values()]),
             ]
         )
         self.update()
 
     # ---------------------------------------------------------------- wiring
-    def _on_change(self, change: dict) -> None:
-        if not self._silent:
-            self.update()
-
     def _on_message(self, change: dict) -> None:
         self.params["messaging"] = self._messaging()
 
@@ -240,23 +242,6 @@ class TerritoryExplorer:
             "messaging": self._messaging(),
         }
 
-    def set(self, **values: float) -> dict[str, Any]:
-        """Set several controls at once (one update), e.g. ``set(potential_high=60)``.
-
-        Keys are control names; use ``potential__revenue`` for ``potential.revenue`` (a
-        keyword cannot hold a dot).
-        """
-        self._silent = True
-        try:
-            for key, v in values.items():
-                name = key.replace("__", ".")
-                if name not in self.controls:
-                    raise KeyError(f"no control {name!r}; controls: {', '.join(self.controls)}")
-                self.controls[name].value = v
-        finally:
-            self._silent = False
-        return self.update()
-
     def update(self) -> dict[str, Any]:
         """Re-read the controls, re-segment, recompute coverage and redraw.
 
@@ -278,7 +263,7 @@ class TerritoryExplorer:
             )
         except ValueError as exc:  # thresholds out of order, all weights zero
             self.result = {**self.result, "error": str(exc)}
-            self.status.value = f"<span style='color:#c0504d'>{exc}</span>"
+            self.status.value = error_html(exc)
             return self.result
         cov = coverage_plan(seg, self.coverage, p["capacity"], allocation=self.allocation)
         cap = capacity_summary(cov, p["capacity"])
@@ -301,11 +286,7 @@ class TerritoryExplorer:
         self.status.value = (
             f"Alpha {counts['Alpha']}, Beta {counts['Beta']}, Delta {counts['Delta']} "
             f"({int(seg['insufficient_data'].sum())} with insufficient data)"
-            + (
-                f" &nbsp; <span style='color:#c0504d'>{flag_text}</span>"
-                if flag_text
-                else " &nbsp; every segment covered"
-            )
+            + (f" &nbsp; {error_html(flag_text)}" if flag_text else " &nbsp; every segment covered")
         )
         if self.draw:
             self._redraw()
@@ -326,39 +307,18 @@ class TerritoryExplorer:
 
     # ---------------------------------------------------------------- drawing
     def _redraw(self) -> None:
-        import base64
-        import io
-
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         from salesworkbench.plotting.territory import update_segment_matrix
-        from salesworkbench.ui._output import show
 
         if self._fig is None:
-            # one chart: the segment counts are in the legend and the status line (a second
-            # chart cost a quarter of every redraw)
-            self._fig, _ = plt.subplots(figsize=(9.5, 5))
-            # fixed margins: tight_layout would cost a full draw on every update
+            # one chart, kept and updated in place: the segment counts are in the legend and
+            # the status line (a second chart cost a quarter of every redraw); a bare Figure
+            # (not pyplot's) is shown through the Output widget only
+            self._fig = Figure(figsize=(9.5, 5))
+            self._fig.add_subplot()
+            # fixed margins: tight cropping or tight_layout would cost a full draw per update
             self._fig.subplots_adjust(left=0.08, right=0.72, bottom=0.11, top=0.92)
-            plt.close(self._fig)  # shown through the Output widget only
         update_segment_matrix(self.result["segmented"], self._fig.axes[0], label_top=self.label_top)
-        # the Output widgets are set by state (no ``with out: display``), so nothing leaks
-        # into the notebook cell when a headless runner executes it
-        buf = io.BytesIO()
-        self._fig.savefig(buf, format="png", dpi=self.dpi)
-        self.out.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {
-                    "image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
-                    "text/plain": "<territory matrix and segment counts>",
-                },
-                "metadata": {},
-            },
-        )
-        show(self.tables, self.result["coverage"].round(2))
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.show(self.out, self._fig, dpi=self.dpi, tight=False)
+        self.show(self.tables, self.result["coverage"].round(2))

@@ -44,7 +44,13 @@ from scipy import special, stats
 
 from salesworkbench.errors import ValueCaseError
 
-__all__ = ["DISTRIBUTIONS", "Distribution", "make_distribution"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "JUDGEMENT_KEYS",
+    "MIXTURE_COMPONENT_KINDS",
+    "Distribution",
+    "make_distribution",
+]
 
 #: Parameter keys per kind: (required, optional).
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -58,7 +64,25 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "bernoulli": (("p",), ()),
     "discrete": (("values", "probs"), ()),
     "percentiles": (("p10", "p50", "p90"), ()),
+    "gamma": (("shape", "scale"), ()),
+    "weibull": (("shape", "scale"), ()),
+    "mixture": (("components",), ("weights",)),
+    "pooled": (("judgements",), ()),
 }
+#: Kinds a mixture component (or a pooled judgement) may have: continuous, not nested.
+MIXTURE_COMPONENT_KINDS = (
+    "uniform",
+    "triangular",
+    "pert",
+    "normal",
+    "lognormal",
+    "beta",
+    "percentiles",
+    "gamma",
+    "weibull",
+)
+#: Keys of one expert's judgement in a ``pooled`` assumption.
+JUDGEMENT_KEYS = ("expert", "p10", "p50", "p90", "weight")
 _PARAM_KEYS = {k for req, opt in DISTRIBUTIONS.values() for k in (*req, *opt)}
 _Z90 = float(special.ndtri(0.9))
 _PINV_MIN_SIZE = 20_000
@@ -107,6 +131,7 @@ class Distribution:
         loc: float = 0.0,
         scale: float = 1.0,
         beta_shapes: tuple[float, float] | None = None,
+        components: tuple[list[Distribution], np.ndarray] | None = None,
     ) -> None:
         self.kind = kind
         self.spec = spec
@@ -118,6 +143,7 @@ class Distribution:
         self._loc = loc
         self._scale = scale
         self._beta_shapes = beta_shapes
+        self._components = components  # mixture: (distributions, weights summing to 1)
         self._pinv: Any = None
 
     def __repr__(self) -> str:
@@ -153,9 +179,80 @@ class Distribution:
             values, cum = self._support
             idx = np.searchsorted(cum, q, side="left")
             return values[np.minimum(idx, len(values) - 1)]
+        if self._components is not None:
+            return self._mixture_ppf(q)
         if self._mirror:
             return -self.frozen.ppf(1.0 - q)
         return self.frozen.ppf(q)
+
+    def cdf(self, x: np.ndarray | float) -> np.ndarray:
+        """Cumulative distribution function, vectorised over ``x``."""
+        x = np.asarray(x, dtype=float)
+        if self.kind == "fixed":
+            return (x >= self._value).astype(float)
+        if self._support is not None:
+            values, cum = self._support
+            idx = np.searchsorted(values, x, side="right")
+            return np.where(idx > 0, np.concatenate([[0.0], cum])[idx], 0.0)
+        if self._components is not None:
+            comps, w = self._components
+            return sum(wi * c.cdf(x) for c, wi in zip(comps, w, strict=True))
+        if self._mirror:
+            return self.frozen.sf(-x)
+        return self.frozen.cdf(x)
+
+    def pdf(self, x: np.ndarray | float) -> np.ndarray:
+        """Probability density (continuous kinds only), vectorised over ``x``."""
+        x = np.asarray(x, dtype=float)
+        if self.kind == "fixed" or self._support is not None:
+            raise ValueCaseError(f"a {self.kind} distribution has no density")
+        if self._components is not None:
+            comps, w = self._components
+            return sum(wi * c.pdf(x) for c, wi in zip(comps, w, strict=True))
+        if self._mirror:
+            return self.frozen.pdf(-x)
+        return self.frozen.pdf(x)
+
+    def _mixture_ppf(self, q: np.ndarray) -> np.ndarray:
+        """Quantiles of a mixture: vectorised safeguarded Newton on the mixture CDF.
+
+        The mixture's q-quantile lies between the smallest and the largest component
+        q-quantile (the mixture CDF there is at most, and at least, q), which brackets every
+        root; Newton steps that leave the bracket (or meet a flat stretch) are replaced by
+        bisection. Converges to ``|F(x) - q| <= 1e-12`` or a bracket of 1e-13 relative width.
+        """
+        comps, w = self._components
+        shape = q.shape
+        qf = q.ravel()
+        cq = np.stack([c.ppf(qf) for c in comps])
+        lo, hi = cq.min(axis=0), cq.max(axis=0)
+        x = np.clip(w @ np.where(np.isfinite(cq), cq, 0.0), lo, hi)  # weighted start
+        x = np.where(qf <= 0, lo, np.where(qf >= 1, hi, x))
+        active = np.flatnonzero((hi > lo) & np.isfinite(lo) & np.isfinite(hi))
+        for _ in range(100):
+            if active.size == 0:
+                break
+            xa, qa = x[active], qf[active]
+            err = self.cdf(xa) - qa
+            la, ha = lo[active], hi[active]
+            la = np.where(err < 0, xa, la)
+            ha = np.where(err > 0, xa, ha)
+            lo[active], hi[active] = la, ha
+            dens = self.pdf(xa)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = xa - err / dens
+            ok = np.isfinite(step) & (step > la) & (step < ha)
+            new = np.where(ok, step, 0.5 * (la + ha))
+            x[active] = new
+            width = ha - la
+            scale = np.maximum(np.abs(new), 1e-300)
+            done = (np.abs(err) <= 1e-12) | (width <= 1e-13 * scale)
+            if done.all():
+                x[active] = np.where(np.abs(err) <= 1e-12, xa, new)
+                break
+            x[active[done]] = np.where(np.abs(err[done]) <= 1e-12, xa[done], new[done])
+            active = active[~done]
+        return x.reshape(shape)
 
     def _triangular_ppf(self, q: np.ndarray) -> np.ndarray:
         a, c = self._loc, self._loc + self._scale
@@ -187,6 +284,9 @@ class Distribution:
         if self._support is not None:
             values, probs = self._discrete_pmf()
             return float(np.dot(values, probs))
+        if self._components is not None:
+            comps, w = self._components
+            return float(sum(wi * c.mean() for c, wi in zip(comps, w, strict=True)))
         m = float(self.frozen.mean())
         return -m if self._mirror else m
 
@@ -198,6 +298,11 @@ class Distribution:
             values, probs = self._discrete_pmf()
             mu = np.dot(values, probs)
             return float(np.sqrt(np.dot((values - mu) ** 2, probs)))
+        if self._components is not None:
+            comps, w = self._components
+            mu = self.mean()
+            second = sum(wi * (c.sd() ** 2 + c.mean() ** 2) for c, wi in zip(comps, w, strict=True))
+            return float(math.sqrt(max(second - mu**2, 0.0)))
         return float(self.frozen.std())
 
     def median(self) -> float:
@@ -484,6 +589,119 @@ def _percentiles(p: dict, name: str) -> Distribution:
     return Distribution("percentiles", p, frozen, mirror=True, mode=mid)
 
 
+def _gamma_like(kind: str, p: dict, name: str) -> Distribution:
+    k, theta = _number(p, "shape", name), _number(p, "scale", name)
+    for key, v in (("shape", k), ("scale", theta)):
+        if not v > 0:
+            raise ValueCaseError(f"assumption {name!r}: {key} ({v:g}) must be > 0")
+    if kind == "gamma":
+        frozen = stats.gamma(k, scale=theta)
+        mode = (k - 1) * theta if k >= 1 else 0.0
+    else:
+        frozen = stats.weibull_min(k, scale=theta)
+        mode = theta * ((k - 1) / k) ** (1 / k) if k > 1 else 0.0
+    return Distribution(kind, p, frozen, mode=mode)
+
+
+def _gamma(p: dict, name: str) -> Distribution:
+    return _gamma_like("gamma", p, name)
+
+
+def _weibull(p: dict, name: str) -> Distribution:
+    return _gamma_like("weibull", p, name)
+
+
+def _weights(raw: Any, n: int, where: str) -> np.ndarray:
+    if isinstance(raw, str | bytes) or not hasattr(raw, "__len__"):
+        raise ValueCaseError(f"{where} must be a list of numbers, got {raw!r}")
+    if len(raw) != n:
+        raise ValueCaseError(f"{where} has {len(raw)} entries but there are {n} components")
+    w = np.array([_as_number(v, f"{where}[{i}]") for i, v in enumerate(raw)])
+    if (w < 0).any():
+        raise ValueCaseError(f"{where} must not be negative, got {list(raw)}")
+    if not w.sum() > 0:
+        raise ValueCaseError(f"{where} must not all be zero")
+    return w / w.sum()
+
+
+def _mixture(p: dict, name: str) -> Distribution:
+    raw = p["components"]
+    if isinstance(raw, str | bytes) or not isinstance(raw, list) or not raw:
+        raise ValueCaseError(
+            f"assumption {name!r}: 'components' must be a non-empty list of distributions, "
+            f"e.g. [{{dist: percentiles, p10: ..., p50: ..., p90: ...}}, ...]"
+        )
+    comps = []
+    for i, spec in enumerate(raw):
+        label = f"{name}, component {i + 1}"
+        if not isinstance(spec, Mapping):
+            raise ValueCaseError(f"assumption {label!r}: expected a mapping, got {spec!r}")
+        kind = str(spec.get("dist", "")).lower()
+        if kind not in MIXTURE_COMPONENT_KINDS:
+            raise ValueCaseError(
+                f"assumption {label!r}: a mixture component must be one of "
+                f"{', '.join(MIXTURE_COMPONENT_KINDS)}, got dist {spec.get('dist')!r}"
+            )
+        extra = [k for k in spec if k != "dist" and k not in _PARAM_KEYS]
+        if extra:
+            raise ValueCaseError(f"assumption {label!r}: unknown key {extra[0]!r}")
+        comps.append(make_distribution(spec, label))
+    if "weights" in p:
+        w = _weights(p["weights"], len(comps), f"assumption {name!r}: 'weights'")
+    else:
+        w = np.full(len(comps), 1.0 / len(comps))
+    return Distribution("mixture", p, None, components=(comps, w))
+
+
+def _pooled(p: dict, name: str) -> Distribution:
+    raw = p["judgements"]
+    if isinstance(raw, str | bytes) or not isinstance(raw, list) or not raw:
+        raise ValueCaseError(
+            f"assumption {name!r}: 'judgements' must be a non-empty list of "
+            "{expert: ..., p10: ..., p50: ..., p90: ..., weight: ...}"
+        )
+    comps, weights, experts = [], [], []
+    for i, j in enumerate(raw):
+        if not isinstance(j, Mapping):
+            raise ValueCaseError(
+                f"assumption {name!r}: judgement #{i + 1} must be a mapping with p10, p50, "
+                f"p90, got {j!r}"
+            )
+        expert = j.get("expert", f"expert {i + 1}")
+        if not isinstance(expert, str) or not expert.strip():
+            raise ValueCaseError(
+                f"assumption {name!r}: judgement #{i + 1}: 'expert' must be text, got {expert!r}"
+            )
+        label = f"{name}, expert {expert}"
+        unknown = [k for k in j if k not in JUDGEMENT_KEYS]
+        if unknown:
+            raise ValueCaseError(
+                f"assumption {label!r}: unknown key {unknown[0]!r} in a judgement "
+                f"(its keys: {', '.join(JUDGEMENT_KEYS)})"
+            )
+        if expert in experts:
+            raise ValueCaseError(f"assumption {name!r}: expert {expert!r} is listed twice")
+        experts.append(expert)
+        comps.append(
+            make_distribution(
+                {"dist": "percentiles", **{k: j.get(k) for k in ("p10", "p50", "p90") if k in j}},
+                label,
+            )
+        )
+        weights.append(j.get("weight"))
+    given = [w is not None for w in weights]
+    if any(given) and not all(given):
+        raise ValueCaseError(
+            f"assumption {name!r}: give a 'weight' for every judgement or for none "
+            "(none = equal weights)"
+        )
+    if all(given):
+        w = _weights(weights, len(comps), f"assumption {name!r}: judgement weights")
+    else:
+        w = np.full(len(comps), 1.0 / len(comps))
+    return Distribution("pooled", p, None, components=(comps, w))
+
+
 _BUILDERS = {
     "fixed": _fixed,
     "uniform": _uniform,
@@ -495,4 +713,8 @@ _BUILDERS = {
     "bernoulli": _bernoulli,
     "discrete": _discrete,
     "percentiles": _percentiles,
+    "gamma": _gamma,
+    "weibull": _weibull,
+    "mixture": _mixture,
+    "pooled": _pooled,
 }

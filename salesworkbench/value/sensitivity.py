@@ -30,10 +30,13 @@ from scipy import stats
 from scipy.stats import qmc
 
 from salesworkbench._random import as_generator, named_stream
+from salesworkbench.defaults import VALUE_TRIALS
 from salesworkbench.errors import ValueCaseError
+from salesworkbench.value.cashflows import OUTPUTS
 
 if TYPE_CHECKING:
-    from salesworkbench.value.case import ValueCase, ValueSimulation
+    from salesworkbench.value.case import ValueCase
+    from salesworkbench.value.simulation import ValueSimulation
 
 __all__ = [
     "convergence",
@@ -54,8 +57,6 @@ def _is_case(obj: Any) -> bool:
 
 
 def _case_outputs(case: ValueCase) -> tuple[str, ...]:
-    from salesworkbench.value.case import OUTPUTS
-
     return tuple(OUTPUTS)
 
 
@@ -232,8 +233,6 @@ def rank_correlation(
         )
     if inputs is None:
         if default_inputs is None:
-            from salesworkbench.value.case import OUTPUTS
-
             skip = set(OUTPUTS) | {output}
             default_inputs = [
                 c
@@ -602,7 +601,7 @@ def _checkpoints(total: int, start: int = 100) -> np.ndarray:
 def convergence(
     case_or_sim: ValueCase | ValueSimulation,
     output: str = "value",
-    trials: int = 100_000,
+    trials: int = VALUE_TRIALS,
     seed: int = 0,
     checkpoints: Sequence[int] | None = None,
     confidence_level: float = 0.95,
@@ -619,7 +618,8 @@ def convergence(
     output : str, default "value"
         The output to follow.
     trials, seed : int
-        Used only when a case is given.
+        Used only when a case is given (``trials`` defaults to
+        :data:`salesworkbench.defaults.VALUE_TRIALS`).
     checkpoints : sequence of int, optional
         Trial counts to report; by default 100, 200, 500, 1000, ... and the total.
     confidence_level : float, default 0.95

@@ -23,6 +23,16 @@ transfers is the uplift over the driver, so the widening applies to the uplift:
 ``arpu_before + uplift (1 -/+ w)``. Bounds are clipped at 0, and to [0, 1] for shares
 (adoption, margin). ``widen = 0`` gives fixed values, which reproduces the reference's realised
 benefit when the prospect's drivers equal the reference's.
+
+Nothing here reads the bundled sample: the caller passes the reference table (read your own with
+:func:`read_reference_customers`) and the template case. With the sample data::
+
+    from salesworkbench.datasets import data_path
+
+    refs = read_reference_customers(data_path("reference_customers.csv"))
+    template = ValueCase.from_yaml(data_path("value_cases/telecom_arpu.yaml"))
+    ref = nearest_reference(prospect, refs)
+    straw = straw_man(ref, prospect, template)
 """
 
 from __future__ import annotations
@@ -45,8 +55,8 @@ __all__ = [
     "DEFAULT_SCALE_BY",
     "DEFAULT_WIDEN",
     "REFERENCE_COLUMNS",
-    "load_reference_customers",
     "nearest_reference",
+    "read_reference_customers",
     "straw_man",
 ]
 
@@ -64,13 +74,15 @@ DEFAULT_WIDEN = 0.4
 REFERENCE_COLUMNS = ("customer", "industry", "year")
 
 
-def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Realised cases of previous customers (``data/reference_customers.csv`` by default).
+def read_reference_customers(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check a table of realised cases of previous customers.
 
     Parameters
     ----------
-    path : path-like, optional
-        Your own reference table with the same layout (see ``data/value_cases/README.md``).
+    path : path-like
+        A CSV in the layout of the bundled ``data/reference_customers.csv`` (see
+        ``data/value_cases/README.md``): ``customer``, ``industry`` and ``year``, then columns
+        named after the template's assumptions and drivers.
 
     Returns
     -------
@@ -83,15 +95,13 @@ def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFr
 
     Examples
     --------
-    >>> load_reference_customers()[["customer", "subscribers", "adoption"]].head(2)
+    >>> from salesworkbench.datasets import data_path
+    >>> refs = read_reference_customers(data_path("reference_customers.csv"))
+    >>> refs[["customer", "subscribers", "adoption"]].head(2)
                 customer  subscribers  adoption
     0   Northwind Mobile       420000      0.76
     1  Caledonia Telecom       160000      0.72
     """
-    if path is None:
-        from salesworkbench.datasets import data_path
-
-        path = data_path("reference_customers.csv")
     file = Path(path)
     table = pd.read_csv(file)
     missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
@@ -124,7 +134,7 @@ def load_reference_customers(path: str | os.PathLike | None = None) -> pd.DataFr
 
 def nearest_reference(
     prospect_drivers: Mapping[str, float],
-    references: pd.DataFrame | None = None,
+    references: pd.DataFrame,
     industry: str | Sequence[str] | None = None,
 ) -> pd.Series:
     """The reference customer closest to the prospect in its drivers (log-ratio distance).
@@ -133,8 +143,8 @@ def nearest_reference(
     ----------
     prospect_drivers : mapping
         The prospect's known figures; those that are numeric reference columns are compared.
-    references : pandas.DataFrame, optional
-        Reference table; the bundled one by default.
+    references : pandas.DataFrame
+        The reference table (e.g. from :func:`read_reference_customers`).
     industry : str or list of str, optional
         Only consider references in this industry (or these industries).
 
@@ -143,7 +153,7 @@ def nearest_reference(
     pandas.Series
         The chosen reference's row.
     """
-    refs = load_reference_customers() if references is None else references
+    refs = references
     if industry is not None:
         wanted = [industry] if isinstance(industry, str) else list(industry)
         refs = refs[refs["industry"].isin(wanted)]
@@ -171,7 +181,12 @@ def _reference_row(reference: Any, references: pd.DataFrame | None) -> pd.Series
     if isinstance(reference, Mapping):
         return pd.Series(dict(reference))
     if isinstance(reference, str):
-        refs = load_reference_customers() if references is None else references
+        if references is None:
+            raise ValueCaseError(
+                f"reference {reference!r} is a customer name: pass references= (the reference "
+                "customers table) to look it up, or pass the reference's row"
+            )
+        refs = references
         hit = refs[refs["customer"] == reference]
         if hit.empty:
             raise ValueCaseError(
@@ -184,10 +199,6 @@ def _reference_row(reference: Any, references: pd.DataFrame | None) -> pd.Series
 def _load_template(case_template: Any) -> ValueCase:
     from salesworkbench.value.case import ValueCase
 
-    if case_template is None:
-        from salesworkbench.datasets import data_path
-
-        case_template = data_path("value_cases/telecom_arpu.yaml")
     if isinstance(case_template, str | os.PathLike):
         return ValueCase.from_yaml(case_template)
     if hasattr(case_template, "to_dict"):
@@ -232,7 +243,7 @@ def _number(row: pd.Series, column: str, who: str) -> float:
 def straw_man(
     reference: str | pd.Series | Mapping[str, Any],
     prospect_drivers: Mapping[str, float],
-    case_template: ValueCase | str | os.PathLike | None = None,
+    case_template: ValueCase | str | os.PathLike,
     widen: float | Mapping[str, float] = DEFAULT_WIDEN,
     *,
     scale_by: Mapping[str, str] | None = None,
@@ -252,9 +263,9 @@ def straw_man(
         The prospect's known figures, e.g. ``{"subscribers": 110_000, "sites": 3,
         "arpu_before": 22}``. Names of template assumptions are taken as facts (fixed); the
         rest are drivers for ``scale_by``.
-    case_template : ValueCase or path, optional
-        The case whose formulas, statement and correlations the straw-man reuses; the bundled
-        ``data/value_cases/telecom_arpu.yaml`` by default.
+    case_template : ValueCase or path
+        The case (or its YAML file) whose formulas, statement and correlations the straw-man
+        reuses, e.g. the bundled ``data/value_cases/telecom_arpu.yaml``.
     widen : float or dict, default 0.4
         Base relative half-width for borrowed values (a dict gives one per assumption; those
         it does not name get the default). With 0.4 the telecom straw-man's spread of value is
@@ -265,7 +276,7 @@ def straw_man(
     customer : str, optional
         The prospect's name for the case (default: the template's customer).
     references : pandas.DataFrame, optional
-        Reference table to look ``reference`` up in (the bundled one by default).
+        Reference table to look ``reference`` up in; needed when ``reference`` is a name.
 
     Returns
     -------

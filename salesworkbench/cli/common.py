@@ -1,0 +1,421 @@
+"""What every subcommand shares: argument types, common options, output rendering, input checks.
+
+A subcommand's ``run(args)`` returns an :class:`Output`; :func:`render_output` turns it into a
+readable table, CSV or JSON and :func:`write_output` sends it to stdout or ``--out``. Notes for
+the user go to stderr (:func:`note`), so stdout holds only the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from salesworkbench._files import atomic_write
+from salesworkbench.errors import ValueCaseError
+
+if TYPE_CHECKING:
+    from salesworkbench.value import ValueCase
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "FORMATS",
+    "PROG",
+    "Output",
+    "Parser",
+    "UsageError",
+    "add_command",
+    "add_common_options",
+    "add_cost_options",
+    "fill",
+    "input_file",
+    "mapping_option",
+    "non_negative",
+    "note",
+    "numbers",
+    "pilot_costs",
+    "positive_int",
+    "power_of_two",
+    "read_value_case",
+    "records",
+    "render_output",
+    "score",
+    "seed",
+    "table_text",
+    "write_output",
+]
+
+EXIT_OK = 0
+#: Exit code when a step failed for another reason (e.g. Chromium could not print the PDF).
+EXIT_FAILED = 1
+#: Exit code for bad input: a missing or malformed file, an unknown flag, a bad parameter.
+EXIT_BAD_INPUT = 2
+
+PROG = "salesworkbench"
+FORMATS = ("table", "csv", "json")
+
+
+# --------------------------------------------------------------------------------------------
+# the parser and argument types
+# --------------------------------------------------------------------------------------------
+class UsageError(Exception):
+    """A bad command line (reported on one line, exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser that reports errors on one line and never calls ``sys.exit`` itself."""
+
+    def error(self, message: str):
+        """Raise :class:`UsageError` naming the command and pointing at its ``--help``."""
+        raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
+
+
+def positive_int(text: str) -> int:
+    """A positive whole number; ``100000``, ``100_000`` and ``1e5`` all work."""
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number.is_integer()):
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
+    value = int(number)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed: a non-negative whole number."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative whole number, got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """A finite number, zero or more."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def score(text: str) -> float:
+    """A score from 0 to 100."""
+    value = _number(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a score from 0 to 100, got {text!r}")
+    return value
+
+
+def power_of_two(text: str) -> int:
+    """A positive power of 2 (e.g. a Sobol' base sample)."""
+    value = positive_int(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"must be a power of 2 (e.g. 4096, 8192), got {text!r}")
+    return value
+
+
+def numbers(text: str) -> list[float]:
+    """Comma-separated numbers, zero or more each, e.g. ``--quota 3e6,3.5e6``."""
+    return [non_negative(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def fill(text: str) -> str:
+    """Wrap a help description to the width of a terminal."""
+    return textwrap.fill(text, 88)
+
+
+def add_command(
+    subparsers, name: str, help_: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """Add a subcommand with its one-line help, description and examples (its epilog)."""
+    return subparsers.add_parser(
+        name,
+        help=help_,
+        description=fill(description),
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_common_options(
+    p: argparse.ArgumentParser, *, seed_option: bool, trials: int | None, out: bool = True
+) -> None:
+    """Add the options every analysis shares (``--trials``, ``--seed``, ``--format``, ...).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    seed_option : bool
+        Add ``--seed`` (simulations only).
+    trials : int or None
+        The default of ``--trials``; None adds no ``--trials``.
+    out : bool, default True
+        Add ``--out FILE``.
+    """
+    if trials is not None:
+        p.add_argument(
+            "--trials",
+            type=positive_int,
+            default=trials,
+            metavar="N",
+            help=f"Monte Carlo trials (default {trials:,})",
+        )
+    if seed_option:
+        p.add_argument(
+            "--seed",
+            type=seed,
+            default=0,
+            metavar="N",
+            help="random seed; the same seed gives the same numbers (default 0)",
+        )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format: a readable table, or clean CSV / JSON for other tools (default table)",
+    )
+    if out:
+        p.add_argument("--out", metavar="FILE", help="write the result to FILE instead of stdout")
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_const",
+        const=False,
+        default=None,
+        help="never show a progress bar (by default one is shown on stderr for long runs)",
+    )
+
+
+def add_cost_options(p: argparse.ArgumentParser) -> None:
+    """Add the pilot cost options (``pilots``, ``report value``)."""
+    for flag, default, help_ in (
+        ("--cost-fixed", 0.0, "set-up cost of a pilot, in the case's currency (default 0)"),
+        ("--cost-per-unit", 0.0, "cost per pilot observation (default 0)"),
+        (
+            "--cost-delay",
+            0.0,
+            "cost of deciding later, e.g. benefits forgone meanwhile (default 0)",
+        ),
+        ("--scale", 1.0, "how many decisions like this one the information serves (default 1)"),
+    ):
+        p.add_argument(flag, type=non_negative, default=default, metavar="X", help=help_)
+
+
+def pilot_costs(args: argparse.Namespace) -> dict[str, float]:
+    """The pilot costs given by :func:`add_cost_options`' flags."""
+    return {
+        "fixed": args.cost_fixed,
+        "per_unit": args.cost_per_unit,
+        "delay": args.cost_delay,
+        "scale": args.scale,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# output
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Output:
+    """What a command produced: a table, a JSON document and lines for the readable form."""
+
+    frame: pd.DataFrame
+    document: Any = None  # JSON; default: the frame's records
+    header: list[str] = field(default_factory=list)  # lines above the table (format table)
+    footer: list[str] = field(default_factory=list)  # lines below it
+    index: bool = True  # write the index as a column in CSV/JSON
+    display: pd.DataFrame | None = None  # preformatted text cells for format table
+    text: str | None = None  # the whole readable form, when a table does not fit
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN and infinities become null, dates ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, pd.Period):
+        return str(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value if isinstance(value, str) else str(value)
+
+
+def records(frame: pd.DataFrame, index: bool = True) -> list[dict[str, Any]]:
+    """A DataFrame as a list of JSON-ready row dicts (index first, as a column)."""
+    flat = frame.reset_index() if index else frame
+    cols = [str(c) for c in flat.columns]
+    return [
+        {c: _jsonable(v) for c, v in zip(cols, row, strict=True)}
+        for row in flat.itertuples(index=False, name=None)
+    ]
+
+
+def _formatter(series: pd.Series) -> Callable[[Any], str] | None:
+    """A readable number format for one column of a table."""
+    if not pd.api.types.is_float_dtype(series.dtype):
+        return None
+    finite = series[np.isfinite(series.to_numpy(dtype=float, na_value=np.nan))]
+    big = finite.abs().max() if len(finite) else 0.0
+    if len(finite) and (finite.abs() <= 1).all():
+        fmt = "{:.3f}"
+    elif big >= 1000:
+        fmt = "{:,.0f}"
+    else:
+        fmt = "{:.3g}"
+
+    def format_one(v: Any) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        if isinstance(v, float) and math.isinf(v):
+            return "never" if v > 0 else "-inf"
+        return fmt.format(v)
+
+    return format_one
+
+
+def table_text(frame: pd.DataFrame, index: bool = True) -> str:
+    """A DataFrame as an aligned, readable text table (for ``--format table``).
+
+    Columns keep their figures exact enough to compare (thousands separators, three
+    significant digits); sentences around a table use :mod:`salesworkbench.formatting`.
+    """
+    if frame.empty:
+        return "(no rows)"
+    formatters = {c: f for c in frame.columns if (f := _formatter(frame[c])) is not None}
+    shown = frame.copy()
+    for c in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[c].dtype):
+            shown[c] = shown[c].dt.strftime("%Y-%m-%d").fillna("")
+    return shown.to_string(index=index, formatters=formatters, na_rep="", max_colwidth=60)
+
+
+def render_output(output: Output, fmt: str) -> str:
+    """The text written to stdout or ``--out`` for ``fmt`` (``table``, ``csv`` or ``json``)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        frame = output.frame.copy()
+        for c in frame.columns:
+            if pd.api.types.is_float_dtype(frame[c].dtype):
+                frame[c] = frame[c].replace([np.inf, -np.inf], np.nan)
+        frame.to_csv(buf, index=output.index, lineterminator="\n", date_format="%Y-%m-%d")
+        return buf.getvalue()
+    if fmt == "json":
+        doc = (
+            output.document if output.document is not None else records(output.frame, output.index)
+        )
+        return json.dumps(_jsonable(doc), indent=2, ensure_ascii=False) + "\n"
+    if output.text is not None:
+        return output.text if output.text.endswith("\n") else output.text + "\n"
+    shown = output.display if output.display is not None else output.frame
+    parts = [*output.header, table_text(shown, output.index), *output.footer]
+    return "\n".join(parts) + "\n"
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Write ``text`` to stdout, or atomically to the file ``out`` (noted on stderr)."""
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            with atomic_write(out) as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise OSError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+        note(f"wrote {out}")
+
+
+def note(message: str) -> None:
+    """A note for the user on stderr (never on stdout, which may be piped)."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# input files
+# --------------------------------------------------------------------------------------------
+def input_file(path: str, what: str) -> Path:
+    """Check an input file exists (FileNotFoundError naming it and what it should be)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{path}: file not found ({what})")
+    if p.is_dir():
+        raise FileNotFoundError(f"{path}: is a directory, not a file ({what})")
+    return p
+
+
+def mapping_option(value: str | None) -> str | None:
+    """A ``--mapping`` value: a preset name or an existing file."""
+    if value is None:
+        return None
+    from salesworkbench.io import MAPPINGS
+
+    if value in MAPPINGS:
+        return value
+    input_file(value, f"--mapping: a mapping file or one of {', '.join(MAPPINGS)}")
+    return value
+
+
+def read_value_case(path: str) -> ValueCase:
+    """Read a value case file (:meth:`ValueCase.from_yaml`); every error names the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueCaseError
+        Not text, not YAML, or not a valid value case.
+    """
+    from salesworkbench.value import ValueCase
+
+    input_file(path, "a value case, YAML")
+    try:
+        return ValueCase.from_yaml(path)
+    except UnicodeDecodeError as exc:
+        raise ValueCaseError(
+            f"{path}: not a text (UTF-8) file, so not a value case ({exc.reason} at byte "
+            f"{exc.start})"
+        ) from None

@@ -1,0 +1,216 @@
+"""``salesworkbench forecast``: Monte Carlo bookings forecast of the open pipeline."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from salesworkbench.cli.common import (
+    PROG,
+    Output,
+    add_command,
+    add_common_options,
+    input_file,
+    mapping_option,
+    non_negative,
+    numbers,
+    positive_int,
+    records,
+)
+from salesworkbench.defaults import FORECAST_TRIALS
+
+__all__ = ["EXAMPLES", "add_parser"]
+
+EXAMPLES = f"""\
+examples:
+  {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01
+  {PROG} forecast pipeline.csv --history closed.csv --stage-history stages.csv \\
+      --timing stage --quota 3000000 --periods 4 --freq quarter
+  {PROG} forecast pipeline.csv --history closed.csv --mapping salesforce --deals --format csv
+
+PIPELINE holds the open deals (closed rows in it are left out); HISTORY the closed deals the
+win rates and cycle times are learned from (the same export may serve as both). --mapping is a
+mapping file or a preset (salesforce, hubspot) used for both files unless --history-mapping
+is given.
+"""
+
+_PIPELINE = "PIPELINE: an opportunity export"
+_HISTORY = "--history: an opportunity export with closed deals"
+_STAGES = "--stage-history: a stage-history export"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``forecast`` subcommand to ``subparsers``."""
+    p = add_command(
+        subparsers,
+        "forecast",
+        "Monte Carlo bookings forecast of the open pipeline",
+        "Learn win rates and cycle times from closed deals (--history) and simulate the open "
+        "deals in PIPELINE: bookings per period with P10/P50/P90 and P(bookings >= quota).",
+        EXAMPLES,
+    )
+    p.add_argument("pipeline", metavar="PIPELINE.csv", help="opportunity export with open deals")
+    p.add_argument(
+        "--history",
+        required=True,
+        metavar="HISTORY.csv",
+        help="opportunity export with closed (won/lost) deals to learn from",
+    )
+    p.add_argument(
+        "--stage-history",
+        metavar="FILE",
+        help="stage-history export (enables win rate by stage and --timing stage)",
+    )
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="column-mapping file (YAML with 'columns' and 'stages' sections) or a "
+        "preset (salesforce, hubspot)",
+    )
+    p.add_argument(
+        "--history-mapping",
+        metavar="FILE",
+        help="mapping for HISTORY.csv when it differs from --mapping",
+    )
+    p.add_argument(
+        "--periods",
+        type=positive_int,
+        default=2,
+        metavar="N",
+        help="number of periods, starting with the one holding --as-of (default 2)",
+    )
+    p.add_argument(
+        "--freq",
+        choices=("month", "quarter", "year"),
+        default="quarter",
+        help="period length (default quarter)",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="forecast date, YYYY-MM-DD (default: the latest close in HISTORY)",
+    )
+    p.add_argument(
+        "--quota",
+        type=numbers,
+        metavar="X[,X...]",
+        help="quota per period: one number for all, or one per period",
+    )
+    p.add_argument(
+        "--timing",
+        choices=("created", "stage", "close_date"),
+        default="created",
+        help="time-to-close model: from creation (default), from entering the "
+        "current stage (needs --stage-history) or from the expected close date",
+    )
+    p.add_argument(
+        "--group-by",
+        metavar="COLUMN",
+        help="learn win rates by this column too (segment, product, owner, ...)",
+    )
+    p.add_argument(
+        "--win-prob",
+        choices=("history", "crm"),
+        default="history",
+        help="win probabilities learned from history (default) or the CRM's probability column",
+    )
+    p.add_argument(
+        "--stale-after",
+        type=non_negative,
+        default=90.0,
+        metavar="DAYS",
+        help="leave out open deals whose expected close passed more than DAYS ago (default 90)",
+    )
+    p.add_argument("--keep-stale", action="store_true", help="keep stale deals in the forecast")
+    p.add_argument(
+        "--deals",
+        action="store_true",
+        help="print each open deal's contribution instead of the period summary",
+    )
+    add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
+    p.set_defaults(run=_run)
+    return p
+
+
+def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
+    from salesworkbench.io import read_opportunities
+
+    input_file(path, what)
+    return read_opportunities(path, mapping=mapping_option(mapping))
+
+
+def _run(args: argparse.Namespace) -> Output:
+    from salesworkbench.pipeline import HistoryModel, forecast
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = pd.Timestamp(args.as_of)
+        except ValueError:
+            raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    quota = None
+    if args.quota:
+        if len(args.quota) not in (1, args.periods):
+            raise ValueError(
+                f"--quota: give one number or one per period ({args.periods}), "
+                f"got {len(args.quota)}"
+            )
+        quota = args.quota[0] if len(args.quota) == 1 else args.quota
+    # every input checked before any is read, so a typo is the only message
+    input_file(args.pipeline, _PIPELINE)
+    input_file(args.history, _HISTORY)
+    if args.stage_history:
+        input_file(args.stage_history, _STAGES)
+    mapping_option(args.mapping)
+    mapping_option(args.history_mapping)
+    pipeline = _read_opps(args.pipeline, args.mapping, _PIPELINE)
+    if Path(args.history).resolve() == Path(args.pipeline).resolve() and (
+        args.history_mapping is None
+    ):
+        history = pipeline
+    else:
+        history = _read_opps(args.history, args.history_mapping or args.mapping, _HISTORY)
+    stage_history = None
+    if args.stage_history:
+        from salesworkbench.io import read_stage_history
+
+        stage_history = read_stage_history(args.stage_history)
+    model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=as_of)
+    result = forecast(
+        pipeline,
+        model,
+        args.periods,
+        freq=args.freq,
+        trials=args.trials,
+        seed=args.seed,
+        quota=quota,
+        as_of=as_of,
+        timing=args.timing,
+        win_prob=args.win_prob,
+        stale_after=None if args.keep_stale else args.stale_after,
+        progress=args.progress,
+    )
+    summary = result.summary.copy()
+    summary.index = summary.index.astype(str)
+    summary.index.name = "period"
+    doc = {
+        "as_of": result.as_of,
+        "trials": result.trials,
+        "seed": result.seed,
+        "periods": [str(p) for p in result.periods],
+        "summary": records(summary),
+        "stale_deals": len(result.stale),
+        "notes": list(result.notes),
+    }
+    if args.deals:
+        deals = result.deals.reset_index(drop=True)
+        header = [f"{len(deals)} open deals, largest expected contribution first", ""]
+        return Output(deals, document=records(deals, index=False), header=header, index=False)
+    header = [
+        f"Bookings forecast as of {result.as_of:%Y-%m-%d} ({result.trials:,} trials, seed "
+        f"{result.seed})",
+        "",
+    ]
+    return Output(summary, document=doc, header=header)

@@ -1,0 +1,134 @@
+"""``salesworkbench report value``: a shareable HTML (and PDF) report of a value case."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from salesworkbench.cli.common import (
+    PROG,
+    Output,
+    add_command,
+    add_common_options,
+    add_cost_options,
+    input_file,
+    note,
+    pilot_costs,
+    positive_int,
+    power_of_two,
+)
+from salesworkbench.defaults import PILOT_TRIALS, VALUE_TRIALS
+
+__all__ = ["EXAMPLES", "VALUE_EXAMPLES", "add_parser"]
+
+EXAMPLES = f"""\
+examples:
+  {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html
+  {PROG} report value case.yaml --out build/case.html --pdf --trials 200000 --seed 3
+"""
+
+VALUE_EXAMPLES = f"""\
+examples:
+  {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html
+  {PROG} report value case.yaml --out build/case.html --pdf
+  {PROG} report value case.yaml --out build/case.html --no-pdf --trials 20000
+  {PROG} report value case.yaml --cost-fixed 20000 --cost-per-unit 50
+
+The HTML file is self-contained (figures embedded), so it can be mailed as it is. The PDF
+(same name, .pdf) is printed by headless Chromium where it is installed: --pdf requires it,
+--no-pdf skips it, and by default it is made when Chromium is found.
+"""
+
+_SOBOL_N = 2**12
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand (and its kinds: ``report value``) to ``subparsers``."""
+    report = add_command(
+        subparsers,
+        "report",
+        "write a shareable HTML/PDF report",
+        "Write a shareable report.",
+        EXAMPLES,
+    )
+    kinds = report.add_subparsers(dest="report_kind", metavar="KIND", required=True)
+    p = add_command(
+        kinds,
+        "value",
+        "report of a value case",
+        "Write a self-contained HTML report of a value case (value statement, assumptions with "
+        "units and sources, results, figures, sensitivity and the pilot recommendation) and, "
+        "where Chromium is installed, a PDF of it.",
+        VALUE_EXAMPLES,
+    )
+    p.add_argument("case", metavar="CASE.yaml", help="value case file")
+    p.add_argument(
+        "--out",
+        default="build/report.html",
+        metavar="FILE",
+        help="HTML file to write (default build/report.html)",
+    )
+    pdf = p.add_mutually_exclusive_group()
+    pdf.add_argument(
+        "--pdf",
+        dest="pdf",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also print a PDF (FILE with .pdf); fail if Chromium is missing",
+    )
+    pdf.add_argument(
+        "--no-pdf", dest="pdf", action="store_const", const=False, help="do not print a PDF"
+    )
+    p.add_argument(
+        "--sobol-n",
+        type=power_of_two,
+        default=_SOBOL_N,
+        metavar="N",
+        help=f"base sample of the Sobol' indices, a power of 2 (default {_SOBOL_N})",
+    )
+    p.add_argument(
+        "--pilot-trials",
+        type=positive_int,
+        default=PILOT_TRIALS,
+        metavar="N",
+        help=f"trials of the pilot analysis (default {PILOT_TRIALS:,})",
+    )
+    add_cost_options(p)
+    add_common_options(p, seed_option=True, trials=VALUE_TRIALS, out=False)
+    p.set_defaults(run=_run_value, writes_files=True)
+    return report
+
+
+_FREE = argparse.Namespace(cost_fixed=0.0, cost_per_unit=0.0, cost_delay=0.0, scale=1.0)
+
+
+def _run_value(args: argparse.Namespace) -> Output:
+    from salesworkbench.report import value_report
+
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--out: the report is HTML; name it *.html, got {args.out!r}")
+    input_file(args.case, "a value case, YAML")
+    costs = pilot_costs(args)
+    rep = value_report(
+        args.case,
+        out=args.out,
+        trials=args.trials,
+        seed=args.seed,
+        pdf=args.pdf,
+        sobol_n=args.sobol_n,
+        pilot_trials=args.pilot_trials,
+        pilot_costs=costs if costs != pilot_costs(_FREE) else None,
+        progress=args.progress,
+    )
+    files = pd.DataFrame(
+        {"file": [str(rep.html)] + ([str(rep.pdf)] if rep.pdf else [])},
+        index=pd.Index(["html"] + (["pdf"] if rep.pdf else []), name="kind"),
+    )
+    if rep.pdf is None and args.pdf is None:
+        note(f"no PDF: {rep.pdf_skipped}")
+    doc = {"html": str(rep.html), "pdf": str(rep.pdf) if rep.pdf else None}
+    text = "\n".join(f"{kind.upper()}: {path}" for kind, path in files["file"].items())
+    return Output(files, document=doc, text=text)

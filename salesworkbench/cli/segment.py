@@ -1,0 +1,152 @@
+"""``salesworkbench segment``: score accounts and segment them into Alpha, Beta and Delta."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from salesworkbench.cli.common import (
+    PROG,
+    Output,
+    add_command,
+    add_common_options,
+    input_file,
+    mapping_option,
+    note,
+    score,
+)
+
+__all__ = ["COLUMNS", "EXAMPLES", "add_parser"]
+
+EXAMPLES = f"""\
+examples:
+  {PROG} segment data/accounts.csv
+  {PROG} segment export.csv --mapping crm_columns.yaml --format csv --out build/segments.csv
+  {PROG} segment data/accounts.csv --potential-high 75 --relationship-high 40 --summary
+  {PROG} segment data/accounts.csv --format json | jq '.[] | select(.segment == "Alpha")'
+
+Accounts are listed in priority order (1 = work first: Alpha by relationship, then Beta,
+then Delta). A mapping file holds 'file column: canonical column' pairs (YAML).
+"""
+
+#: The columns shown by default (``--all-columns`` keeps every input column).
+COLUMNS = (
+    "account_id",
+    "name",
+    "territory",
+    "owner",
+    "potential",
+    "relationship",
+    "potential_band",
+    "relationship_band",
+    "segment",
+    "priority",
+    "reason",
+)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``segment`` subcommand to ``subparsers``."""
+    p = add_command(
+        subparsers,
+        "segment",
+        "score accounts and segment them into Alpha, Beta and Delta",
+        "Score accounts for potential and relationship and segment them into Alpha (high "
+        "potential), Beta (moderate potential, strong relationship) and Delta (the rest).",
+        EXAMPLES,
+    )
+    p.add_argument("accounts", metavar="ACCOUNTS.csv", help="account export (CSV or Excel)")
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="column-mapping file (YAML: 'file column: canonical column') or a preset name",
+    )
+    p.add_argument(
+        "--potential-high",
+        type=score,
+        default=70,
+        metavar="X",
+        help="potential score (0-100) from which an account is Alpha (default 70)",
+    )
+    p.add_argument(
+        "--potential-low",
+        type=score,
+        default=30,
+        metavar="X",
+        help="potential score below which an account has little or none (default 30)",
+    )
+    p.add_argument(
+        "--relationship-high",
+        type=score,
+        default=50,
+        metavar="X",
+        help="relationship score (0-100) that counts as strong (default 50)",
+    )
+    p.add_argument(
+        "--scores",
+        choices=("auto", "supplied", "compute"),
+        default="auto",
+        help="use potential/relationship columns in the file (supplied), compute "
+        "them from the drivers (compute), or supplied when present (auto)",
+    )
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the number of accounts per segment instead of the accounts",
+    )
+    p.add_argument(
+        "--all-columns",
+        action="store_true",
+        help="keep every input column (default: ids, scores, bands, segment)",
+    )
+    add_common_options(p, seed_option=False, trials=None)
+    p.set_defaults(run=_run)
+    return p
+
+
+def _run(args: argparse.Namespace) -> Output:
+    from salesworkbench.io import read_accounts
+    from salesworkbench.territory import segment
+
+    if args.potential_low > args.potential_high:
+        raise ValueError(
+            f"--potential-low ({args.potential_low:g}) must not be above --potential-high "
+            f"({args.potential_high:g})"
+        )
+    input_file(args.accounts, "an account export, CSV or Excel")
+    accounts = read_accounts(args.accounts, mapping=mapping_option(args.mapping))
+    seg = segment(
+        accounts,
+        potential_high=args.potential_high,
+        potential_low=args.potential_low,
+        relationship_high=args.relationship_high,
+        scores=args.scores,
+        source=args.accounts,
+    )
+    counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
+    note(
+        f"{len(seg)} accounts: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + (
+            f", {int(seg['insufficient_data'].sum())} with insufficient data to assess potential"
+            if seg["insufficient_data"].any()
+            else ""
+        )
+    )
+    if args.summary:
+        table = pd.DataFrame(
+            {
+                "accounts": counts,
+                "share": counts / max(len(seg), 1),
+                "mean_potential": seg.groupby("segment", observed=False)["potential"].mean(),
+                "mean_relationship": seg.groupby("segment", observed=False)["relationship"].mean(),
+            }
+        )
+        table.index.name = "segment"
+        table.index = table.index.astype(str)
+        return Output(table)
+    out = seg.sort_values("priority", kind="stable")
+    if not args.all_columns:
+        out = out[[c for c in COLUMNS if c in out.columns]]
+    return Output(out.reset_index(drop=True), index=False)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from salesworkbench.errors import DataWarning, warn_note
+from salesworkbench.errors import DataWarning
 
 __all__ = ["QUOTA_METHODS", "QuotaPlan", "set_quotas"]
 
@@ -286,7 +286,7 @@ def set_quotas(
         Fitted history (default: ``history.model`` when ``history`` is a TeamAnalysis).
     period : str or Period, optional
         The quota period, e.g. ``"2027Q1"``: the ramp share and the forecast use it (default:
-        the quarter holding the model's ``as_of``).
+        the quarter after the history's ``as_of``, :func:`salesworkbench.pipeline.next_period`).
     unit : float
         Quotas are whole multiples of this (1: currency units; 1000: thousands).
     trials, seed
@@ -314,10 +314,12 @@ def set_quotas(
     names, pot = _reps_and_potential(assignment_or_reps, potential)
     if not names:
         raise ValueError("no reps to set quotas for")
-    if period is None and model is None and history is not None and hasattr(history, "as_of"):
-        period = pd.Timestamp(history.as_of).to_period("Q")
-    elif period is None and model is not None:
-        period = pd.Timestamp(model.as_of).to_period("Q")
+    if period is None:
+        from salesworkbench.pipeline import next_period
+
+        src = model if model is not None else history
+        if src is not None and hasattr(src, "as_of"):
+            period = next_period(src.as_of, "quarter")
     per = pd.Period(period) if period is not None and not isinstance(period, pd.Period) else period
     hist = ramp = last_year = None
     if history is not None:
@@ -375,7 +377,7 @@ def set_quotas(
     summary["ramp"] = ramp if ramp is not None else np.nan
     summary["share"] = share.to_numpy(float)
     summary["floor"] = lo.to_numpy(float)
-    summary["cap"] = hi.to_numpy(float)
+    summary["cap"] = hi.replace(np.inf, np.nan).to_numpy(float)  # NaN: no cap
     summary["quota"] = q.astype(float)
     summary["bound"] = np.where(
         np.isclose(q, summary["floor"]) & (summary["floor"] > 0),
@@ -440,8 +442,7 @@ def _fairness(summary, last_year, pipeline, model, history, period, trials, seed
         f.loc[rep, "forecast_mean"] = float(res.summary.loc["total", "mean"])
         f.loc[rep, "p_attainment"] = float(res.summary.loc["total", "p_quota"])
     if stale:
-        warn_note(
-            notes,
+        notes.append(
             f"{stale} stale open deals left out of the reps' forecasts (see "
             "salesworkbench.pipeline.forecast, stale_after)",
         )

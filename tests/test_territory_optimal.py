@@ -224,7 +224,7 @@ def test_infeasible_instance_reports_under_coverage_with_accounts_named():
     assert un["note"].str.contains("uncovered").all()
     assert (load["hours"] <= load["capacity_hours"]).all()
     info = load.attrs["objective"]
-    assert info["uncovered"] == len(un) and info["phases"] == ["coverage", "balance"]
+    assert info["uncovered"] == len(un) and info["phases"] == ["under-coverage"]
     # as many hours as possible (10 + 10 + max(10, 4 + 4) = 30 h), top priorities first
     assert load["hours"].sum() == pytest.approx(30.0)
     covered = set(asg.loc[asg["assigned_rep"].notna(), "account_id"])

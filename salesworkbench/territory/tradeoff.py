@@ -27,6 +27,7 @@ _COLUMNS = [
     "balance",
     "objective",
     "uncovered",
+    "uncovered_hours",
     "status",
     "mip_gap",
     "seconds",
@@ -43,7 +44,7 @@ class TradeoffResult:
         One row per point (index ``point``: ``"greedy"``, ``"max_moves=N"``, ``"unlimited"``):
         ``max_moves``, ``moves`` used, ``potential_spread`` and ``hours_spread`` (largest
         relative deviation of a rep from the fair share), ``balance`` (their weighted sum),
-        ``objective``, ``uncovered``, ``status``, ``mip_gap`` and ``seconds``. A budget too small
+        ``objective``, ``uncovered`` (accounts), ``uncovered_hours``, ``status``, ``mip_gap`` and ``seconds``. A budget too small
         for the reps' capacity has status ``"infeasible"``.
     weights : dict
         The objective weights used.
@@ -133,6 +134,7 @@ def _row(load: pd.DataFrame, max_moves: int | None) -> dict:
         "balance": w["potential"] * o["potential_spread"] + w["hours"] * o["hours_spread"],
         "objective": o["objective"],
         "uncovered": o["uncovered"],
+        "uncovered_hours": o["uncovered_hours"],
         "status": o["status"],
         "mip_gap": o["mip_gap"],
         "seconds": o["seconds"],

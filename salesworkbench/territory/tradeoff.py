@@ -44,8 +44,8 @@ class TradeoffResult:
         One row per point (index ``point``: ``"greedy"``, ``"max_moves=N"``, ``"unlimited"``):
         ``max_moves``, ``moves`` used, ``potential_spread`` and ``hours_spread`` (largest
         relative deviation of a rep from the fair share), ``balance`` (their weighted sum),
-        ``objective``, ``uncovered`` (accounts), ``uncovered_hours``, ``status``, ``mip_gap`` and ``seconds``. A budget too small
-        for the reps' capacity has status ``"infeasible"``.
+        ``objective``, ``uncovered`` (accounts), ``uncovered_hours``, ``status``, ``mip_gap``
+        and ``seconds``. A budget too small for the reps' capacity has status ``"infeasible"``.
     weights : dict
         The objective weights used.
     """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from salesworkbench.ui.value_explorer import ValueCaseExplorer
+from salesworkbench.ui.value_explorer import NEGOTIATION_CONTROLS, ValueCaseExplorer
 from salesworkbench.value import ValueCase
 
 TELECOM = Path(__file__).resolve().parents[1] / "data" / "value_cases" / "telecom_arpu.yaml"
@@ -20,7 +20,10 @@ def case():
 def test_controls_built_from_the_uncertain_assumptions(case):
     app = ValueCaseExplorer(case, trials=5_000)
     uncertain = [n for n, a in case.assumptions.items() if not a.dist.is_fixed]
-    assert set(app.controls) == set(uncertain) | {"trials"}
+    assert set(app.controls) == set(uncertain) | {"trials", *NEGOTIATION_CONTROLS}
+    plain = ValueCaseExplorer(case, trials=5_000, draw=False, negotiation=False)
+    assert set(plain.controls) == set(uncertain) | {"trials"} and plain.tabs is None
+    assert "negotiation" not in plain.result and "negotiation" not in plain.params
     assert app.result["simulation"].trials == 5_000
     assert 0.0 <= app.result["prob_positive"] <= 1.0
     assert app.result["statement"].startswith("We believe")

@@ -81,7 +81,8 @@ class ValueCaseApp(View):
         from salesworkbench.ui.value_explorer import ValueCaseExplorer
 
         self.case = case
-        self.explorer = ValueCaseExplorer(case, trials=trials, seed=seed)
+        # no negotiation tab: the walk-away price is ours, not for the customer's eyes
+        self.explorer = ValueCaseExplorer(case, trials=trials, seed=seed, negotiation=False)
         title = escape(f"{case.name}: the value for {case.customer}")
         table = assumptions_table(case).to_html(classes="sw-assumptions", border=0)
         self.widget = widgets.VBox(

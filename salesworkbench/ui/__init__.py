@@ -8,6 +8,7 @@ when it is built.
 
 from salesworkbench.ui.base import App, View, error_html, make_control
 from salesworkbench.ui.forecast_explorer import ForecastExplorer
+from salesworkbench.ui.options_comparison import OptionsComparison
 from salesworkbench.ui.pilot_planner import PilotPlanner
 from salesworkbench.ui.plan_checks import ALL_CHECKS, PlanChecksBrowser
 from salesworkbench.ui.quickstart import WIN_RATE_GROUPINGS, WinRateBrowser
@@ -20,6 +21,7 @@ __all__ = [
     "WIN_RATE_GROUPINGS",
     "App",
     "ForecastExplorer",
+    "OptionsComparison",
     "PilotPlanner",
     "PlanChecksBrowser",
     "TeamExplorer",

@@ -52,6 +52,7 @@ test: venv lint test-unit test-notebooks
 
 lint: venv
 	$(BIN)/ruff check salesworkbench tests benchmarks tools notebooks/conftest.py
+	$(BIN)/ruff format --check salesworkbench tests benchmarks tools
 
 test-unit: venv
 	$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/browser tests

@@ -11,6 +11,7 @@ from salesworkbench.ui.forecast_explorer import ForecastExplorer
 from salesworkbench.ui.pilot_planner import PilotPlanner
 from salesworkbench.ui.plan_checks import ALL_CHECKS, PlanChecksBrowser
 from salesworkbench.ui.quickstart import WIN_RATE_GROUPINGS, WinRateBrowser
+from salesworkbench.ui.rollup_explorer import RollupExplorer
 from salesworkbench.ui.team_explorer import TeamExplorer
 from salesworkbench.ui.territory_explorer import TerritoryExplorer
 from salesworkbench.ui.value_explorer import ValueCaseExplorer
@@ -22,6 +23,7 @@ __all__ = [
     "ForecastExplorer",
     "PilotPlanner",
     "PlanChecksBrowser",
+    "RollupExplorer",
     "TeamExplorer",
     "TerritoryExplorer",
     "ValueCaseExplorer",

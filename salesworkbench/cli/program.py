@@ -32,6 +32,7 @@ __all__ = ["EXAMPLES", "SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them; each adds its own parser.
 SUBCOMMANDS = (segment, value, pilots, forecast, report)
+SUBCOMMANDS += (__import__("salesworkbench.cli.pacing", fromlist=["add_parser"]),)  # issue 16
 
 EXAMPLES = f"""\
 examples:

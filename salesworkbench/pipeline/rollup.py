@@ -146,9 +146,10 @@ class Hierarchy:
 
     def leaf_codes(self, owners: pd.Series) -> np.ndarray:
         """Leaf position of each owner; ``n_leaves`` (unassigned) where blank or unknown."""
-        o = owners.astype(object).where(owners.notna(), None)
-        codes = o.map(lambda x: self.leaf_of.get(str(x).strip()) if x is not None else None)
-        return codes.fillna(self.n_leaves).to_numpy(np.intp)
+        o = pd.Series(owners).astype(object)
+        names = o.where(o.isna(), o.astype(str).str.strip())
+        codes = pd.Series(pd.Categorical(names, categories=list(self.leaf_of)).codes)
+        return np.where(codes.to_numpy() < 0, self.n_leaves, codes.to_numpy()).astype(np.intp)
 
     def with_unassigned(self) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray]:
         """Nodes, members and quotas with an ``unassigned`` node at every level (leaf last)."""

@@ -272,6 +272,140 @@ class SnapshotStore:
         frame.attrs["source"] = f"{self.path} snapshot {key}"
         return frame
 
+    # ------------------------------------------------------------------ forecast calls
+    def save_calls(self, calls: pd.DataFrame, as_of, *, replace: bool = False) -> None:
+        """Save a table of forecast calls as the calls snapshot of date ``as_of`` (one transaction).
+
+        Parameters
+        ----------
+        calls : DataFrame
+            A calls table (:func:`salesworkbench.pipeline.calls.read_calls` or
+            :func:`~salesworkbench.pipeline.calls.calls_from_categories`, with any
+            adjustments): columns :data:`~salesworkbench.pipeline.calls.CALL_COLUMNS`.
+        as_of : date-like
+            The date the calls were made.
+        replace : bool
+            Replace the calls of that date; without it that is refused.
+
+        Raises
+        ------
+        DataError
+            Missing columns, a call that is negative or not a number, ``as_of`` not a date,
+            or a store that is not a snapshot store, is damaged or stays locked.
+        FileExistsError
+            Calls of that date exist and ``replace`` is False.
+        """
+        from salesworkbench.pipeline.calls import CALL_COLUMNS, read_calls
+
+        key = _day(as_of)
+        missing = [c for c in CALL_COLUMNS if c not in calls.columns and c != "as_of"]
+        if missing:
+            raise DataError(f"calls to save: no column(s) {', '.join(missing)}")
+        f = read_calls(calls.assign(as_of=key))
+        records = [
+            (
+                key,
+                i,
+                r.period,
+                r.level,
+                r.name,
+                None if r.parent is None or pd.isna(r.parent) else str(r.parent),
+                float(r.commit),
+                float(r.best_case),
+                None if pd.isna(r.booked) else float(r.booked),
+                str(r.kind),
+                "" if pd.isna(r.note) else str(r.note),
+                "" if pd.isna(r.by) else str(r.by),
+            )
+            for i, r in enumerate(f.itertuples(index=False))
+        ]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._check(con):
+                    self._init(con)
+                self._init_calls(con)
+                exists = con.execute("SELECT 1 FROM call_sets WHERE as_of = ?", (key,)).fetchone()
+                if exists and not replace:
+                    raise FileExistsError(
+                        f"{self.path}: calls for {key} exist already; pass replace=True to "
+                        "replace them"
+                    )
+                con.execute("DELETE FROM calls WHERE as_of = ?", (key,))
+                con.execute("DELETE FROM call_sets WHERE as_of = ?", (key,))
+                con.execute(
+                    "INSERT INTO call_sets VALUES (?, ?, ?)",
+                    (key, pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"), len(f)),
+                )
+                con.executemany(
+                    "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", records
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _init_calls(con: sqlite3.Connection) -> None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS call_sets (as_of TEXT PRIMARY KEY, saved TEXT NOT NULL, "
+            "rows INTEGER NOT NULL)"
+        )
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS calls (as_of TEXT NOT NULL REFERENCES call_sets(as_of), "
+            "row INTEGER NOT NULL, period TEXT NOT NULL, level TEXT NOT NULL, name TEXT NOT "
+            'NULL, parent TEXT, "commit" REAL NOT NULL, best_case REAL NOT NULL, booked REAL, '
+            "kind TEXT NOT NULL, note TEXT, by TEXT, PRIMARY KEY (as_of, row))"
+        )
+
+    def call_dates(self) -> list[pd.Timestamp]:
+        """Dates of the stored calls, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            if not self._check(con):
+                return []
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if "call_sets" not in tables:
+                return []
+            rows = con.execute("SELECT as_of FROM call_sets ORDER BY as_of").fetchall()
+        return [pd.Timestamp(r[0]) for r in rows]
+
+    def load_calls(self, as_of=None) -> pd.DataFrame:
+        """The calls of date ``as_of`` (default: every stored date), as a calls table.
+
+        Raises
+        ------
+        KeyError
+            No calls of that date (the message lists the stored dates).
+        """
+        from salesworkbench.pipeline.calls import CALL_COLUMNS
+
+        have = self.call_dates()
+        if as_of is not None:
+            key = _day(as_of)
+            if pd.Timestamp(key) not in have:
+                listed = ", ".join(d.date().isoformat() for d in have) or "none"
+                raise KeyError(f"{self.path}: no calls for {key}; stored dates: {listed}")
+            where, args = "WHERE as_of = ?", (key,)
+        else:
+            where, args = "", ()
+        if not have:
+            return pd.DataFrame(columns=CALL_COLUMNS)
+        with self._connect() as con:
+            cur = con.execute(
+                'SELECT as_of, period, level, name, parent, "commit", best_case, booked, kind, '
+                f"note, by FROM calls {where} ORDER BY as_of, row",
+                args,
+            )
+            frame = pd.DataFrame(cur.fetchall(), columns=CALL_COLUMNS)
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        for c in ("commit", "best_case", "booked"):
+            frame[c] = pd.to_numeric(frame[c]).astype(float)
+        frame.attrs["source"] = f"{self.path} calls"
+        return frame
+
     def __repr__(self) -> str:
         return f"SnapshotStore({str(self.path)!r})"
 

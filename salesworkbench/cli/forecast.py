@@ -33,6 +33,8 @@ examples:
   {PROG} forecast pipeline.csv --history closed.csv --stage-history stages.csv \\
       --timing stage --quota 3000000 --periods 4 --freq quarter
   {PROG} forecast pipeline.csv --history closed.csv --mapping salesforce --deals --format csv
+  {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01 \\
+      --rollup data/reps.csv
 
 PIPELINE holds the open deals (closed rows in it are left out); HISTORY the closed deals the
 win rates and cycle times are learned from (the same export may serve as both). --mapping is a
@@ -133,6 +135,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--keep-stale", action="store_true", help="keep stale deals in the forecast")
     p.add_argument(
+        "--rollup",
+        metavar="REPS.csv",
+        help="roll the forecast up a hierarchy: owners (as in the owner column) in the first "
+        "column, then the levels above; by default the columns team and region where the file "
+        "has them (else every column); a 'quota' (or 'quota_per_<freq>') column gives each "
+        "rep's quota per period. Prints one row per node and period",
+    )
+    p.add_argument(
+        "--levels",
+        type=lambda s: [c.strip() for c in s.split(",") if c.strip()],
+        metavar="COL[,COL...]",
+        help="with --rollup: the hierarchy's columns, owner first (e.g. rep,team,region)",
+    )
+    p.add_argument(
         "--deals",
         action="store_true",
         help="print each open deal's contribution instead of the period summary",
@@ -178,6 +194,28 @@ def _as_it_stood(pipeline, history, stage_history, as_of):
     return pipeline, history, stage_history, notes
 
 
+def _hierarchy(path: str, levels: list[str] | None, freq: str) -> pd.DataFrame:
+    """The --rollup table: its level columns (owner first) and a ``quota`` column if any."""
+    input_file(path, "--rollup: a table of reps and their team, region...")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cols = list(table.columns)
+    if levels is None:
+        levels = [cols[0], *(c for c in ("team", "region") if c in cols[1:])]
+        if len(levels) == 1:
+            levels = [c for c in cols if not c.startswith("quota")]
+    missing = [c for c in levels if c not in cols]
+    if missing:
+        raise ValueError(
+            f"--levels: no column(s) {', '.join(missing)} in {path}; columns: {', '.join(cols)}"
+        )
+    out = table[levels].copy()
+    for q in ("quota", f"quota_per_{freq}"):
+        if q in cols:
+            out["quota"] = pd.to_numeric(table[q], errors="raise")
+            break
+    return out
+
+
 def _run(args: argparse.Namespace) -> Output:
     from salesworkbench.pipeline import HistoryModel, forecast
 
@@ -216,6 +254,7 @@ def _run(args: argparse.Namespace) -> Output:
         history = pipeline
     else:
         history = _read_opps(args.history, args.history_mapping or args.mapping, _HISTORY)
+    hierarchy = _hierarchy(args.rollup, args.levels, args.freq) if args.rollup else None
     stage_history = None
     if args.stage_history:
         from salesworkbench.io import read_stage_history
@@ -242,6 +281,7 @@ def _run(args: argparse.Namespace) -> Output:
         win_prob=args.win_prob,
         stale_after=None if args.keep_stale else args.stale_after,
         progress=args.progress,
+        hierarchy=hierarchy,
     )
     summary = result.summary.copy()
     summary.index = summary.index.astype(str)
@@ -255,6 +295,16 @@ def _run(args: argparse.Namespace) -> Output:
         "stale_deals": len(result.stale),
         "notes": rebuilt + list(result.notes),
     }
+    if hierarchy is not None:
+        roll = result.rollup.reset_index(drop=True)
+        header = [
+            f"Bookings forecast by {', '.join(hierarchy.columns.drop('quota', errors='ignore'))} "
+            f"as of {result.as_of:%Y-%m-%d} ({result.trials:,} trials, seed {result.seed}); "
+            "a parent's mean is the sum of its children's, its P10 is not (children_p10)",
+            "",
+        ]
+        doc["rollup"] = records(roll, index=False)
+        return Output(roll, document=doc, header=header, index=False)
     if args.deals:
         deals = result.deals.reset_index(drop=True)
         header = [f"{len(deals)} open deals, largest expected contribution first", ""]

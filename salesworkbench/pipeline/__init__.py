@@ -13,6 +13,9 @@ One module per step, in reading order:
 - :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs,
   beside the baselines of :mod:`~salesworkbench.pipeline.baselines`; :func:`pipeline_at` and
   :func:`opportunities_at`, the CRM as it stood on a date;
+- :mod:`~salesworkbench.pipeline.rollup`, :mod:`~salesworkbench.pipeline.calls`,
+  :mod:`~salesworkbench.pipeline.pacing`: the forecast by rep, team and region from the same
+  trials, submitted calls scored against it, and in-quarter pacing;
 - :mod:`~salesworkbench.pipeline.funnel`: the reverse funnel from a revenue objective to leads.
 """
 
@@ -22,6 +25,15 @@ from salesworkbench.pipeline.backtesting import (
     opportunities_at,
     pipeline_at,
     target_period,
+)
+from salesworkbench.pipeline.calls import (
+    actuals_by_node,
+    adjust_call,
+    call_calibration,
+    calls_from_categories,
+    effective_calls,
+    read_calls,
+    score_calls,
 )
 from salesworkbench.pipeline.forecasting import ForecastResult, forecast
 from salesworkbench.pipeline.funnel import (
@@ -41,7 +53,9 @@ from salesworkbench.pipeline.history import (
     group_columns,
 )
 from salesworkbench.pipeline.outcomes import win_rates
+from salesworkbench.pipeline.pacing import pacing
 from salesworkbench.pipeline.periods import forecast_periods, next_period, period_bounds
+from salesworkbench.pipeline.rollup import Hierarchy
 
 __all__ = [
     "BacktestResult",
@@ -50,23 +64,32 @@ __all__ = [
     "ForecastResult",
     "FunnelPlan",
     "GROUP_COLUMNS",
+    "Hierarchy",
     "HistoryModel",
+    "actuals_by_node",
+    "adjust_call",
     "backtest",
     "beta_posterior",
+    "call_calibration",
+    "calls_from_categories",
     "check_opportunities",
     "conversion_rates",
     "coverage_ratio",
+    "effective_calls",
     "forecast",
     "forecast_periods",
     "group_columns",
     "next_period",
     "objective_from_arpu",
     "opportunities_at",
+    "pacing",
     "period_bounds",
     "pipeline_at",
     "pipeline_waterfall",
+    "read_calls",
     "reverse_funnel",
     "sales_velocity",
+    "score_calls",
     "win_rates",
     "target_period",
 ]

@@ -23,7 +23,8 @@ contribution has the exact mean ``a q`` and variance ``a^2 q (1 - q)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataError, warn_note
 from salesworkbench.pipeline.history import HistoryModel, _price_lookup, check_opportunities
 from salesworkbench.pipeline.periods import _day, _days, forecast_periods
+from salesworkbench.pipeline.rollup import UNASSIGNED, Hierarchy, new_deal_shares, rollup_table
 from salesworkbench.pipeline.simulation import (
     DEAL_BLOCK,
     TRIAL_BLOCK,
@@ -93,6 +95,17 @@ class ForecastResult:
         Sigma of the shared period shock used (0: none).
     group_by : str or None
         The grouping of the win curves.
+    rollup : DataFrame or None
+        With ``hierarchy``: one row per node of the hierarchy and period (see
+        :mod:`salesworkbench.pipeline.rollup`): ``level, name, parent, period, mean, p10,
+        p50, p90`` (all bookings, from the same trials as ``summary``), ``children_p10`` and
+        ``children_p90`` (the sums of the children's percentiles: percentiles do not add),
+        ``from_pipeline``, ``from_new_deals``, ``open_deals`` and, where quotas are given,
+        ``quota`` and ``p_quota``.
+    rollup_nodes : DataFrame or None
+        ``level, name, parent`` per node, in the order of ``rollup_bookings``' second axis.
+    rollup_bookings : ndarray or None
+        Simulated bookings per trial, node and period (trials, nodes, periods).
     """
 
     periods: pd.PeriodIndex
@@ -111,6 +124,29 @@ class ForecastResult:
     calibration: float = 1.0
     shock: float = 0.0
     group_by: str | None = None
+    rollup: pd.DataFrame | None = None
+    rollup_nodes: pd.DataFrame | None = None
+    rollup_bookings: np.ndarray | None = None
+
+    def node_bookings(self, name: str, level: str | None = None) -> np.ndarray:
+        """Simulated bookings of one node of the roll-up, per trial and period.
+
+        Raises
+        ------
+        KeyError
+            No roll-up, or no such node (the message lists the levels).
+        """
+        if self.rollup_nodes is None:
+            raise KeyError("no roll-up: call forecast(..., hierarchy=table)")
+        sel = self.rollup_nodes["name"] == str(name)
+        if level is not None:
+            sel &= self.rollup_nodes["level"] == level
+        hits = np.flatnonzero(sel.to_numpy())
+        if hits.size != 1:
+            levels = ", ".join(self.rollup_nodes["level"].unique())
+            what = "ambiguous (give level)" if hits.size else "not found"
+            raise KeyError(f"node {name!r} {what}; levels: {levels}")
+        return self.rollup_bookings[:, hits[0], :]
 
 
 def forecast(
@@ -131,6 +167,9 @@ def forecast(
     uncertainty: str = "full",
     calibration: float | None = None,
     stage_history: pd.DataFrame | None = None,
+    hierarchy: pd.DataFrame | Hierarchy | None = None,
+    rollup_quota: Mapping[str, float] | None = None,
+    executor: Executor | None = None,
 ) -> ForecastResult:
     """Monte Carlo bookings forecast: the open pipeline plus deals not yet created.
 
@@ -186,6 +225,18 @@ def forecast(
         conformal factor from walk-forward errors; reported as ``result.calibration``.
     stage_history : DataFrame, optional
         Used with a full export and ``as_of`` to rebuild each deal's stage as of then.
+    hierarchy : DataFrame or Hierarchy, optional
+        Roll the forecast up the sales hierarchy (``result.rollup``): owners (as in the
+        ``owner`` column) in the first column, higher levels in the next ones, e.g.
+        ``reps[["rep", "team", "region"]]``; an optional ``quota`` column holds each rep's
+        quota per period. The per-trial work is one group-sum per block (no second
+        simulation); see :mod:`salesworkbench.pipeline.rollup` for how new deals are split.
+    rollup_quota : mapping, optional
+        Node name -> quota per period, for any level (overrides the ``quota`` column).
+    executor : concurrent.futures.Executor, optional
+        Runs the simulation's trial blocks (e.g. ``ThreadPoolExecutor(2)``, or a Dask
+        cluster's ``distributed.Client(...).get_executor()``). Same seed, same result with
+        or without it.
 
     Returns
     -------
@@ -321,9 +372,38 @@ def forecast(
 
     # -- Monte Carlo
     thr0 = np.minimum(np.cumsum(q, axis=1), 1.0)
-    S = simulate_pipeline(amount, thr0, trials, seed, progress, draws)
+    hier = None
+    if hierarchy is not None:
+        hier = (
+            hierarchy
+            if isinstance(hierarchy, Hierarchy)
+            else Hierarchy.from_table(hierarchy, rollup_quota)
+        )
+        owners = deals["owner"] if "owner" in deals.columns else pd.Series([None] * n)
+        codes = hier.leaf_codes(owners)
+        S, SG = simulate_pipeline(
+            amount,
+            thr0,
+            trials,
+            seed,
+            progress,
+            draws,
+            groups=codes,
+            n_groups=hier.n_leaves + 1,
+            executor=executor,
+        )
+        leaf_pipe = np.diff(SG, axis=2, prepend=0.0)
+    else:
+        S = simulate_pipeline(amount, thr0, trials, seed, progress, draws, executor=executor)
     pipe_b = np.diff(np.concatenate([np.zeros((trials, 1)), S], axis=1), axis=1)
     new_b = nd.simulate(trials, seed, model, draws) if nd is not None else None
+    if hier is not None:
+        shares = new_deal_shares(model.closed, hier, as_of, pidx.freqstr[0])
+        leaf_new = (
+            new_b[:, None, :] * shares[None, :, None]
+            if new_b is not None
+            else np.zeros_like(leaf_pipe)
+        )
     total_b = pipe_b + (new_b if new_b is not None else 0.0)
     if sigma > 0:
         # one shock per trial, shared by all deals and periods (a good or bad run persists;
@@ -332,11 +412,15 @@ def forecast(
         mult = np.exp(sigma * z - sigma**2 / 2)
         pipe_b, total_b = pipe_b * mult, total_b * mult
         new_b = new_b * mult if new_b is not None else None
+        if hier is not None:
+            leaf_pipe, leaf_new = leaf_pipe * mult[:, :, None], leaf_new * mult[:, :, None]
     factor = 1.0 if calibration is None else float(calibration)
     if factor != 1.0:
         r = calibrate(total_b, factor)
         pipe_b, total_b = pipe_b * r, total_b * r
         new_b = new_b * r if new_b is not None else None
+        if hier is not None:
+            leaf_pipe, leaf_new = leaf_pipe * r[:, None, :], leaf_new * r[:, None, :]
     bookings = total_b
     parts = [
         "each deal's luck",
@@ -357,6 +441,28 @@ def forecast(
     cats = None
     if "forecast_category" in deals.columns and deals["forecast_category"].notna().any():
         cats = _categories(deals, amount, pidx)
+    roll = roll_b = roll_nodes = None
+    if hier is not None:
+        open_deals = np.bincount(codes, minlength=hier.n_leaves + 1)
+        roll, roll_b, roll_nodes = rollup_table(
+            leaf_pipe, leaf_new, hier, [str(x) for x in pidx], open_deals
+        )
+        un = int(open_deals[-1])
+        if un:
+            excluded[f"open deals {UNASSIGNED} (no owner, or owner not in the hierarchy)"] = un
+            warn_note(
+                notes,
+                f"{un} open deals have no owner or an owner not in the hierarchy: rolled up "
+                f"under {UNASSIGNED!r} at every level",
+            )
+        top = shares.argsort()[::-1][:3]
+        names = [*hier.leaf_of, UNASSIGNED]
+        notes.append(
+            "roll-up: new deals (not yet created) split over the reps by their share of "
+            "new-deal bookings (deals created and won in the same period) over the last "
+            "periods; largest: "
+            + ", ".join(f"{names[i]} {shares[i]:.0%}" for i in top if shares[i] > 0)
+        )
     for msg in model.notes:
         notes.append(f"history: {msg}")
     return ForecastResult(
@@ -376,6 +482,9 @@ def forecast(
         calibration=factor,
         shock=float(sigma),
         group_by=model.group_by,
+        rollup=roll,
+        rollup_nodes=roll_nodes,
+        rollup_bookings=roll_b,
     )
 
 

@@ -11,6 +11,7 @@ win rate never lowers a trial's bookings (common random numbers).
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 
 import numpy as np
 from scipy import stats
@@ -138,38 +139,117 @@ class NewDeals:
         return out
 
 
-def simulate_pipeline(amount, thr0, trials, seed, progress, draws: RateDraws | None):
+def simulate_pipeline(
+    amount,
+    thr0,
+    trials,
+    seed,
+    progress,
+    draws: RateDraws | None,
+    *,
+    groups: np.ndarray | None = None,
+    n_groups: int = 0,
+    executor: Executor | None = None,
+):
     """Cumulative bookings S[t, k] = sum of amounts of open deals won by the end of period k.
 
     ``thr0`` (n, K): cumulative win thresholds under the point estimates (used without
     ``draws``). One uniform number per deal and trial; the comparison is written into a
     float32 buffer and weighted by the amounts (float32 sums within a block).
+
+    With ``groups`` (n,) integer codes in ``[0, n_groups)`` the per-trial sums are also taken
+    per group: one sparse (groups x deals) indicator-times-amount matrix product per block, in
+    place of the plain weighted sum, and the total is the sum of the group sums (so a parent
+    is exactly the sum of its children). Returns ``(S, SG)`` with ``SG`` of shape
+    (trials, n_groups, K), else ``S`` alone. No (deals x trials) matrix is kept: one block
+    of :data:`DEAL_BLOCK` x :data:`TRIAL_BLOCK` at a time.
+
+    ``executor`` (a :class:`concurrent.futures.Executor`, e.g. a ``ThreadPoolExecutor`` or
+    ``distributed.Client(...).get_executor()``) runs the trial blocks; each block draws from
+    its own named streams, so the result is identical with and without it.
     """
     n, K = thr0.shape
     S = np.zeros((trials, K))
+    SG = np.zeros((trials, n_groups, K)) if groups is not None else None
     if n == 0:
-        return S
-    amt32 = amount.astype(np.float32)
-    base = thr0.astype(np.float32)[:, None, :]
+        return S if groups is None else (S, SG)
     n_tb = math.ceil(trials / TRIAL_BLOCK)
-    n_db = math.ceil(n / DEAL_BLOCK)
     if progress is None:
         progress = n * trials > 5e7
     from tqdm.auto import tqdm
 
-    buf = np.empty((min(n, DEAL_BLOCK), TRIAL_BLOCK), np.float32)
-    for tb in tqdm(range(n_tb), disable=not progress, desc="forecast", leave=False):
+    ctx = _Blocks(amount, thr0, trials, seed, draws, groups, n_groups)
+    if executor is None:
+        results = map(ctx.run, range(n_tb))
+    else:
+        results = executor.map(_run_block, [ctx] * n_tb, range(n_tb))
+    for tb, s_blk, g_blk in tqdm(
+        results, total=n_tb, disable=not progress, desc="forecast", leave=False
+    ):
         t0, t1 = tb * TRIAL_BLOCK, min(trials, (tb + 1) * TRIAL_BLOCK)
-        thr = draws.thresholds(tb) if draws is not None else base
-        for db in range(n_db):
+        S[t0:t1] = s_blk
+        if SG is not None:
+            SG[t0:t1, g_blk[0]] = g_blk[1]
+    return S if groups is None else (S, SG)
+
+
+def _run_block(ctx: _Blocks, tb: int):
+    """One trial block (module-level, so process and Dask executors can pickle it)."""
+    return ctx.run(tb)
+
+
+class _Blocks:
+    """What every trial block needs: amounts, thresholds (or the rate draws), group matrices."""
+
+    def __init__(self, amount, thr0, trials, seed, draws, groups, n_groups):
+        n, K = thr0.shape
+        self.n, self.K, self.trials, self.seed, self.draws = n, K, trials, seed, draws
+        self.amt32 = amount.astype(np.float32)
+        self.base = thr0.astype(np.float32)[:, None, :] if draws is None else None
+        self.n_groups = n_groups
+        self.mats = None
+        if groups is not None:
+            import scipy.sparse as sp
+
+            g = np.asarray(groups, np.intp)
+            used = np.unique(g)
+            self.used = used  # groups with at least one deal
+            pos = np.searchsorted(used, g)
+            self.mats = []
+            for db in range(math.ceil(n / DEAL_BLOCK)):
+                d0, d1 = db * DEAL_BLOCK, min(n, (db + 1) * DEAL_BLOCK)
+                rows = pos[d0:d1]
+                self.mats.append(
+                    sp.csr_matrix(
+                        (self.amt32[d0:d1], (rows, np.arange(d1 - d0))),
+                        shape=(used.size, d1 - d0),
+                    )
+                )
+
+    def run(self, tb: int):
+        n, K, trials = self.n, self.K, self.trials
+        t0, t1 = tb * TRIAL_BLOCK, min(trials, (tb + 1) * TRIAL_BLOCK)
+        nt = t1 - t0
+        thr = self.draws.thresholds(tb) if self.draws is not None else self.base
+        s = np.zeros((nt, K))
+        gsum = np.zeros((self.used.size, nt, K)) if self.mats is not None else None
+        buf = np.empty((min(n, DEAL_BLOCK), TRIAL_BLOCK), np.float32)
+        for db in range(math.ceil(n / DEAL_BLOCK)):
             d0, d1 = db * DEAL_BLOCK, min(n, (db + 1) * DEAL_BLOCK)
-            rng = named_stream(seed, "forecast.outcome", tb, db)
+            rng = named_stream(self.seed, "forecast.outcome", tb, db)
             u = rng.random((d1 - d0, TRIAL_BLOCK), dtype=np.float32)
             b = buf[: d1 - d0]
             u3 = u.reshape(d1 - d0, _R, TRIALS_PER_DRAW)
             b3 = b.reshape(d1 - d0, _R, TRIALS_PER_DRAW)
             for k in range(K):
                 np.less(u3, thr[d0:d1, :, k, None], out=b3, casting="unsafe")
-                # einsum, not BLAS gemv: no thread start-up per block (10x faster here)
-                S[t0:t1, k] += np.einsum("i,ij->j", amt32[d0:d1], b[:, : t1 - t0])
-    return S
+                if gsum is None:
+                    # einsum, not BLAS gemv: no thread start-up per block (10x faster here)
+                    s[:, k] += np.einsum("i,ij->j", self.amt32[d0:d1], b[:, :nt])
+                else:
+                    # one group-sum per block: sparse (groups x deals) amounts @ outcomes
+                    gsum[:, :, k] += self.mats[db] @ b[:, :nt]
+        if gsum is None:
+            return tb, s, None
+        s = gsum.sum(axis=0)
+        return tb, s, (self.used, gsum.transpose(1, 0, 2))

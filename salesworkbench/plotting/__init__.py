@@ -12,6 +12,7 @@ from salesworkbench.plotting.forecast import (
     reliability_plot,
     waterfall_chart,
 )
+from salesworkbench.plotting.pacing import node_fan, pacing_chart, rollup_fans
 from salesworkbench.plotting.plans import STATUS_COLOURS, plot_scorecard, plot_white_space
 from salesworkbench.plotting.sensitivity import (
     plot_convergence,
@@ -45,6 +46,9 @@ from salesworkbench.plotting.value import (
 from salesworkbench.plotting.voi import plot_enbs, plot_evppi
 
 __all__ = [
+    "node_fan",
+    "pacing_chart",
+    "rollup_fans",
     "LINE_COLOUR",
     "NEGATIVE_COLOUR",
     "POSITIVE_COLOUR",

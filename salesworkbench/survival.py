@@ -46,6 +46,7 @@ import pandas as pd
 
 __all__ = [
     "aalen_johansen",
+    "aalen_johansen_curves",
     "cif_quantile",
     "conditional_probability",
     "kaplan_meier",
@@ -246,7 +247,7 @@ def aalen_johansen(
     w = _weights(weights, len(t))
     if w.ndim != 1:
         raise ValueError("aalen_johansen takes one weight per subject (shape (n,))")
-    times, n, cens, surv, cif, cif2, ev = _aj(t, codes, w)
+    times, n, cens, surv, cif, cif2, ev = aalen_johansen_curves(t, codes, w)
     return pd.DataFrame(
         {
             "time": times,
@@ -261,8 +262,31 @@ def aalen_johansen(
     )
 
 
-def _aj(t: np.ndarray, codes: np.ndarray, w: np.ndarray):
-    """Aalen-Johansen core on codes 0/1/2; ``w`` (n,) or (B, n) (then every output has B rows)."""
+def aalen_johansen_curves(t: np.ndarray, codes: np.ndarray, w: np.ndarray):
+    """Aalen-Johansen estimate as plain arrays, for many weightings at once.
+
+    The vectorised core behind :func:`aalen_johansen`, for callers that need the curves for
+    many groups or bootstrap replicates in one pass (the team and pipeline packages).
+
+    Parameters
+    ----------
+    t : ndarray, shape (n,)
+        Durations.
+    codes : ndarray of int, shape (n,)
+        0 = censored (still open), 1 = the event of interest (won), 2 = the competing event
+        (lost).
+    w : ndarray, shape (n,) or (B, n)
+        Case weights; with shape (B, n) every output gains a leading axis of length B (one
+        curve per row of weights, e.g. per group or bootstrap replicate).
+
+    Returns
+    -------
+    tuple
+        ``(times, at_risk, censored, survival, cif, cif_competing, events)``: the distinct
+        times, the weighted number at risk just before each, the weighted censored count, the
+        overall survival S(t), the cumulative incidence of event 1 and of event 2, and the
+        weighted event counts per type, each evaluated at ``times``.
+    """
     times, n, cens, ev = _counts(t, codes, w, 2)
     d = ev.sum(axis=-2)
     with np.errstate(divide="ignore", invalid="ignore"):

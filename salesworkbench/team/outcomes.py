@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from salesworkbench.survival import _aj
+from salesworkbench.survival import aalen_johansen_curves
 
 __all__: list[str] = []  # helpers of the team package (private)
 
@@ -58,7 +58,7 @@ def group_curves(days, code, keys, idx: pd.Index):
     days = np.asarray(days, float)
     ok = np.isfinite(days)
     w = _onehot(np.asarray(keys, object)[ok], idx)
-    times, _, _, surv, cif, _, _ = _aj(days[ok], np.asarray(code, int)[ok], w)
+    times, _, _, surv, cif, _, _ = aalen_johansen_curves(days[ok], np.asarray(code, int)[ok], w)
     return times, np.atleast_2d(surv), np.atleast_2d(cif)
 
 

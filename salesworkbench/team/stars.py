@@ -46,7 +46,7 @@ from scipy import stats
 
 from salesworkbench._random import named_stream
 from salesworkbench.errors import DataWarning
-from salesworkbench.survival import _aj
+from salesworkbench.survival import aalen_johansen_curves
 from salesworkbench.team.measures import TeamAnalysis, _measure, _measure_table, analyse_team
 from salesworkbench.team.shrinkage import _z
 from salesworkbench.team.stages import _funnel, _transitions
@@ -302,7 +302,7 @@ def _boot_weights(rng, owners: np.ndarray, interval: str, b: int) -> np.ndarray:
 
 def _cr_stats(days, code, w, horizon: float):
     """CIF of a win at ``horizon`` and the relative median days to win, per row of ``w``."""
-    times, _, _, _, cif, _, _ = _aj(days, code, w)
+    times, _, _, _, cif, _, _ = aalen_johansen_curves(days, code, w)
     cif = np.atleast_2d(cif)
     j = np.searchsorted(times, horizon, side="right") - 1
     at_h = cif[:, j] if j >= 0 else np.zeros(len(cif))

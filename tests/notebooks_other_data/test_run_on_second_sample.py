@@ -19,11 +19,10 @@ import re
 import time
 from pathlib import Path
 
+import papermill
 import pytest
 
-papermill = pytest.importorskip("papermill")
-
-from salesworkbench.datasets import second_sample  # noqa: E402
+from salesworkbench.datasets import second_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"

@@ -3,6 +3,8 @@
 Subcommands call the same functions the notebooks use::
 
     salesworkbench segment ACCOUNTS.csv                 Alpha/Beta/Delta segmentation
+    salesworkbench segment ACCOUNTS.csv --assign optimal --reps REPS.csv   accounts -> reps
+    salesworkbench quotas ACCOUNTS.csv --reps REPS.csv --objective 4e6      rep quotas
     salesworkbench value CASE.yaml                      Monte Carlo value of a value case
     salesworkbench pilots CASE.yaml                     which assumption to pilot, how big
     salesworkbench forecast PIPELINE.csv --history HISTORY.csv    bookings forecast
@@ -20,7 +22,7 @@ The modules:
   subcommands.
 - :mod:`~salesworkbench.cli.common`: what the subcommands share (argument types, common
   options, output as table/CSV/JSON, input file checks).
-- one module per subcommand: :mod:`~salesworkbench.cli.segment`,
+- one module per subcommand: :mod:`~salesworkbench.cli.segment`, :mod:`~salesworkbench.cli.quotas`,
   :mod:`~salesworkbench.cli.value`, :mod:`~salesworkbench.cli.pilots`,
   :mod:`~salesworkbench.cli.forecast` and :mod:`~salesworkbench.cli.report`; each has an
   ``add_parser(subparsers)`` that adds its parser and the function that runs it (which

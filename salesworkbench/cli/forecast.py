@@ -12,6 +12,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    check_memory,
     input_file,
     mapping_option,
     non_negative,
@@ -21,7 +22,10 @@ from salesworkbench.cli.common import (
 )
 from salesworkbench.defaults import FORECAST_TRIALS
 
-__all__ = ["EXAMPLES", "add_parser"]
+__all__ = ["EXAMPLES", "MAX_PERIODS", "add_parser"]
+
+#: Most periods a forecast covers, by ``--freq``: twenty years.
+MAX_PERIODS = {"month": 240, "quarter": 80, "year": 20}
 
 EXAMPLES = f"""\
 examples:
@@ -183,6 +187,13 @@ def _run(args: argparse.Namespace) -> Output:
             as_of = pd.Timestamp(args.as_of)
         except ValueError:
             raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    if args.periods > MAX_PERIODS[args.freq]:
+        raise ValueError(
+            f"--periods {args.periods:,}: a forecast covers at most twenty years, "
+            f"{MAX_PERIODS[args.freq]} periods of a {args.freq}; forecast fewer periods"
+        )
+    per_trial = 16 * args.periods  # bookings and the quota comparison, per period
+    check_memory(per_trial * args.trials, f"--trials {args.trials:,}", per_trial)
     quota = None
     if args.quota:
         if len(args.quota) not in (1, args.periods):

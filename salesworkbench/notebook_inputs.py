@@ -50,7 +50,7 @@ import pandas as pd
 
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.formatting import format_money, format_number, format_percent
-from salesworkbench.mapping import _norm, load_mapping_spec
+from salesworkbench.io.mapping import _norm, load_mapping_spec
 from salesworkbench.render.page import escape_markdown
 
 __all__ = [

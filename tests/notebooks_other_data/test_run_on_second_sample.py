@@ -50,7 +50,7 @@ RUNS = {
 
 #: Notebooks not parameterised yet on this branch (the run would only show the known gaps).
 PENDING = {
-    "01_territory_segmentation": "parameters cell not yet converted (issue 20, after i19)",
+    "01_territory_segmentation": "not yet converted (issue 20): the sample's profile and capacity",
     "02_value_case_monte_carlo": "parameters cell not yet converted (issue 20, after i17ui)",
     "03_pilot_test_planning": "parameters cell not yet converted (issue 20)",
     "04_pipeline_forecast": "parameters cell not yet converted (issue 20, after integ)",

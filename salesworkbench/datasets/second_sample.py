@@ -26,8 +26,11 @@ leads                        yes                                 none (sections 
 ===========================  ==================================  =============================
 
 Nothing here is fitted to the workbench's models. ``write(out)`` writes ``deals.csv``,
-``companies.csv``, ``deal_history.csv``, ``owners.csv`` and ``mapping.yaml`` (the mapping the
-importer needs); :func:`truth` returns what really happened to every deal, including those the
+``companies.csv``, ``deal_history.csv``, ``owners.csv``, ``mapping.yaml`` (the mapping the
+importer needs, with ``currency: EUR``) and ``value_case.yaml`` (:data:`VALUE_CASE`: a
+fleet-telematics value case for one of the seller's customers, in EUR, whose assumptions are
+named nothing like the bundled telecom case's, so that notebooks cannot rely on ``adoption``
+or ``arpu_after``); :func:`truth` returns what really happened to every deal, including those the
 CRM never closed, so forecasts can be scored against it.
 
 Command line: ``python -m salesworkbench.datasets.second_sample --out DIR``.
@@ -45,7 +48,18 @@ import pandas as pd
 from salesworkbench._files import atomic_write
 from salesworkbench._random import named_stream
 
-__all__ = ["AS_OF", "COMPANY", "CURRENCY", "DEFAULT_SEED", "generate", "truth", "write"]
+__all__ = [
+    "AS_OF",
+    "COMPANY",
+    "CURRENCY",
+    "CUSTOMER",
+    "DEFAULT_SEED",
+    "VALUE_CASE",
+    "generate",
+    "mapping_text",
+    "truth",
+    "write",
+]
 
 #: The export's "today": the CRM was exported at the start of this day.
 AS_OF = pd.Timestamp("2023-07-01")
@@ -54,6 +68,45 @@ COMPANY = "Nordlicht Flottentechnik GmbH"
 #: Currency of every amount.
 CURRENCY = "EUR"
 DEFAULT_SEED = 7
+#: The customer of the value case (one of the export's companies).
+CUSTOMER = "Kunde 042 Logistik"
+
+#: A fleet-telematics value case for :data:`CUSTOMER` (YAML, EUR; written as value_case.yaml).
+VALUE_CASE = f"""\
+# Fleet telematics for {CUSTOMER}: driver coaching from telematics data cuts fuel use.
+# Invented figures, for testing the workbench on a case unlike the bundled telecom one.
+name: Fleet telematics and driver coaching
+customer: {CUSTOMER}
+currency: EUR
+horizon_years: 4
+discount_rate: 0.08
+statement:
+  goal: Cut the fleet's fuel bill by coaching drivers with telematics data
+  capability: To see every vehicle's driving style and fuel use, and coach drivers on it
+  as_a_result_of: Telematics units in every truck and a coaching programme
+assumptions:
+  trucks: {{dist: pert, min: 380, mode: 420, max: 450, unit: vehicles, source: fleet register}}
+  km_per_truck: {{dist: pert, min: 60000, mode: 75000, max: 85000, unit: km/year,
+                 source: fuel cards}}
+  fuel_eur_per_km: {{dist: triangular, min: 0.28, mode: 0.32, max: 0.38, unit: EUR/km,
+                    source: fuel cards}}
+  fuel_saving: {{dist: pert, min: 0.02, mode: 0.05, max: 0.10, unit: share of fuel,
+                source: vendor benchmark}}
+  coached_share: {{dist: uniform, min: 0.4, max: 0.9, unit: share of drivers,
+                  source: workshop estimate}}
+  licence_eur: {{dist: fixed, value: 420, unit: EUR/vehicle/year, source: our price list}}
+  install_cost: {{dist: normal, mean: 180000, sd: 15000, unit: EUR, source: installer quote}}
+correlations:
+  - [fuel_saving, coached_share, 0.3]
+benefits:
+  - name: Fuel saved
+    formula: "trucks * km_per_truck * fuel_eur_per_km * fuel_saving * coached_share"
+    years: [1, 2, 3, 4]
+  - {{name: Licences, formula: "-trucks * licence_eur", years: [1, 2, 3, 4]}}
+investments:
+  - {{name: Telematics units and installation, formula: install_cost, year: 0}}
+  - {{name: Coaching programme, formula: "60000", year: 0}}
+"""
 _START = pd.Timestamp("2020-01-01")
 
 _PRODUCTS = {  # name: (share of deals, median amount EUR, log-sd, share of long roll-outs)
@@ -322,12 +375,15 @@ def mapping_text() -> str:
         lines += [f"{table}:"] + [f'  "{k}": {v}' for k, v in pairs.items()]
     lines += ["stages:"]
     lines += [f'  "{s}": open' for s in _STAGES]
-    lines += ['  "Closed Won": won', '  "Closed Lost": lost', ""]
+    lines += ['  "Closed Won": won', '  "Closed Lost": lost']
+    lines += [f"currency: {CURRENCY}", ""]
     return "\n".join(lines)
 
 
 def write(out: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the export's CSV files and ``mapping.yaml`` into ``out`` (created if missing).
+    """Write the export's CSV files, ``mapping.yaml`` and ``value_case.yaml`` into ``out``.
+
+    ``out`` is created if missing; the same seed writes byte-identical files.
 
     Returns
     -------
@@ -344,6 +400,9 @@ def write(out: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     with atomic_write(out / "mapping.yaml", "w", newline="") as fh:
         fh.write(mapping_text())
     paths.append(out / "mapping.yaml")
+    with atomic_write(out / "value_case.yaml", "w", newline="") as fh:
+        fh.write(VALUE_CASE)
+    paths.append(out / "value_case.yaml")
     return paths
 
 

@@ -162,7 +162,7 @@ ALIASES: dict[str, dict[str, str]] = {
 _AMOUNT_IN = re.compile(r"^(?:amount|dealamount|dealvalue|value)(?P<code>[a-z]{3})$")
 
 #: Mapping-file sections that apply to one table only.
-_ENTITY_SECTIONS = ("opportunities", "accounts", "stage_history", "leads")
+_ENTITY_SECTIONS = ("opportunities", "accounts", "stage_history", "leads", "reps")
 
 #: Reading options a mapping file may set (top-level entries), with their checks.
 OPTIONS: dict[str, str] = {
@@ -218,9 +218,10 @@ def load_mapping_spec(
 
     A mapping file holds either a plain ``file column: canonical column`` mapping, or sections:
     ``columns:`` and ``stages:``; a section per table (``opportunities:``, ``accounts:``,
-    ``stage_history:``, ``leads:``), each a ``file column: canonical column`` mapping that
-    applies to that table only (on top of ``columns:``); and reading options as top-level
-    entries (:data:`OPTIONS`: ``dayfirst: true``, ``date_format``, ``decimal: ","``,
+    ``stage_history:``, ``leads:``, ``reps:`` for
+    :func:`salesworkbench.notebook_inputs.read_reps`), each a ``file column: canonical column``
+    mapping that applies to that table only (on top of ``columns:``); and reading options as
+    top-level entries (:data:`OPTIONS`: ``dayfirst: true``, ``date_format``, ``decimal: ","``,
     ``delimiter``, ``encoding``, ``currency``). Files are read with
     :func:`salesworkbench.safe_yaml.load_yaml` (a duplicate key or an alias is refused).
 

@@ -14,14 +14,16 @@ from salesworkbench.cli.common import (
     add_common_options,
     input_file,
     mapping_option,
+    money_list,
     non_negative,
-    numbers,
+    note,
     positive_int,
+    read_list_prices,
     records,
 )
 from salesworkbench.defaults import FORECAST_TRIALS
 
-__all__ = ["EXAMPLES", "add_parser"]
+__all__ = ["EXAMPLES", "add_list_prices_option", "add_parser"]
 
 EXAMPLES = f"""\
 examples:
@@ -29,6 +31,8 @@ examples:
   {PROG} forecast pipeline.csv --history closed.csv --stage-history stages.csv \\
       --timing stage --quota 3000000 --periods 4 --freq quarter
   {PROG} forecast pipeline.csv --history closed.csv --mapping salesforce --deals --format csv
+  {PROG} forecast export.csv --history export.csv --mapping crm.yaml --list-prices products.csv \
+      --quota 2.5M --as-of 2017-10-01
 
 PIPELINE holds the open deals (closed rows in it are left out); HISTORY the closed deals the
 win rates and cycle times are learned from (the same export may serve as both). --mapping is a
@@ -98,10 +102,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--quota",
-        type=numbers,
-        metavar="X[,X...]",
-        help="quota per period: one number for all, or one per period",
+        type=money_list,
+        metavar="X[;X...]",
+        help="quota per period: one amount for all, or one per period (2.5M, 900k, "
+        "2,500,000; several separated by ';' or spaces: '3M;3.5M')",
     )
+    add_list_prices_option(p)
     p.add_argument(
         "--timing",
         choices=("created", "stage", "close_date"),
@@ -136,6 +142,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
     p.set_defaults(run=_run)
     return p
+
+
+def add_list_prices_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--list-prices FILE`` (forecast, backtest)."""
+    p.add_argument(
+        "--list-prices",
+        metavar="FILE",
+        help="price list (CSV: product, list_price; sales_price or price also read): a lost "
+        "deal recorded at 0 counts at its product's list price, as does an open deal "
+        "without an amount (product names match case-, space- and punctuation-blind)",
+    )
 
 
 def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
@@ -198,6 +215,7 @@ def _run(args: argparse.Namespace) -> Output:
         input_file(args.stage_history, _STAGES)
     mapping_option(args.mapping)
     mapping_option(args.history_mapping)
+    list_prices = read_list_prices(args.list_prices) if args.list_prices else None
     pipeline = _read_opps(args.pipeline, args.mapping, _PIPELINE)
     if Path(args.history).resolve() == Path(args.pipeline).resolve() and (
         args.history_mapping is None
@@ -217,7 +235,10 @@ def _run(args: argparse.Namespace) -> Output:
         )
         if rebuilt:
             fit_as_of = as_of.normalize() - pd.Timedelta(days=1)  # closed before that day
-    model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=fit_as_of)
+    model = HistoryModel.fit(
+        history, stage_history, group_by=args.group_by, as_of=fit_as_of, list_prices=list_prices
+    )
+
     result = forecast(
         pipeline,
         model,
@@ -233,6 +254,14 @@ def _run(args: argparse.Namespace) -> Output:
         progress=args.progress,
     )
     summary = result.summary.copy()
+    open_deals = pipeline[(pipeline["status"].astype(object) == "open").to_numpy()]
+    if len(open_deals) and open_deals["close_date"].isna().all():
+        # no open deal has an expected close date: these columns are unknown, not 0
+        summary[["stage_weighted", "pipeline", "coverage"]] = float("nan")
+        note(
+            "no open deal has an expected close date: stage_weighted, pipeline and coverage "
+            "are blank (unknown), not 0"
+        )
     summary.index = summary.index.astype(str)
     summary.index.name = "period"
     doc = {

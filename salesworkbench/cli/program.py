@@ -7,6 +7,7 @@ success, 2 bad input, 1 another failure such as Chromium failing to print a PDF)
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -73,12 +74,40 @@ def _one_line(exc: BaseException) -> str:
         text = f"{exc.filename}: {exc.strerror.lower()}"
     else:
         text = str(exc) or type(exc).__name__
+    text = _cli_syntax(text)
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+#: Hints in the Python API's syntax, and what the command line says instead.
+_CLI_SYNTAX = (
+    (
+        re.compile(r"[Pp]ass mapping=\{.*?\}\}? to name them"),
+        "name them in a --mapping FILE (YAML: 'columns: {file column: canonical column}')",
+    ),
+    (
+        re.compile(r"[Pp]ass stages=\{.*?\}\}?(?=[ ,.;)]|$)"),
+        "map them in a 'stages:' section of the --mapping FILE (YAML: 'stages: {Stage: open}')",
+    ),
+    (re.compile(r"\bgroup_by=(\S+) is not a column"), r"--group-by \1 is not a column"),
+    (re.compile(r"\blist_prices=\S*"), "--list-prices FILE"),
+)
+
+
+def _cli_syntax(text: str) -> str:
+    """Rewrite hints written for the Python API (``mapping={...}``) in the CLI's own syntax."""
+    for pattern, replacement in _CLI_SYNTAX:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _hint(exc: BaseException) -> str:
     """A command-line hint for errors whose fix differs from the Python API's."""
-    if isinstance(exc, DataError) and exc.column is not None and "unknown stage" in exc.problem:
+    if (
+        isinstance(exc, DataError)
+        and exc.column is not None
+        and "unknown stage" in exc.problem
+        and "stages:" not in _cli_syntax(exc.problem)
+    ):
         return " (on the command line: map it in a 'stages:' section of the --mapping file)"
     return ""
 

@@ -363,9 +363,9 @@ def _formatter(series: pd.Series) -> Callable[[Any], str] | None:
     """A readable number format for one column of a table (never scientific notation).
 
     Probabilities (columns ``p_*``, ``*_prob``) are percentages that never round to a
-    certainty (``>99.9%``); other shares (every value within -1..1) get three decimals, tiny values three
-    significant figures (:func:`~salesworkbench.formatting.format_number`: ``0.00012``, not
-    ``0.000``); columns with values of 1,000 or more whole numbers with thousands separators;
+    certainty (``>99.9%``); other shares (every value within -1..1) get three decimals, tiny
+    values three significant figures (``0.00012``, not ``0.000``); columns with values
+    of 1,000 or more whole numbers with thousands separators;
     the rest three significant figures. Missing values are blank, never 0.
     """
     from salesworkbench.formatting import format_number, format_percent
@@ -524,9 +524,7 @@ def read_list_prices(path: str) -> dict[str, float]:
         if pd.isna(product) or pd.isna(value):
             continue
         if product in prices and prices[product] != value:
-            raise DataError(
-                f"product {product!r} is listed twice with different prices", file=path
-            )
+            raise DataError(f"product {product!r} is listed twice with different prices", file=path)
         prices[str(product)] = float(value)
     if not prices:
         raise DataError("no product with a price", file=path)

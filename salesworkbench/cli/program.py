@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import yaml
 
 from salesworkbench import __version__
-from salesworkbench.cli import forecast, pilots, report, segment, value
+from salesworkbench.cli import backtest, forecast, pilots, report, segment, team, territory, value
 from salesworkbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -32,7 +32,7 @@ from salesworkbench.errors import DataError, DataWarning, ValueCaseError
 __all__ = ["EXAMPLES", "SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them; each adds its own parser.
-SUBCOMMANDS = (segment, value, pilots, forecast, report)
+SUBCOMMANDS = (segment, territory, value, pilots, forecast, backtest, team, report)
 
 EXAMPLES = f"""\
 examples:

@@ -17,7 +17,7 @@ from salesworkbench.cli.common import (
     score,
 )
 
-__all__ = ["COLUMNS", "EXAMPLES", "add_parser"]
+__all__ = ["COLUMNS", "EXAMPLES", "add_parser", "add_segment_options", "segmented"]
 
 EXAMPLES = f"""\
 examples:
@@ -60,6 +60,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "potential), Beta (moderate potential, strong relationship) and Delta (the rest).",
         EXAMPLES,
     )
+    add_segment_options(p)
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the number of accounts per segment instead of the accounts",
+    )
+    p.add_argument(
+        "--all-columns",
+        action="store_true",
+        help="keep every input column (default: ids, scores, bands, segment)",
+    )
+    add_common_options(p, seed_option=False, trials=None)
+    p.set_defaults(run=_run)
+    return p
+
+
+def add_segment_options(p: argparse.ArgumentParser) -> None:
+    """Add the accounts file and the scoring options (``segment``, ``territory``)."""
     p.add_argument("accounts", metavar="ACCOUNTS.csv", help="account export (CSV or Excel)")
     p.add_argument(
         "--mapping",
@@ -116,19 +134,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="use potential/relationship columns in the file (supplied), compute "
         "them from the drivers (compute), or supplied when present (auto)",
     )
-    p.add_argument(
-        "--summary",
-        action="store_true",
-        help="print the number of accounts per segment instead of the accounts",
-    )
-    p.add_argument(
-        "--all-columns",
-        action="store_true",
-        help="keep every input column (default: ids, scores, bands, segment)",
-    )
-    add_common_options(p, seed_option=False, trials=None)
-    p.set_defaults(run=_run)
-    return p
 
 
 def _date(text: str, flag: str) -> pd.Timestamp:
@@ -145,7 +150,9 @@ def _with_relationship(
     from salesworkbench.io import read_opportunities
     from salesworkbench.territory import relationship_from_deals
 
-    deals = read_opportunities(args.deals, mapping=mapping_option(args.deals_mapping or args.mapping))
+    deals = read_opportunities(
+        args.deals, mapping=mapping_option(args.deals_mapping or args.mapping)
+    )
     out = relationship_from_deals(
         accounts, deals, as_of=as_of, overwrite=args.overwrite_relationship
     )
@@ -159,7 +166,8 @@ def _with_relationship(
     return out
 
 
-def _run(args: argparse.Namespace) -> Output:
+def segmented(args: argparse.Namespace) -> pd.DataFrame:
+    """Read, score and segment the accounts as :func:`add_segment_options`' flags say."""
     from salesworkbench.io import read_accounts
     from salesworkbench.territory import segment
 
@@ -187,6 +195,7 @@ def _run(args: argparse.Namespace) -> Output:
         source=args.accounts,
     )
     counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
+    seg.attrs["counts"] = counts
     note(
         f"{len(seg)} accounts: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -196,6 +205,12 @@ def _run(args: argparse.Namespace) -> Output:
             else ""
         )
     )
+    return seg
+
+
+def _run(args: argparse.Namespace) -> Output:
+    seg = segmented(args)
+    counts = seg.attrs.pop("counts")
     if args.summary:
         table = pd.DataFrame(
             {

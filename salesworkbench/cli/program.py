@@ -15,7 +15,17 @@ from collections.abc import Sequence
 import yaml
 
 from salesworkbench import __version__
-from salesworkbench.cli import backtest, forecast, pilots, report, segment, team, territory, value
+from salesworkbench.cli import (
+    backtest,
+    forecast,
+    notebook,
+    pilots,
+    report,
+    segment,
+    team,
+    territory,
+    value,
+)
 from salesworkbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -32,7 +42,7 @@ from salesworkbench.errors import DataError, DataWarning, ValueCaseError
 __all__ = ["EXAMPLES", "SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them; each adds its own parser.
-SUBCOMMANDS = (segment, territory, value, pilots, forecast, backtest, team, report)
+SUBCOMMANDS = (segment, territory, value, pilots, forecast, backtest, team, report, notebook)
 
 EXAMPLES = f"""\
 examples:
@@ -40,7 +50,12 @@ examples:
   {PROG} value data/value_cases/telecom_arpu.yaml --trials 100000 --seed 1
   {PROG} pilots data/value_cases/field_service_app.yaml --cost-fixed 20000 --cost-per-unit 50
   {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01
+  {PROG} backtest data/opportunities.csv --cutoffs quarterly:2025-01-01..2026-07-01
+  {PROG} team data/opportunities.csv --reps data/reps.csv
+  {PROG} territory data/accounts.csv --reps data/reps.csv --match-on territory
   {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html --pdf
+  {PROG} report forecast data/opportunities.csv --history data/opportunities.csv --out f.html
+  {PROG} notebook run 04 -p AS_OF 2026-07-01 --out build/run
 
 Run '{PROG} COMMAND --help' for a command's options. Exit codes: 0 ok, 2 bad input,
 1 another failure (e.g. Chromium could not print a PDF). The sample files are under
@@ -54,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
         description=fill(
-            "salesworkbench: territory segmentation, value cases, pilot planning and "
-            "pipeline forecasts from the command line."
+            "salesworkbench: territory plans, value cases, pilot planning, pipeline forecasts "
+            "and backtests, the sales team, reports and the notebooks from the command line."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -148,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(_one_line(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except notebook.NotebookFailed as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except (DataError, ValueCaseError, ValueError, KeyError, OSError, yaml.YAMLError) as exc:
         # OSError covers FileNotFoundError, IsADirectoryError, PermissionError on --out ...
         print(f"{PROG}: error: {_one_line(exc)}{_hint(exc)}", file=sys.stderr)

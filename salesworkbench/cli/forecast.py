@@ -23,7 +23,13 @@ from salesworkbench.cli.common import (
 )
 from salesworkbench.defaults import FORECAST_TRIALS
 
-__all__ = ["EXAMPLES", "add_list_prices_option", "add_parser"]
+__all__ = [
+    "EXAMPLES",
+    "add_forecast_options",
+    "add_list_prices_option",
+    "add_parser",
+    "run_forecast",
+]
 
 EXAMPLES = f"""\
 examples:
@@ -55,6 +61,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "deals in PIPELINE: bookings per period with P10/P50/P90 and P(bookings >= quota).",
         EXAMPLES,
     )
+    add_forecast_options(p)
+    p.add_argument(
+        "--deals",
+        action="store_true",
+        help="print each open deal's contribution instead of the period summary",
+    )
+    add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
+    p.set_defaults(run=_run)
+    return p
+
+
+def add_forecast_options(p: argparse.ArgumentParser) -> None:
+    """Add the files and the forecast's options (``forecast``, ``report forecast``)."""
     p.add_argument("pipeline", metavar="PIPELINE.csv", help="opportunity export with open deals")
     p.add_argument(
         "--history",
@@ -134,14 +153,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="leave out open deals whose expected close passed more than DAYS ago (default 90)",
     )
     p.add_argument("--keep-stale", action="store_true", help="keep stale deals in the forecast")
-    p.add_argument(
-        "--deals",
-        action="store_true",
-        help="print each open deal's contribution instead of the period summary",
-    )
-    add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
-    p.set_defaults(run=_run)
-    return p
 
 
 def add_list_prices_option(p: argparse.ArgumentParser) -> None:
@@ -191,7 +202,15 @@ def _as_it_stood(pipeline, history, stage_history, as_of):
     return pipeline, history, stage_history, notes
 
 
-def _run(args: argparse.Namespace) -> Output:
+def run_forecast(args: argparse.Namespace):
+    """Read the exports, fit the history model and run the forecast the flags describe.
+
+    Returns
+    -------
+    result : ForecastResult
+    notes : list of str
+        How the exports were rebuilt (``--as-of``) and what the summary leaves blank.
+    """
     from salesworkbench.pipeline import HistoryModel, forecast
 
     as_of = None
@@ -253,15 +272,22 @@ def _run(args: argparse.Namespace) -> Output:
         stale_after=None if args.keep_stale else args.stale_after,
         progress=args.progress,
     )
-    summary = result.summary.copy()
     open_deals = pipeline[(pipeline["status"].astype(object) == "open").to_numpy()]
     if len(open_deals) and open_deals["close_date"].isna().all():
         # no open deal has an expected close date: these columns are unknown, not 0
-        summary[["stage_weighted", "pipeline", "coverage"]] = float("nan")
-        note(
+        result.summary[["stage_weighted", "pipeline", "coverage"]] = float("nan")
+        text = (
             "no open deal has an expected close date: stage_weighted, pipeline and coverage "
             "are blank (unknown), not 0"
         )
+        note(text)
+        rebuilt = [*rebuilt, text]
+    return result, rebuilt
+
+
+def _run(args: argparse.Namespace) -> Output:
+    result, rebuilt = run_forecast(args)
+    summary = result.summary.copy()
     summary.index = summary.index.astype(str)
     summary.index.name = "period"
     doc = {

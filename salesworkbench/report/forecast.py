@@ -29,7 +29,14 @@ from salesworkbench.report.pdf import ChromiumNotFoundError, find_chromium, html
 if TYPE_CHECKING:
     from salesworkbench.pipeline import BacktestResult, ForecastResult
 
-__all__ = ["ReportFiles", "forecast_report", "frame_html", "write_report"]
+__all__ = [
+    "REPORT_CSS",
+    "ReportFiles",
+    "cell_text",
+    "forecast_report",
+    "frame_html",
+    "write_report",
+]
 
 #: Columns shown as percentages (shares and probabilities).
 PERCENT_COLUMNS = frozenset(
@@ -89,12 +96,13 @@ def frame_html(
 ) -> str:
     """A DataFrame as an escaped HTML table, numbers through :mod:`salesworkbench.formatting`.
 
-    Rows with no value at all are dropped (``drop_empty``); a missing figure shows ``n/a``.
+    Rows and columns with no value at all are dropped (``drop_empty``); a missing figure
+    shows ``n/a``. Tables of more than 8 columns get the class ``wide`` (smaller type).
     Columns in ``money`` get the ``currency`` in front.
     """
     df = frame.reset_index() if index else frame
     if drop_empty and len(df.columns):
-        df = df.dropna(how="all")
+        df = df.dropna(how="all").dropna(axis=1, how="all")
     money = set(money)
     cols = [str(c) for c in df.columns]
     rows = [
@@ -106,7 +114,14 @@ def frame_html(
         for i, c in enumerate(df.columns)
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
     ]
-    return html_table([c.replace("_", " ") for c in cols], rows, num_cols=nums)
+    cls = "wide" if len(cols) > 8 else ""
+    return html_table([c.replace("_", " ") for c in cols], rows, num_cols=nums, cls=cls)
+
+
+#: The shared report stylesheet, plus smaller type for wide tables so they fit A4.
+REPORT_CSS = (
+    CSS + "\ntable.wide { font-size: 7pt; } table.wide td, table.wide th { padding: 2pt 3pt; }\n"
+)
 
 
 def _figure(key: str, title: str, caption: str, draw: Callable[[Any], Any]) -> ReportFigure:
@@ -241,7 +256,11 @@ def forecast_report(
         "closed deals.</p>",
         _cards(cards),
         "<h2>Bookings per period</h2>",
-        frame_html(s.rename_axis("period"), index=True, currency=currency),
+        frame_html(
+            s.drop(columns=["start", "end"], errors="ignore").rename_axis("period"),
+            index=True,
+            currency=currency,
+        ),
         fan.html(wide=True),
     ]
     if len(result.deals):
@@ -271,4 +290,4 @@ def forecast_report(
     if all_notes:
         items = "".join(f"<li>{escape(n)}</li>" for n in all_notes)
         parts += ["<h2>Notes on the data</h2>", f"<ul>{items}</ul>"]
-    return write_report(html_page(title, "\n".join(parts), css=CSS), out, pdf)
+    return write_report(html_page(title, "\n".join(parts), css=REPORT_CSS), out, pdf)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from salesworkbench.render import escape, html_page
 from salesworkbench.report.forecast import (
+    REPORT_CSS,
     ReportFiles,
     _figure,
     _header,
     frame_html,
     write_report,
 )
-from salesworkbench.report.layout import CSS
 
 if TYPE_CHECKING:
     from salesworkbench.territory import TerritoryPlan
@@ -124,4 +124,4 @@ def territory_report(
     all_notes = [*notes, *([plan.notes] if plan.notes else [])]
     if all_notes:
         parts += ["<h2>Notes</h2>", "<ul>", *(f"<li>{escape(n)}</li>" for n in all_notes), "</ul>"]
-    return write_report(html_page(plan.name, "\n".join(parts), css=CSS), out, pdf)
+    return write_report(html_page(plan.name, "\n".join(parts), css=REPORT_CSS), out, pdf)

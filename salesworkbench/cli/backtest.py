@@ -201,13 +201,13 @@ def _run(args: argparse.Namespace) -> Output:
     if args.stage_history:
         input_file(args.stage_history, "--stage-history: a stage-history export")
     mapping_option(args.mapping)
+    if args.timing != "created" and not args.stage_history:
+        raise ValueError(f"--timing {args.timing} needs --stage-history FILE")
     prices = read_list_prices(args.list_prices) if args.list_prices else None
     opps = read_opportunities(args.opportunities, mapping=mapping_option(args.mapping))
     if prices is not None:
         opps = _priced(opps, prices)
     stages = read_stage_history(args.stage_history) if args.stage_history else None
-    if args.timing != "created" and stages is None:
-        raise ValueError(f"--timing {args.timing} needs --stage-history FILE")
     group_by = None if args.group_by in ("none", "") else args.group_by
     if group_by not in (None, "auto") and group_by not in opps.columns:
         raise ValueError(f"--group-by {group_by}: no such column in {args.opportunities}")

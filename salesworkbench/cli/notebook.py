@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as _dt
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -134,10 +136,20 @@ def parameter_value(text: str) -> Any:
         return text
     if isinstance(value, _dt.date | _dt.datetime):
         return text
+    if isinstance(value, str) and value == text.strip():  # YAML 1.1 reads 2.5e6 as text
+        try:
+            number = float(value.replace("_", ""))
+        except ValueError:
+            return value
+        if math.isfinite(number):
+            return int(number) if re.fullmatch(r"[+-]?[\d_]+", value) else number
+        return value
     if _scalar(value):
         return value
-    if isinstance(value, list) and all(_scalar(v) for v in value):
-        return value
+    if isinstance(value, list):
+        value = [v.isoformat() if isinstance(v, _dt.date) else v for v in value]
+        if all(_scalar(v) for v in value):
+            return value
     raise argparse.ArgumentTypeError(
         f"a parameter value is a number, null, true/false, text or a list [a, b], got {text!r}"
     )

@@ -134,10 +134,10 @@ def build_plan(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> Output:
+    if args.show in ("assignment", "rep_load") and args.reps is None:
+        raise ValueError(f"--show {args.show} needs --reps FILE")
     plan = build_plan(args)
     sections = plan.sections()
-    if args.show in ("assignment", "rep_load") and args.show not in sections:
-        raise ValueError(f"--show {args.show} needs --reps FILE")
     if "assignment" in sections:
         a = sections["assignment"]
         unassigned = int(a["assigned_rep"].isna().sum())

@@ -18,6 +18,7 @@ from salesworkbench.cli.common import (
     non_negative,
     note,
     read_list_prices,
+    read_stage_history_file,
     records,
     table_text,
 )
@@ -194,7 +195,7 @@ def _priced(opps: pd.DataFrame, prices: dict[str, float]) -> pd.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> Output:
-    from salesworkbench.io import read_opportunities, read_stage_history
+    from salesworkbench.io import read_opportunities
     from salesworkbench.pipeline import backtest
 
     input_file(args.opportunities, "OPPORTUNITIES: an opportunity export")
@@ -207,7 +208,9 @@ def _run(args: argparse.Namespace) -> Output:
     opps = read_opportunities(args.opportunities, mapping=mapping_option(args.mapping))
     if prices is not None:
         opps = _priced(opps, prices)
-    stages = read_stage_history(args.stage_history) if args.stage_history else None
+    stages = (
+        read_stage_history_file(args.stage_history, args.mapping) if args.stage_history else None
+    )
     group_by = None if args.group_by in ("none", "") else args.group_by
     if group_by not in (None, "auto") and group_by not in opps.columns:
         raise ValueError(f"--group-by {group_by}: no such column in {args.opportunities}")
@@ -226,6 +229,13 @@ def _run(args: argparse.Namespace) -> Output:
     )
     for line in bt.notes:
         note(f"note: {line}")
+    last = pd.concat([opps["created"], opps["close_date"]]).max()
+    late = bt["period_end"] > last
+    if late.any():
+        note(
+            f"note: the export ends {last:%Y-%m-%d}: {int(late.sum())} cut-off(s) forecast a "
+            "period that ends later, so their actuals are incomplete (read them as such)"
+        )
     table = pd.DataFrame(bt).set_index("cutoff")
     table.index = table.index.strftime("%Y-%m-%d")
     if not args.all_columns:

@@ -52,6 +52,7 @@ __all__ = [
     "positive_int",
     "power_of_two",
     "read_list_prices",
+    "read_stage_history_file",
     "read_value_case",
     "records",
     "render_output",
@@ -529,6 +530,28 @@ def read_list_prices(path: str) -> dict[str, float]:
     if not prices:
         raise DataError("no product with a price", file=path)
     return prices
+
+
+def read_stage_history_file(path: str, mapping: str | None) -> pd.DataFrame:
+    """Read ``--stage-history``; a mapping file's ``stage_history:`` section applies to it.
+
+    A mapping without that section (a plain column mapping written for the opportunity
+    export) is not applied: its targets are opportunity columns.
+    """
+    import yaml
+
+    from salesworkbench.io import read_stage_history
+
+    input_file(path, "--stage-history: a stage-history export")
+    use = None
+    if mapping is not None and Path(mapping).is_file():
+        try:
+            data = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict) and "stage_history" in data:
+            use = mapping
+    return read_stage_history(path, mapping=use)
 
 
 def read_value_case(path: str) -> ValueCase:

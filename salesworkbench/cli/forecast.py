@@ -19,6 +19,7 @@ from salesworkbench.cli.common import (
     note,
     positive_int,
     read_list_prices,
+    read_stage_history_file,
     records,
 )
 from salesworkbench.defaults import FORECAST_TRIALS
@@ -244,9 +245,9 @@ def run_forecast(args: argparse.Namespace):
         history = _read_opps(args.history, args.history_mapping or args.mapping, _HISTORY)
     stage_history = None
     if args.stage_history:
-        from salesworkbench.io import read_stage_history
-
-        stage_history = read_stage_history(args.stage_history)
+        stage_history = read_stage_history_file(
+            args.stage_history, args.history_mapping or args.mapping
+        )
     fit_as_of, rebuilt = as_of, []
     if as_of is not None:
         pipeline, history, stage_history, rebuilt = _as_it_stood(

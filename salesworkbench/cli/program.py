@@ -97,7 +97,7 @@ def _one_line(exc: BaseException) -> str:
 _CLI_SYNTAX = (
     (
         re.compile(r"[Pp]ass mapping=\{.*?\}\}? to name them"),
-        "name them in a --mapping FILE (YAML: 'columns: {file column: canonical column}')",
+        "Name them in a --mapping FILE (YAML: 'columns: {file column: canonical column}')",
     ),
     (
         re.compile(r"[Pp]ass stages=\{.*?\}\}?(?=[ ,.;)]|$)"),

@@ -14,6 +14,7 @@ from salesworkbench.cli.common import (
     input_file,
     mapping_option,
     note,
+    read_stage_history_file,
     records,
     table_text,
 )
@@ -140,7 +141,7 @@ def read_reps(path: str) -> pd.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> Output:
-    from salesworkbench.io import read_opportunities, read_stage_history
+    from salesworkbench.io import read_opportunities
     from salesworkbench.team import MEASURES, analyse_team, stars_vs_rest
 
     input_file(args.opportunities, "OPPORTUNITIES: an opportunity export")
@@ -154,7 +155,9 @@ def _run(args: argparse.Namespace) -> Output:
             raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
     reps = read_reps(args.reps) if args.reps else None
     opps = read_opportunities(args.opportunities, mapping=mapping_option(args.mapping))
-    stages = read_stage_history(args.stage_history) if args.stage_history else None
+    stages = (
+        read_stage_history_file(args.stage_history, args.mapping) if args.stage_history else None
+    )
     analysis = analyse_team(opps, stages, reps, as_of=as_of)
     comparison = stars_vs_rest(
         analysis, args.measure, args.quantile, seed=args.seed, split=args.split

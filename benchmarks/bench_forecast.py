@@ -33,7 +33,10 @@ def make_crm(seed: int = 0) -> pd.DataFrame:
     close = np.where(
         is_open,
         AS_OF + pd.to_timedelta(rng.integers(1, 200, n), "D"),
-        created + pd.to_timedelta(rng.integers(5, 400, n), "D"),
+        # closed deals closed before AS_OF (a table running past it is rebuilt as of then)
+        np.minimum(
+            created + pd.to_timedelta(rng.integers(5, 400, n), "D"), AS_OF - pd.Timedelta(days=1)
+        ),
     )
     status = np.where(is_open, "open", np.where(rng.random(n) < 0.35, "won", "lost"))
     return OPPORTUNITIES.coerce(

@@ -20,6 +20,7 @@ import pandas as pd
 from salesworkbench._files import atomic_write
 from salesworkbench.defaults import FORECAST_TRIALS, PILOT_TRIALS, VALUE_TRIALS
 from salesworkbench.errors import DataWarning
+from salesworkbench.spreadsheet import neutralise_frame
 
 __all__ = ["KEY_TABLES", "main", "run_notebooks", "write_key_tables", "write_report"]
 
@@ -117,7 +118,7 @@ def write_key_tables(out: Path) -> list[Path]:
         table = make()
         target = out / "tables" / name
         with atomic_write(target, newline="") as fh:
-            table.to_csv(fh, index=not isinstance(table.index, pd.RangeIndex))
+            neutralise_frame(table).to_csv(fh, index=not isinstance(table.index, pd.RangeIndex))
         written.append(target)
         print(f"  {name}: {len(table)} rows -> {target}", flush=True)
     return written

@@ -17,23 +17,55 @@ Bad input raises :class:`~salesworkbench.DataError` naming the file, the spreads
 inconsistent spellings of one product, blank accounts on deals) are fixed or kept and reported
 as :class:`~salesworkbench.DataWarning` with a count; the same messages are kept in
 ``frame.attrs["import_notes"]``. No row is ever dropped by an importer.
+
+What is refused and what is handled (with a note) is listed in ``docs/importing.md``: day/month
+order and decimal separators are detected per column (or given as ``dayfirst``,
+``date_format``, ``decimal``, also as entries of a mapping file), delimiters and encodings are
+sniffed, common aliases of canonical column names (``created_date``, ``Create Date``,
+``deal_stage``, ``account_name``, ``amount_usd``, ...) are recognised, and malformed rows,
+merged cells, formulas without values, mixed scales and currencies are refused naming the
+rows. Reading the file's shape is :mod:`salesworkbench.sheets`; reading dates and numbers is
+:mod:`salesworkbench.parsing`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from salesworkbench.checks import check_values
 from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.mapping import (
+    _AMOUNT_IN,
+    _FALSE,
+    _TRUE,
+    ALIASES,
+    MAPPINGS,
+    OPTIONS,
+    STATUS_OF_STAGE,
+    MappingSpec,
+    _check_option,
+    _key,
+    _norm,
+    load_mapping,
+    load_mapping_spec,
+)
 from salesworkbench.model import Stage
+from salesworkbench.parsing import (
+    CURRENCY_CODES,
+    MONEY_COLUMNS,
+    CellError,
+    _first,
+    _iso,
+    _same_currency,
+    parse_dates,
+    parse_numbers,
+)
 from salesworkbench.schemas import (
     ACCOUNTS,
     LEADS,
@@ -43,11 +75,17 @@ from salesworkbench.schemas import (
     Column,
     Schema,
 )
+from salesworkbench.sheets import cell_to_text, read_raw
 
 __all__ = [
+    "ALIASES",
     "MAPPINGS",
+    "OPTIONS",
     "STATUS_OF_STAGE",
+    "MappingSpec",
+    "check_values",
     "load_mapping",
+    "load_mapping_spec",
     "read_accounts",
     "read_leads",
     "read_opportunities",
@@ -57,161 +95,22 @@ __all__ = [
 
 PathLike = str | os.PathLike
 
-#: Column mappings for common CRM report exports (file column -> canonical column).
-MAPPINGS: dict[str, dict[str, str]] = {
-    "salesforce": {
-        "Opportunity ID": "opportunity_id",
-        "Opportunity Name": "name",
-        "Account Name": "account",
-        "Stage": "stage",
-        "Amount": "amount",
-        "Amount Currency": "currency",
-        "Opportunity Currency": "currency",
-        "Close Date": "close_date",
-        "Created Date": "created",
-        "Probability (%)": "probability",
-        "Forecast Category": "forecast_category",
-        "Opportunity Owner": "owner",
-        "Product Name": "product",
-        "Product": "product",
-    },
-    "hubspot": {
-        "Record ID": "opportunity_id",
-        "Deal Name": "name",
-        "Associated Company": "account",
-        "Deal Stage": "stage",
-        "Amount": "amount",
-        "Close Date": "close_date",
-        "Create Date": "created",
-        "Deal owner": "owner",
-        "Deal Probability": "probability",
-        "Forecast category": "forecast_category",
-    },
-}
-
-#: Stage names recognised without a ``stages`` mapping (compared case- and space-insensitively).
-STATUS_OF_STAGE: dict[str, str] = {
-    # closed
-    "closed won": "won",
-    "won": "won",
-    "closed/won": "won",
-    "closedwon": "won",
-    "closed lost": "lost",
-    "lost": "lost",
-    "closed/lost": "lost",
-    "closedlost": "lost",
-    "disqualified": "lost",
-    # the sales model's lifecycle
-    **{s.value.replace("_", " "): s.status for s in Stage},
-    # Salesforce default sales process
-    "prospecting": "open",
-    "qualification": "open",
-    "needs analysis": "open",
-    "value proposition": "open",
-    "id. decision makers": "open",
-    "perception analysis": "open",
-    "proposal/price quote": "open",
-    "proposal": "open",
-    "negotiation/review": "open",
-    "negotiation": "open",
-    # HubSpot default pipeline
-    "appointmentscheduled": "open",
-    "appointment scheduled": "open",
-    "qualifiedtobuy": "open",
-    "qualified to buy": "open",
-    "presentationscheduled": "open",
-    "presentation scheduled": "open",
-    "decisionmakerboughtin": "open",
-    "decision maker bought-in": "open",
-    "contractsent": "open",
-    "contract sent": "open",
-    # common others
-    "engaging": "open",
-    "discovery": "open",
-    "open": "open",
-}
-
-_TRUE = {"yes", "y", "true", "t", "1", "x"}
-_FALSE = {"no", "n", "false", "f", "0"}
-
-
-def _norm(name: str) -> str:
-    """Normalise a header or stage name for matching: lower case, single spaces."""
-    return re.sub(r"[\s_]+", " ", str(name).strip().lower())
-
-
-#: Mapping-file sections that apply to one table only.
-_ENTITY_SECTIONS = ("opportunities", "accounts", "stage_history", "leads")
-
-
-def load_mapping(
-    source: PathLike | Mapping | str | None, entity: str | None = None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Return ``(columns, stages)`` from a mapping dict, a preset name or a YAML/JSON file.
-
-    A mapping file holds either a plain ``file column: canonical column`` mapping, or sections:
-    ``columns:`` and ``stages:``, and, so that one file can serve a whole CRM export, a section
-    per table (``opportunities:``, ``accounts:``, ``stage_history:``, ``leads:``), each a
-    ``file column: canonical column`` mapping that applies to that table only (on top of
-    ``columns:``). Files are read with ``yaml.safe_load``.
-
-    Parameters
-    ----------
-    source : dict, str or path, optional
-        A dict, a preset name from :data:`MAPPINGS` (``"salesforce"``, ``"hubspot"``) or the
-        path of a mapping file.
-    """
-    if source is None:
-        return {}, {}
-    if isinstance(source, str) and source in MAPPINGS:
-        return dict(MAPPINGS[source]), {}
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            presets = ", ".join(MAPPINGS)
-            raise DataError(f"mapping file not found (presets: {presets})", file=str(path))
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise DataError(f"not a valid YAML/JSON mapping: {exc}", file=str(path)) from None
-        where = str(path)
-    else:
-        data, where = source, "mapping"
-    if not isinstance(data, Mapping):
-        raise DataError("a mapping must be 'file column: canonical column' pairs", file=where)
-    sections = {"columns", "stages", *_ENTITY_SECTIONS}
-    if sections & set(data):
-        unknown = sorted(set(data) - sections)
-        if unknown:
-            raise DataError(
-                f"unknown mapping section(s) {', '.join(map(repr, unknown))}; "
-                f"expected {', '.join(sorted(sections))}",
-                file=where,
-            )
-        columns, stages = dict(data.get("columns") or {}), data.get("stages") or {}
-        for section in _ENTITY_SECTIONS:
-            if not isinstance(data.get(section) or {}, Mapping):
-                raise DataError(f"section {section!r} must map names to names", file=where)
-        if entity is not None:
-            columns.update(data.get(entity) or {})
-    else:
-        columns, stages = data, {}
-    for section, pairs in (("columns", columns), ("stages", stages)):
-        if not isinstance(pairs, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in pairs.items()
-        ):
-            raise DataError(f"section {section!r} must map names to names", file=where)
-    return dict(columns), dict(stages)
-
 
 def read_table(
-    path: PathLike, *, sheet: str | int | None = None, skiprows: int = 0
+    path: PathLike,
+    *,
+    sheet: str | int | None = None,
+    skiprows: int = 0,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Excel file as text, exactly as exported (no type guessing).
 
     Every cell is a string (blank cells are empty strings), so that the importers can report
-    precisely which cell could not be parsed. CSV files may have a UTF-8 byte-order mark and
-    Windows line endings.
+    precisely which cell could not be parsed. See :func:`salesworkbench.sheets.read_raw` for
+    encodings, delimiters and what is refused (rows with too many or too few fields, duplicate
+    header names, merged cells, formulas without values). ``attrs["import_notes"]`` says
+    what was done to read it.
 
     Parameters
     ----------
@@ -221,61 +120,40 @@ def read_table(
         Excel sheet name or index (default: the first sheet).
     skiprows : int, default 0
         Lines above the header (title lines of some report exports).
+    delimiter, encoding : str, optional
+        CSV delimiter and encoding (detected when not given).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("file not found", file=str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(
-                path, sheet_name=sheet or 0, dtype=object, skiprows=skiprows, engine="openpyxl"
-            )
-            raw = raw.map(_cell_to_text)
-        elif suffix in (".csv", ".txt", ""):
-            raw = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                skiprows=skiprows,
-                skipinitialspace=False,
-            )
-        else:
-            raise DataError(f"unsupported file type {suffix!r}; use .csv or .xlsx", file=str(path))
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"cannot be read as a table: {exc}", file=str(path)) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw.attrs["source"] = str(path)
+    table = read_raw(path, sheet=sheet, skiprows=skiprows, delimiter=delimiter, encoding=encoding)
+    raw = table.frame.reset_index(drop=True)
+    raw.attrs["source"] = table.source
     raw.attrs["first_row"] = skiprows + 2
+    raw.attrs["import_notes"] = list(table.notes)
     return raw
-
-
-def _cell_to_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        return pd.Timestamp(value).isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 class _Importer:
     """Turns a raw text table into a canonical one, collecting notes as it goes."""
 
-    def __init__(self, raw: pd.DataFrame, schema: Schema, source: str, first_row: int) -> None:
+    def __init__(
+        self,
+        raw: pd.DataFrame,
+        schema: Schema,
+        source: str,
+        notes: list[str] | None = None,
+        options: Mapping[str, object] | None = None,
+    ) -> None:
         self.raw = raw
         self.schema = schema
         self.source = source
-        self.first_row = first_row
-        self.notes: list[str] = []
+        self.row_numbers = np.asarray(raw.index, dtype=np.int64)
+        self.notes: list[str] = list(notes or [])
+        self.options = dict(options or {})
         self.file_name: dict[str, str] = {}  # canonical -> name in the file
+        self.currency_of: dict[str, np.ndarray] = {}  # money column -> marked currency
+        self.currency_from_name: dict[str, str] = {}  # money column -> currency in its name
 
     def rows(self, mask: np.ndarray) -> list[int]:
-        return (np.flatnonzero(mask) + self.first_row).tolist()
+        return self.row_numbers[np.asarray(mask, dtype=bool)].tolist()
 
     def error(self, problem: str, column: str | None = None, mask=None) -> DataError:
         return DataError(
@@ -306,36 +184,91 @@ class _Importer:
                 f"it has {list(raw.columns)}",
                 file=self.source,
             )
+        if missing_sources:
+            self.note(
+                f"mapping entries for column(s) the file does not have, ignored: "
+                f"{', '.join(f'{k!r} -> {mapping[k]!r}' for k in missing_sources)}"
+            )
         renames: dict[str, str] = {}
-        for file_col, canon in mapping.items():
-            if file_col in raw.columns and canon not in renames.values():
-                renames[file_col] = canon
+        for file_col in present:
+            canon = mapping[file_col]
+            other = [k for k, v in renames.items() if v == canon]
+            if other:
+                raise DataError(
+                    f"columns {other[0]!r} and {file_col!r} are both mapped to {canon!r}; "
+                    "map only one of them",
+                    file=self.source,
+                )
+            renames[file_col] = canon
+        aliases = ALIASES.get(self.schema.entity, {})
+        guessed: dict[str, str] = {}
+        aliased: dict[str, str] = {}
         for col in raw.columns:
             if col in renames:
                 continue
             guess = _norm(col).replace(" ", "_")
-            if guess in canonical and guess not in renames.values():
-                renames[col] = guess
-        clash = [
-            c
-            for c in raw.columns
-            if c not in renames and any(t == c and k != c for k, t in renames.items())
-        ]
-        if clash:
-            sources = {col for col, canon in renames.items() if canon in clash}
+            if guess in canonical:
+                guessed[col] = guess
+                continue
+            key = _key(col)
+            target = aliases.get(key)
+            money = _AMOUNT_IN.match(key)
+            if target is None and money and money["code"].upper() in CURRENCY_CODES:
+                target = "amount"
+                self.currency_from_name["amount"] = money["code"].upper()
+            if target is not None and target in canonical:
+                aliased[col] = target
+        clash = [c for c, canon in guessed.items() if canon in renames.values() and c != canon]
+        literal = [c for c in raw.columns if c in renames.values() and c not in renames]
+        if literal:
+            sources = {col for col, canon in renames.items() if canon in literal}
             raise DataError(
                 f"column(s) {', '.join(map(repr, sorted(sources)))} are mapped to "
-                f"{', '.join(map(repr, clash))}, which the file already has; map one of them "
+                f"{', '.join(map(repr, literal))}, which the file already has; map one of them "
                 "elsewhere",
                 file=self.source,
             )
+        if clash:
+            raise DataError(
+                f"column {clash[0]!r} is read as {guessed[clash[0]]!r}, but the mapping maps "
+                f"another column there; map {clash[0]!r} elsewhere or drop it from the mapping",
+                file=self.source,
+            )
+        auto = {**guessed}
+        skipped = []
+        for col, canon in aliased.items():
+            if canon in renames.values() or canon in guessed.values():
+                skipped.append((col, canon))
+            else:
+                auto[col] = canon
+        by_target: dict[str, list[str]] = {}
+        for col, canon in auto.items():
+            by_target.setdefault(canon, []).append(col)
+        for canon, cols in by_target.items():
+            if len(cols) > 1:
+                raise DataError(
+                    f"columns {', '.join(map(repr, cols))} could all be {canon!r}; pass "
+                    f"mapping={{'<one of them>': {canon!r}}} to say which",
+                    file=self.source,
+                )
+        used = {c: t for c, t in auto.items() if c in aliased}
+        if used:
+            self.note(
+                "column(s) recognised by a common name: "
+                + ", ".join(f"{c!r} as {t!r}" for c, t in used.items())
+            )
+        if skipped:
+            self.note(
+                "column(s) that look like a canonical column already mapped, kept as extra "
+                "columns: " + ", ".join(f"{c!r} (like {t!r})" for c, t in skipped)
+            )
+        renames.update(auto)
         self.file_name = {canon: col for col, canon in renames.items()}
         frame = raw.rename(columns=renames)
         missing = [c for c in self.schema.required if c not in frame.columns]
-        # status can be derived from stage (and stage from status) for opportunities
         if self.schema is OPPORTUNITIES:
             # derivable or fillable: status from stage (or stage from status), the id from the
-            # opportunity name; account, created, owner and product are left blank with a note
+            # opportunity name; account, owner and product are left blank with a note
             fillable = {"status", "account", "created", "owner", "product"}
             if "status" in frame.columns:
                 fillable.add("stage")
@@ -363,49 +296,51 @@ class _Importer:
             self.note(f"{counts} cell(s) had leading or trailing whitespace, removed")
         return frame
 
+    def label(self, column: str) -> str:
+        return f"column {self.file_name.get(column, column)!r}"
+
     def parse(self, frame: pd.DataFrame, column: Column) -> pd.Series:
         text = frame[column.name]
         blank = (text == "").to_numpy()
-        if column.dtype == "str":
-            return text.mask(blank, None).astype("str")
-        if column.dtype in ("float", "int"):
-            return self._number(text, blank, column)
-        if column.dtype == "date":
-            return self._date(text, blank, column)
-        if column.dtype == "category":
-            return self._category(text, blank, column)
+        try:
+            if column.dtype == "str":
+                return text.mask(blank, None).astype("str")
+            if column.dtype in ("float", "int"):
+                return self._number(text, blank, column)
+            if column.dtype == "date":
+                return self._date(text, blank, column)
+            if column.dtype == "category":
+                return self._category(text, blank, column)
+        except CellError as exc:
+            raise self.error(exc.problem, column.name, exc.mask) from None
         raise AssertionError(column.dtype)  # pragma: no cover
 
     def _number(self, text: pd.Series, blank: np.ndarray, column: Column) -> pd.Series:
-        # "GBP 1,200.50", "1 200 EUR", "£300", "45%", "(120)" are numbers as exported
-        cleaned = text.str.replace(
-            r"^[A-Z]{3}\s*(?=[\d.(-])|(?<=[\d.])\s*[A-Z]{3}$", "", regex=True
+        reading = parse_numbers(
+            text,
+            blank,
+            name=column.name,
+            decimal=self.options.get("decimal"),
+            rows_of=self.rows,
+            label=self.label(column.name),
         )
-        cleaned = cleaned.str.replace(r"[,\s$£€%]", "", regex=True)
-        cleaned = cleaned.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # (123) = -123
-        values = pd.to_numeric(cleaned.mask(blank, None), errors="coerce").astype("float64")
-        bad = np.isnan(values.to_numpy()) & ~blank
-        if bad.any():
-            examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
-            raise self.error(f"not a number: {examples}", column.name, bad)
-        arr = values.to_numpy()
+        self.notes.extend(reading.notes)
+        arr = reading.values
+        if column.name in MONEY_COLUMNS and pd.notna(reading.currency).any():
+            self.currency_of[column.name] = reading.currency
         if column.name in NON_NEGATIVE:
             neg = arr < 0
             if neg.any():
                 raise self.error(f"negative {column.name} ({arr[neg][0]:g})", column.name, neg)
-        if column.name in ("probability",):
-            finite = arr[~np.isnan(arr)]
-            percent = text.str.contains("%").any() or (finite.size and finite.max() > 1)
-            if percent:
-                arr = arr / 100.0
+        if column.name == "probability":
             out = (arr < 0) | (arr > 1)
             if out.any():
                 raise self.error("probability outside 0-100%", column.name, out)
-            values = pd.Series(arr, index=text.index)
         if column.name == "satisfaction":
             out = (arr < 0) | (arr > 10)
             if out.any():
                 raise self.error("satisfaction must be on a 0-10 scale", column.name, out)
+        values = pd.Series(arr, index=text.index)
         if column.dtype == "int":
             frac = ~np.isnan(arr) & (arr != np.round(arr))
             if frac.any():
@@ -414,14 +349,15 @@ class _Importer:
         return values
 
     def _date(self, text: pd.Series, blank: np.ndarray, column: Column) -> pd.Series:
-        values = pd.to_datetime(text.mask(blank, None), errors="coerce", format="mixed")
-        bad = values.isna().to_numpy() & ~blank
-        if bad.any():
-            examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
-            raise self.error(f"not a date: {examples} (use yyyy-mm-dd)", column.name, bad)
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_localize(None)
-        return values.dt.normalize().astype("datetime64[ns]")
+        return parse_dates(
+            text,
+            blank,
+            dayfirst=self.options.get("dayfirst"),
+            date_format=self.options.get("date_format"),
+            rows_of=self.rows,
+            notes=self.notes,
+            label=self.label(column.name),
+        )
 
     def _category(self, text: pd.Series, blank: np.ndarray, column: Column) -> pd.Series:
         low = text.str.lower()
@@ -437,6 +373,73 @@ class _Importer:
             pd.Categorical(low.mask(blank, None), categories=list(column.categories)),
             index=text.index,
         )
+
+    def currencies(self, frame: pd.DataFrame, *, fill: str | None) -> None:
+        """Check currencies marked on amounts against the file's; record the file's."""
+        stated = self.options.get("currency") or fill
+        has_column = "currency" in frame.columns
+        for col, code in self.currency_from_name.items():
+            if col in frame.columns:
+                named = np.where(frame[col].notna().to_numpy(), code, None).astype(object)
+                marked = self.currency_of.get(col)
+                if marked is not None:
+                    named = np.where(pd.notna(marked), marked, named)
+                self.currency_of[col] = named
+        for col, marked in self.currency_of.items():
+            has = pd.notna(marked)
+            if has_column:
+                row_cur = frame["currency"].astype(object).to_numpy()
+                known = pd.notna(row_cur)
+                clash = has & known & ~_same_currency(marked, row_cur)
+                if clash.any():
+                    raise self.error(
+                        f"amount marked {_first(marked, clash)} but the row's currency is "
+                        f"{_first(row_cur, clash)}; fix the amount or the currency",
+                        col,
+                        clash,
+                    )
+                fill_rows = has & ~known
+                if fill_rows.any():
+                    codes = np.array([_iso(c) for c in marked], dtype=object)
+                    frame.loc[fill_rows, "currency"] = codes[fill_rows]
+                    self.note(
+                        f"{int(fill_rows.sum())} row(s) with a blank currency take the currency "
+                        f"marked on their {self.label(col)} value"
+                    )
+                continue
+            codes = pd.unique(np.array([_iso(c) for c in marked[has]], dtype=object))
+            if len(codes) > 1:
+                counts = pd.Series([_iso(c) for c in marked[has]]).value_counts()
+                minority = has & (np.array([_iso(c) for c in marked]) != counts.index[0])
+                raise self.error(
+                    f"amounts in more than one currency ({', '.join(counts.index)}); convert "
+                    "them to one currency or add a currency column",
+                    col,
+                    minority,
+                )
+            code = codes[0]
+            if stated and not _same_currency(np.array([marked[has][0]]), np.array([stated]))[0]:
+                raise self.error(
+                    f"amounts are marked {code} but the file's currency is {stated}", col, has
+                )
+            code = stated or code
+            guessed = (
+                " ('$' read as USD; pass currency= for other dollars)"
+                if (not stated and (marked[has] == "$").any())
+                else ""
+            )
+            if self.schema is OPPORTUNITIES:
+                frame["currency"] = code
+                self.note(
+                    f"{self.label(col)}: {int(has.sum())} amount(s) carry the currency {code}"
+                    f"{guessed}; the currency column is set to {code}"
+                )
+            else:
+                self.note(
+                    f"{self.label(col)}: {int(has.sum())} value(s) carry the currency {code}"
+                    f"{guessed}; values are in {code}"
+                )
+            has_column = self.schema is OPPORTUNITIES and col != "amount" and has_column
 
     def check_key(self, frame: pd.DataFrame) -> None:
         key = self.schema.key
@@ -470,33 +473,54 @@ class _Importer:
         """Coerce to the schema and warn once per note, pointing at the caller's line."""
         for message in self.notes:
             warnings.warn(f"{self.source}: {message}", DataWarning, stacklevel=3)
-        out = self.schema.coerce(frame)
+        out = self.schema.coerce(frame.reset_index(drop=True))
         out.attrs["source"] = self.source
         out.attrs["import_notes"] = list(self.notes)
         return out
 
 
-def _raw(path: PathLike | pd.DataFrame, entity: str, sheet, skiprows: int):
-    """Return ``(text table, source name, spreadsheet row of its first data row)``."""
+def _raw(
+    path: PathLike | pd.DataFrame, entity: str, sheet, skiprows: int, options: Mapping
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """Return ``(text table indexed by spreadsheet row, source name, notes)``."""
     if isinstance(path, pd.DataFrame):
         source = path.attrs.get("source", f"{entity} table")
         first_row = path.attrs.get("first_row", 2)
-        raw = path.astype(object).map(_cell_to_text)
+        raw = path.astype(object).map(cell_to_text)
         raw.columns = [str(c).strip() for c in raw.columns]
-        return raw, source, first_row
-    raw = read_table(path, sheet=sheet, skiprows=skiprows)
-    return raw, raw.attrs["source"], raw.attrs["first_row"]
+        raw.index = pd.RangeIndex(first_row, first_row + len(raw))
+        return raw, source, list(path.attrs.get("import_notes", []))
+    table = read_raw(
+        path,
+        sheet=sheet,
+        skiprows=skiprows,
+        delimiter=options.get("delimiter"),
+        encoding=options.get("encoding"),
+    )
+    return table.frame, table.source, table.notes
 
 
 def _start(
-    raw: pd.DataFrame, source: str, first_row: int, schema: Schema, columns: Mapping[str, str]
+    raw: pd.DataFrame,
+    source: str,
+    notes: list[str],
+    schema: Schema,
+    spec: MappingSpec,
 ) -> tuple[_Importer, pd.DataFrame]:
-    imp = _Importer(raw, schema, source, first_row)
-    frame = imp.strip(imp.rename(columns))
+    imp = _Importer(raw, schema, source, notes, spec.options)
+    frame = imp.strip(imp.rename(spec.columns))
     for column in schema.columns:
         if column.name in frame.columns:
             frame[column.name] = imp.parse(frame, column)
     return imp, frame
+
+
+def _spec(mapping, entity: str, **given) -> MappingSpec:
+    spec = load_mapping_spec(mapping, entity)
+    for name, value in given.items():
+        if value is not None:
+            spec.options[name] = _check_option(name, value, "arguments")
+    return spec
 
 
 def read_opportunities(
@@ -506,6 +530,11 @@ def read_opportunities(
     *,
     sheet: str | int | None = None,
     skiprows: int = 0,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
     currency: str | None = None,
 ) -> pd.DataFrame:
     """Read an opportunity (deal) export into the canonical opportunity table.
@@ -522,8 +551,15 @@ def read_opportunities(
         The file's stage names -> ``open``, ``won``, ``lost`` or a lifecycle stage
         (``lead`` ... ``qualified_opportunity``). Common names (Closed Won, Closed Lost, the
         Salesforce and HubSpot defaults) are recognised without it.
-    sheet, skiprows
+    sheet, skiprows, delimiter, encoding
         See :func:`read_table`.
+    dayfirst : bool, optional
+        Day/month order of dates such as ``03/04/2026`` (detected from the column when not
+        given; a column where every date could be read either way is refused without it).
+    date_format : str, optional
+        An explicit date format (``"%d.%m.%Y"``) every date must match.
+    decimal : {".", ","}, optional
+        The decimal separator (detected per column when not given).
     currency : str, optional
         Fill the ``currency`` column where the file has none.
 
@@ -539,9 +575,19 @@ def read_opportunities(
         outside 0-100%, duplicate or blank id, unknown stage, close date before created date;
         the message names the file, row(s) and column.
     """
-    columns, file_stages = load_mapping(mapping, "opportunities")
-    raw, source, first_row = _raw(path, "opportunities", sheet, skiprows)
-    imp, frame = _start(raw, source, first_row, OPPORTUNITIES, columns)
+    spec = _spec(
+        mapping,
+        "opportunities",
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+        currency=currency,
+    )
+    raw, source, notes = _raw(path, "opportunities", sheet, skiprows, spec.options)
+    imp, frame = _start(raw, source, notes, OPPORTUNITIES, spec)
+    file_stages = spec.stages
     stage_map = {_norm(k): v for k, v in STATUS_OF_STAGE.items()}
     for name, target in {**file_stages, **(stages or {})}.items():
         status = _status_of(target)
@@ -574,14 +620,17 @@ def read_opportunities(
             raise imp.error("status disagrees with stage", "status", clash)
     frame["status"] = pd.Categorical(stage_status, categories=["open", "won", "lost"])
     imp.check_key(frame)
-    if currency is not None and "currency" not in frame.columns:
-        frame["currency"] = currency
+    imp.currencies(frame, fill=currency)
+    if "currency" not in frame.columns and spec.options.get("currency"):
+        frame["currency"] = spec.options["currency"]
     for col in ("created", "close_date", "owner", "product", "account", "amount"):
         if col not in frame.columns:
             kind = {"amount": np.nan, "created": pd.NaT, "close_date": pd.NaT}.get(col, None)
             frame[col] = kind
-            imp.note(f"no {col!r} column; left blank")
+            why = " (forecasts need it: map the file's column)" if col == "created" else ""
+            imp.note(f"no {col!r} column; left blank{why}")
     closed = frame["status"].isin(["won", "lost"]).to_numpy()
+    _forecasting_columns(imp, frame, closed)
     before = (frame["close_date"] < frame["created"]).to_numpy()
     if before.any():
         raise imp.error("close date before created date", "close_date", before)
@@ -623,6 +672,11 @@ def read_accounts(
     *,
     sheet: str | int | None = None,
     skiprows: int = 0,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read an account export into the canonical account table.
 
@@ -635,8 +689,17 @@ def read_accounts(
         Missing required column, non-numeric driver, negative revenue/employees/spend,
         satisfaction outside 0-10, duplicate or blank id; names file, row(s) and column.
     """
-    columns, _ = load_mapping(mapping, "accounts")
-    raw, source, first_row = _raw(path, "accounts", sheet, skiprows)
+    spec = _spec(
+        mapping,
+        "accounts",
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    columns = spec.columns
+    raw, source, notes = _raw(path, "accounts", sheet, skiprows, spec.options)
     has_id = "account_id" in {_norm(c).replace(" ", "_") for c in raw.columns} | set(
         columns.values()
     )
@@ -654,7 +717,9 @@ def read_accounts(
                 for c in ACCOUNTS.columns
             ),
         )
-    imp, frame = _start(raw, source, first_row, schema, columns)
+    spec.columns = columns
+    imp, frame = _start(raw, source, notes, schema, spec)
+    imp.currencies(frame, fill=None)
     if not has_id:
         frame.insert(0, "account_id", frame["name"])
         imp.file_name["account_id"] = imp.file_name.get("name", "name")
@@ -671,15 +736,28 @@ def read_leads(
     *,
     sheet: str | int | None = None,
     skiprows: int = 0,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read a lead export into the canonical lead table.
 
     ``state`` accepts the lifecycle's lead states (``new``, ``qualified_lead``, ``suspect``,
     ``qualified_opportunity``, ``disqualified``); spaces are read as underscores.
     """
-    columns, _ = load_mapping(mapping, "leads")
-    raw, source, first_row = _raw(path, "leads", sheet, skiprows)
-    imp, frame = _start(raw, source, first_row, LEADS, columns)
+    spec = _spec(
+        mapping,
+        "leads",
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    raw, source, notes = _raw(path, "leads", sheet, skiprows, spec.options)
+    imp, frame = _start(raw, source, notes, LEADS, spec)
     imp.check_key(frame)
     imp.unify_spelling(frame, "source")
     return imp.finish(frame)
@@ -691,15 +769,54 @@ def read_stage_history(
     *,
     sheet: str | int | None = None,
     skiprows: int = 0,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read a stage-history (opportunity field history) export into the canonical table.
 
     Without a ``change_id`` column, one is made from the row number.
     """
-    columns, _ = load_mapping(mapping, "stage_history")
-    raw, source, first_row = _raw(path, "stage history", sheet, skiprows)
-    if "change_id" not in {_norm(c).replace(" ", "_") for c in raw.columns} | set(columns.values()):
+    spec = _spec(
+        mapping,
+        "stage_history",
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    raw, source, notes = _raw(path, "stage history", sheet, skiprows, spec.options)
+    names = {_norm(c).replace(" ", "_") for c in raw.columns} | set(spec.columns.values())
+    names |= {ALIASES["stage history"].get(_key(c)) for c in raw.columns}
+    if "change_id" not in names:
         raw.insert(0, "change_id", [f"h{i + 1}" for i in range(len(raw))])
-    imp, frame = _start(raw, source, first_row, STAGE_HISTORY, columns)
+    imp, frame = _start(raw, source, notes, STAGE_HISTORY, spec)
+    imp.currencies(frame, fill=None)
     imp.check_key(frame)
     return imp.finish(frame)
+
+
+def _forecasting_columns(imp: _Importer, frame: pd.DataFrame, closed: np.ndarray) -> None:
+    """Columns forecasts cannot do without: refuse them blank for every row."""
+    if not len(frame):
+        return
+    checks = [("created", np.ones(len(frame), dtype=bool), "every deal")]
+    if closed.any():
+        checks.append(("close_date", closed, "every won or lost deal"))
+    won = (frame["status"] == "won").to_numpy()
+    if won.any():
+        checks.append(("amount", won, "every won deal"))
+    for col, rows, which in checks:
+        # a column that is absent is noted (some uses, e.g. territory, need no dates); one
+        # that is there but blank for every row is almost always a wrong mapping
+        if col in imp.file_name and frame.loc[rows, col].isna().all():
+            where = f"column {imp.file_name[col]!r} is blank for {which}"
+            raise DataError(
+                f"{where}: forecasts need {col!r} (deal ages, cycle times, win values). Map the "
+                f"file's column with mapping={{'<file column>': {col!r}}}; the file has "
+                f"{', '.join(map(repr, imp.raw.columns))}",
+                file=imp.source,
+            )

@@ -18,6 +18,7 @@ of being written into.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -27,10 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesworkbench.checks import check_values
 from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.parsing import CellError, parse_dates
 from salesworkbench.schemas import OPPORTUNITIES
 
-__all__ = ["APPLICATION_ID", "DEFAULT_PATH", "SCHEMA_VERSION", "SnapshotStore"]
+__all__ = ["APPLICATION_ID", "DEFAULT_PATH", "LOCK_TIMEOUT", "SCHEMA_VERSION", "SnapshotStore"]
 
 #: ``PRAGMA application_id`` of a salesworkbench snapshot file ("SWKB").
 APPLICATION_ID = 0x53574B42
@@ -38,6 +41,9 @@ APPLICATION_ID = 0x53574B42
 SCHEMA_VERSION = 1
 #: Default location of the store, relative to the working directory.
 DEFAULT_PATH = Path("data") / "snapshots.sqlite"
+
+#: Seconds to wait for another program's lock on the store before giving up.
+LOCK_TIMEOUT = 10.0
 
 _COLUMNS = OPPORTUNITIES.names
 _SQLTYPE = {"str": "TEXT", "float": "REAL", "int": "INTEGER", "date": "TEXT", "category": "TEXT"}
@@ -75,11 +81,32 @@ class SnapshotStore:
     @contextlib.contextmanager
     def _connect(self):
         try:
-            con = sqlite3.connect(self.path, isolation_level=None)
+            con = sqlite3.connect(self.path, isolation_level=None, timeout=LOCK_TIMEOUT)
         except sqlite3.Error as exc:
             raise DataError(f"cannot open the snapshot store: {exc}", file=str(self.path)) from exc
         try:
             yield con
+        except (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError):
+            raise
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise DataError(
+                    f"the snapshot store is in use by another program (still locked after "
+                    f"{LOCK_TIMEOUT:g} s); close the other notebook or program using it and "
+                    "try again",
+                    file=str(self.path),
+                ) from exc
+            raise DataError(
+                f"cannot use the snapshot store ({exc}); check the file's permissions and the "
+                "free disk space",
+                file=str(self.path),
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"the snapshot store is damaged ({exc}); restore it from a backup, or recover "
+                f"what is left with: sqlite3 {self.path} .recover | sqlite3 recovered.sqlite",
+                file=str(self.path),
+            ) from exc
         finally:
             con.close()
 
@@ -88,6 +115,14 @@ class SnapshotStore:
         try:
             app = con.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise  # reported by _connect
+            raise DataError(
+                f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "
+                "choose another path or move this file away",
+                file=str(self.path),
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "
@@ -142,13 +177,16 @@ class SnapshotStore:
         Raises
         ------
         DataError
-            Not a canonical table, or the store file is not a snapshot store.
+            Not a canonical table, values the importers refuse (negative or non-finite
+            amounts, probabilities outside 0-1, close before created: the message names the
+            column and rows), ``as_of`` not a date, the store file is not a snapshot store, is
+            damaged, or stays locked by another program for :data:`LOCK_TIMEOUT` seconds.
         FileExistsError
             A snapshot of that date exists and ``replace`` is False.
         """
         OPPORTUNITIES.validate(opportunities, source="snapshot to save")
-        day = pd.Timestamp(as_of).normalize()
-        key = day.date().isoformat()
+        check_values(opportunities, OPPORTUNITIES, source="snapshot to save")
+        key = _day(as_of)
         extra = [c for c in opportunities.columns if c not in _COLUMNS]
         if extra:
             warnings.warn(
@@ -212,7 +250,7 @@ class SnapshotStore:
         KeyError
             No snapshot of that date (the message lists the stored dates).
         """
-        key = pd.Timestamp(as_of).normalize().date().isoformat()
+        key = _day(as_of)
         have = self.dates()
         if pd.Timestamp(key) not in have:
             listed = ", ".join(d.date().isoformat() for d in have) or "none"
@@ -262,3 +300,20 @@ def _records(frame: pd.DataFrame, present: list[str]) -> list[tuple]:
             arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
         cols.append(arr)
     return list(zip(*cols, strict=True)) if cols else []
+
+
+def _day(as_of: object) -> str:
+    """``as_of`` as an ISO date; DataError if it is not one (day/month order never guessed)."""
+    if isinstance(as_of, dt.date | pd.Timestamp | np.datetime64) and not pd.isna(as_of):
+        return pd.Timestamp(as_of).date().isoformat()
+    if isinstance(as_of, str) and as_of.strip():
+        try:
+            parsed = parse_dates(pd.Series([as_of.strip()]), np.array([False]))
+        except CellError:
+            pass
+        else:
+            return pd.Timestamp(parsed.iloc[0]).date().isoformat()
+    raise DataError(
+        f"as_of: {as_of!r} is not a date; give the snapshot date as yyyy-mm-dd (e.g. "
+        "'2026-10-01') or a datetime.date"
+    )

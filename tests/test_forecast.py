@@ -101,9 +101,19 @@ def test_fixed_probabilities_no_timing_uncertainty_match_closed_form(history):
     p = rng.uniform(0.05, 0.95, n)
     deals = open_deals(amounts, ["2026-08-15"] * n)
     trials = 40_000
-    # timing="close_date" with no close-date history: each deal closes exactly on its date
+    # timing="close_date" with no close-date history: each deal closes exactly on its date;
+    # the extras (new deals, rate draws, period shock) off: each deal's luck only
     res = forecast(
-        deals, model, periods=2, trials=trials, seed=3, win_prob=p, timing="close_date", as_of=AS_OF
+        deals,
+        model,
+        periods=2,
+        trials=trials,
+        seed=3,
+        win_prob=p,
+        timing="close_date",
+        as_of=AS_OF,
+        new_deals=False,
+        uncertainty="deal",
     )
     mu = float(np.sum(p * amounts))
     var = float(np.sum(amounts**2 * p * (1 - p)))
@@ -134,6 +144,8 @@ def test_deal_certain_to_close_after_the_period_contributes_nothing(history):
         win_prob=np.array([1.0, 1.0]),
         timing="close_date",
         as_of=AS_OF,
+        new_deals=False,
+        uncertainty="deal",
     )
     s = res.summary
     assert np.all(res.bookings[:, 0] == 1000.0)  # June
@@ -177,9 +189,10 @@ def test_monte_carlo_mean_matches_exact_expectation_with_history_timing(history)
         row = res.summary.loc[per]
         se = row["sd"] / np.sqrt(trials)
         assert abs(row["mean"] - row["expected"]) < 4 * se
-    # exact per-deal expectations add up to the period's expected bookings
+    # exact per-deal expectations add up to the period's expected bookings from the pipeline
+    pipe = forecast(opps, model, periods=2, trials=100, seed=11, as_of=AS_OF, new_deals=False)
     assert res.deals["expected_2026Q2"].sum() == pytest.approx(
-        res.summary.loc["2026Q2", "expected"]
+        pipe.summary.loc["2026Q2", "expected"]
     )
 
 
@@ -294,8 +307,11 @@ def test_excluded_rows_are_counted_and_warned(history):
     n_closed = int((pipe["status"] != "open").sum())
     assert res.excluded["not open (won or lost)"] == n_closed
     assert res.excluded["open deals with amount imputed"] == 3
-    assert res.excluded["stale open deals"] == 1 and len(res.stale) == 1
-    assert len(res.deals) == len(is_open) - 1
+    # issue 13: stale is a reported flag; the deal stays in, with the low chance of its age
+    assert res.excluded["stale open deals (flagged, kept)"] == 1 and len(res.stale) == 1
+    assert len(res.deals) == len(is_open)
+    old = res.deals.set_index("opportunity_id").loc[pipe.loc[is_open[3], "opportunity_id"]]
+    assert old["win_prob"] < 0.05
 
 
 def test_lost_deals_with_amount_zero_are_unknown_not_zero():
@@ -525,3 +541,143 @@ def test_crm_export_of_another_shape():
     gtx = res.deals.set_index("opportunity_id").loc["MV0018", "amount"]
     assert gtx == 4821  # open deal without amount: list price of its product
     assert res.summary.loc["total", "mean"] > 0
+
+
+# --------------------------------------------------------------------------- issue 13: the model
+
+
+def test_competing_risk_curves_match_aalen_johansen_and_a_hand_table():
+    from salesworkbench.pipeline.curves import risk_curves, window_probability
+    from salesworkbench.survival import aalen_johansen
+
+    # hand table: 5 deals; lost day 2, won day 3, censored day 3, won day 5, censored day 8
+    d = np.array([2, 3, 3, 5, 8])
+    code = np.array([2, 1, 0, 1, 0])
+    rc = risk_curves(d, code, prior_strength=0.0)
+    # day 2: 5 at risk, 1 lost -> S 4/5; day 3: 4 at risk, 1 won -> F 4/5 x 1/4 = 1/5, S 3/5;
+    # day 5: 2 at risk (one censored at 3), 1 won -> F 1/5 + 3/5 x 1/2 = 1/2, S 3/10
+    assert rc.F[0, [1, 2, 3, 4, 5, 8]] == pytest.approx([0, 0, 0.2, 0.2, 0.5, 0.5])
+    assert rc.S[0, [2, 3, 5]] == pytest.approx([0.8, 0.6, 0.3])
+    ref = aalen_johansen(d, np.where(code == 0, None, np.where(code == 1, "won", "lost")), "won")
+    assert rc.F[0, ref["time"].astype(int)] == pytest.approx(ref["cif"].to_numpy())
+    # open at day 4 (3 < T): P(won within days 4..6) = (F(6) - F(3)) / S(3) = 0.3 / 0.6
+    p = window_probability(rc.F, rc.S, np.array([0]), np.array([4]), [4], [6])
+    assert p[0] == pytest.approx(0.5)
+    # random censored data against survival.aalen_johansen (itself tested against lifelines)
+    rng = np.random.default_rng(4)
+    d = rng.integers(0, 90, 500)
+    code = rng.choice([0, 1, 2], 500)
+    rc = risk_curves(d, code, prior_strength=0.0)
+    ref = aalen_johansen(d, np.where(code == 0, None, np.where(code == 1, "w", "l")), "w")
+    assert rc.F[0, ref["time"].astype(int)] == pytest.approx(ref["cif"].to_numpy(), abs=1e-12)
+    assert rc.S[0, ref["time"].astype(int)] == pytest.approx(ref["survival"].to_numpy())
+
+
+def test_deal_older_than_every_won_cycle_gets_a_low_probability(history):
+    opps, model = history
+    longest = model.cycle_days.max()  # 119 days: cycles are 10..119
+    deals = open_deals([1000.0, 1000.0], ["2026-07-01"] * 2, created="2026-05-01")
+    deals.loc[1, "created"] = AS_OF - pd.Timedelta(days=int(longest) + 30)
+    p = model.open_win_probability(deals, AS_OF)
+    assert p[0] > 0.2 and p[1] < 0.02
+    res = forecast(deals, model, trials=500, seed=1, as_of=AS_OF, new_deals=False)
+    assert res.deals.set_index("opportunity_id").loc["P1", "expected"] < 20.0
+
+
+def test_total_mean_is_pipeline_plus_new_deals_on_the_same_trials(history):
+    opps, model = history
+    res = forecast(opps, model, trials=3000, seed=5, as_of=AS_OF, new_deals=True)
+    s = res.summary
+    assert np.allclose(res.bookings, res.bookings_pipeline + res.bookings_new)
+    assert np.allclose(s["mean"], s["from_pipeline"] + s["from_new_deals"], rtol=1e-12)
+    assert s.loc["2026Q3", "from_new_deals"] > 0
+    off = forecast(opps, model, trials=3000, seed=5, as_of=AS_OF, new_deals=False)
+    assert (off.summary["from_new_deals"] == 0).all()
+    assert np.array_equal(off.bookings, off.bookings_pipeline)
+
+
+def test_new_deal_mean_matches_rate_times_win_probability_times_mean_size(history):
+    opps, model = history
+    trials = 20_000
+    kw = dict(periods=2, trials=trials, seed=9, as_of=AS_OF, uncertainty="deal")
+    res = forecast(open_deals([], []), model, **kw)
+    # closed form: sum over creation days of rate x P(won within the period) x mean size
+    from salesworkbench.pipeline.new_deals import new_deal_means
+
+    starts = np.array([max(_d(p.start_time), _d(AS_OF)) for p in res.periods], float)
+    ends = np.array([_d(p.end_time) for p in res.periods], float)
+    mu = new_deal_means(model.creation, model.win_model.curves.F[0], _d(AS_OF), starts, ends)
+    sizes = model.deal_sizes
+    want = mu * sizes.mean()
+    got = res.bookings_new.mean(0)
+    # compound Poisson: var = mu E[size^2]
+    se = np.sqrt(mu * np.mean(sizes**2) / trials)
+    assert np.all(np.abs(got - want) < 4 * se)
+    assert res.summary["expected"].iloc[:2].to_numpy() == pytest.approx(want)
+    # rate x days: the creation rate of this history is about 22 deals a month, flat
+    assert 15 < np.exp(model.creation.log_level) < 30
+
+
+def _d(ts) -> float:
+    return float(np.datetime64(pd.Timestamp(ts).normalize().date(), "D").astype(np.int64))
+
+
+def test_as_of_rebuilds_the_pipeline_as_it_stood(history):
+    from salesworkbench.pipeline import pipeline_at
+
+    opps, _ = history
+    cut = pd.Timestamp("2025-10-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        model = HistoryModel.fit(opps, group_by=None, as_of=cut - pd.Timedelta(days=1))
+        res = forecast(opps, model, trials=200, seed=1, as_of=cut, new_deals=False)
+        ref = forecast(
+            pipeline_at(opps, cut), model, trials=200, seed=1, as_of=cut, new_deals=False
+        )
+    assert any("rebuilt as it stood" in n for n in res.notes)
+    assert sorted(res.deals["opportunity_id"]) == sorted(pipeline_at(opps, cut)["opportunity_id"])
+    assert np.array_equal(res.bookings, ref.bookings)
+    # nothing created after the cut-off is in it
+    created = opps.set_index("opportunity_id").loc[res.deals["opportunity_id"], "created"]
+    assert (created <= cut).all()
+
+
+def test_group_by_auto_says_what_it_picked_and_why():
+    opps = make_opportunities(1500, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        model = HistoryModel.fit(opps, as_of=AS_OF)
+    msg = [n for n in model.notes if n.startswith("group_by='auto'")]
+    assert len(msg) == 1 and "walk-forward error" in msg[0]
+    assert model.group_by in (None, "product", "segment", "owner")
+    assert set(model.group_errors.index) == {"none", "product", "segment", "owner"}
+
+
+def test_calibration_widens_the_band_around_the_same_mean(history):
+    opps, model = history
+    kw = dict(trials=4000, seed=2, as_of=AS_OF)
+    a = forecast(opps, model, **kw)
+    b = forecast(opps, model, calibration=1.5, **kw)
+    sa, sb = a.summary.loc["2026Q3"], b.summary.loc["2026Q3"]
+    assert b.calibration == 1.5 and a.calibration == 1.0
+    assert sb["p90"] - sb["p10"] == pytest.approx(1.5 * (sa["p90"] - sa["p10"]), rel=0.05)
+    assert sb["mean"] == pytest.approx(sa["mean"], rel=0.02)
+    assert np.allclose(b.bookings, b.bookings_pipeline + b.bookings_new)
+    assert any("calibration factor of 1.50" in n for n in b.notes)
+
+
+def test_relationship_from_deals_counts_only_deals_closed_by_as_of():
+    from salesworkbench.territory import relationship_from_deals
+
+    acc = pd.DataFrame({"account_id": ["A", "B"], "name": ["A", "B"]})
+    opps = pd.DataFrame(
+        {
+            "account": ["A", "A", "B"],
+            "status": ["won", "won", "won"],
+            "amount": [100.0, 50.0, 70.0],
+            "close_date": pd.to_datetime(["2026-01-10", "2026-06-10", "2026-07-01"]),
+        }
+    )
+    out = relationship_from_deals(acc, opps, as_of="2026-03-01").set_index("account_id")
+    assert out.loc["A", "install_base"] == 100.0 and out.loc["B", "install_base"] == 0.0
+    assert out.loc["A", "last_activity"] == pd.Timestamp("2026-01-10")

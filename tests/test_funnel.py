@@ -125,5 +125,46 @@ def test_conversion_rates_count_undecided_leads():
     row = cr.loc["qualified_to_opportunity"]
     assert (row["converted"], row["decided"], row["undecided"]) == (2, 4, 1)
     assert row["median_days"] == 17.5  # 15 and 20 days from qualification to opportunity
-    assert cr.loc["opportunity_to_won", "rate"] == 0.5
+    # opportunity -> won, competing risks (issue 13): O2 lost at day 33 (3 at risk: S = 2/3),
+    # O1 won at day 40 (2 at risk: F = 2/3 x 1/2 = 1/3), O3 open since 242 days (censored).
+    # Wins / closed would say 1/2, counting the open deal as undecided forever.
+    assert cr.loc["opportunity_to_won", "rate"] == pytest.approx(1 / 3)
     assert cr.loc["opportunity_to_won", "undecided"] == 1
+
+
+def test_won_rate_uncertainty_widens_the_plan_and_fixed_rates_stay_negative_binomial():
+    # deals created monthly; half closed (60% won), the old open ones never close
+    n = 300
+    rng = np.random.default_rng(3)
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 600, n), "D")
+    closes = rng.random(n) < 0.7
+    won = rng.random(n) < 0.6
+    close = created + pd.to_timedelta(rng.integers(10, 90, n), "D")
+    today = pd.Timestamp("2026-01-01")
+    closes &= np.asarray(close <= today)
+    opps = OPPORTUNITIES.coerce(
+        pd.DataFrame(
+            {
+                "opportunity_id": [f"O{i}" for i in range(n)],
+                "account": "a",
+                "stage": np.where(closes, np.where(won, "Won", "Lost"), "Open"),
+                "status": np.where(closes, np.where(won, "won", "lost"), "open"),
+                "amount": 1.0,
+                "created": created,
+                "close_date": pd.Series(close).where(closes),
+                "owner": "o",
+                "product": "p",
+            }
+        )
+    )
+    cr = conversion_rates(opportunities=opps, as_of=today)
+    row = cr.loc["opportunity_to_won"]
+    # the competing-risk rate is below wins / closed, and its bootstrap interval brackets it
+    assert row["rate"] < row["converted"] / row["decided"]
+    assert row["rate_p05"] < row["rate"] < row["rate_p95"]
+    sure = reverse_funnel(100.0, {"opportunity_to_won": row["rate"]}, deal_size=1.0)
+    unsure = reverse_funnel(100.0, cr, deal_size=1.0)
+    rho = row["rate"]
+    assert sure.table.loc["opportunities", "needed"] == 100 + stats.nbinom.ppf(0.8, 100, rho)
+    assert unsure.table.loc["opportunities", "needed"] > sure.table.loc["opportunities", "needed"]
+    assert unsure.probability("opportunities", 10_000) > 0.99

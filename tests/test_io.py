@@ -114,7 +114,7 @@ def test_mapping_file_with_columns_and_stages(tmp_path):
 def test_mapping_file_is_loaded_safely(tmp_path):
     bad = tmp_path / "evil.yaml"
     bad.write_text("!!python/object/apply:os.system ['echo hi']\n")
-    with pytest.raises(DataError, match="evil.yaml: not a valid YAML"):
+    with pytest.raises(DataError, match=r"evil.yaml: line 1: not valid YAML"):
         load_mapping(bad)
     with pytest.raises(DataError, match="mapping file not found"):
         load_mapping(tmp_path / "missing.yaml")

@@ -29,6 +29,8 @@ from salesworkbench.team import (
 from salesworkbench.team.stars import _log_effect, _share_effect
 
 AS_OF = pd.Timestamp("2026-04-01")
+#: forecast options of the team what-ifs: the open pipeline, each deal's luck (issue 13)
+PIPELINE_ONLY = dict(new_deals=False, uncertainty="deal")
 STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation"]
 SKILL = {"Ann": 0.60, "Bob": 0.40, "Cid": 0.30, "Dee": 0.35, "Eve": 0.45}
 
@@ -444,7 +446,10 @@ def test_group_table_pools_reps(team):
 
 def test_what_if_with_no_change_is_the_baseline_forecast_exactly(team):
     opp, _, _, an = team
-    base = forecast(opp, an.model, 2, trials=3000, seed=7, timing="stage", progress=False)
+    # the what-ifs work on the open pipeline with each deal's luck (issue 13: no new deals)
+    base = forecast(
+        opp, an.model, 2, trials=3000, seed=7, timing="stage", progress=False, **PIPELINE_ONLY
+    )
     b, _ = team_what_if(an.model, opp, trials=3000, seed=7, timing="stage")
     np.testing.assert_array_equal(b, base.bookings)
     res = prize(an, opp, trials=3000, seed=7, gap=0.0)
@@ -457,7 +462,7 @@ def test_what_if_with_no_change_is_the_baseline_forecast_exactly(team):
 def test_what_if_keeps_each_deals_random_numbers(team):
     opp, _, _, an = team
     opts = dict(trials=2000, seed=3, timing="stage")
-    base = forecast(opp, an.model, 2, progress=False, **opts)
+    base = forecast(opp, an.model, 2, progress=False, **opts, **PIPELINE_ONLY)
     ids = opp.loc[opp["status"].astype(object) == "open", "opportunity_id"]
     # doubling every amount doubles every trial exactly (same draws)
     b, _ = team_what_if(an.model, opp, deal_size=pd.Series(2.0, index=ids), **opts)
@@ -468,9 +473,9 @@ def test_what_if_keeps_each_deals_random_numbers(team):
     b, _ = team_what_if(
         an.model, opp, cycle_time=pd.Series(0.5, index=ann["opportunity_id"]), **opts
     )
-    live = opp[~opp["opportunity_id"].isin(base.stale["opportunity_id"])]
+    live = opp  # stale deals are only flagged now, they stay in the forecast (issue 13)
     is_ann = (live["owner"] == "Ann").to_numpy()
-    part = dict(progress=False, stale_after=None, **opts)
+    part = dict(progress=False, stale_after=None, **opts, **PIPELINE_ONLY)
     fast = forecast(
         live.assign(amount=np.where(is_ann, live["amount"], 0.0)),
         an.model.what_if(cycle_time=0.5),

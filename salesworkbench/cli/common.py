@@ -24,6 +24,7 @@ import pandas as pd
 
 from salesworkbench._files import atomic_write
 from salesworkbench.errors import ValueCaseError
+from salesworkbench.spreadsheet import neutralise_frame
 
 if TYPE_CHECKING:
     from salesworkbench.value import ValueCase
@@ -424,6 +425,7 @@ def render_output(output: Output, fmt: str) -> str:
         for c in frame.columns:
             if pd.api.types.is_float_dtype(frame[c].dtype):
                 frame[c] = frame[c].replace([np.inf, -np.inf], np.nan)
+        frame = neutralise_frame(frame, index=output.index)
         frame.to_csv(buf, index=output.index, lineterminator="\n", date_format="%Y-%m-%d")
         return buf.getvalue()
     if fmt == "json":

@@ -1,4 +1,4 @@
-"""``salesworkbench report value``: a shareable HTML (and PDF) report of a value case."""
+"""``salesworkbench report value``: a shareable HTML (and PDF) report, or deck, of a value case."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ EXAMPLES = f"""\
 examples:
   {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html
   {PROG} report value case.yaml --out build/case.html --pdf --trials 200000 --seed 3
+  {PROG} report value case.yaml --out build/case.html --pptx
   {PROG} report forecast data/opportunities.csv --history data/opportunities.csv \
       --quota 4.5M --out build/forecast.html
   {PROG} report territory data/accounts.csv --reps data/reps.csv --out build/territory.html
@@ -66,6 +67,7 @@ examples:
   {PROG} report value case.yaml --out build/case.html --pdf
   {PROG} report value case.yaml --out build/case.html --no-pdf --trials 20000
   {PROG} report value case.yaml --cost-fixed 20000 --cost-per-unit 50
+  {PROG} report value case.yaml --out build/case.html --pptx build/case-deck.pptx
 
 The HTML file is self-contained (figures embedded), so it can be mailed as it is. The PDF
 (same name, .pdf) is printed by headless Chromium where it is installed: --pdf requires it,
@@ -112,6 +114,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     pdf.add_argument(
         "--no-pdf", dest="pdf", action="store_const", const=False, help="do not print a PDF"
+    )
+    p.add_argument(
+        "--pptx",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="DECK.pptx",
+        help="also write a PowerPoint deck (default FILE with .pptx)",
     )
     p.add_argument(
         "--sobol-n",
@@ -247,6 +257,8 @@ def _run_value(args: argparse.Namespace) -> Output:
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out: the report is HTML; name it *.html, got {args.out!r}")
+    if isinstance(args.pptx, str) and Path(args.pptx).suffix.lower() != ".pptx":
+        raise ValueError(f"--pptx: the deck is PowerPoint; name it *.pptx, got {args.pptx!r}")
     input_file(args.case, "a value case, YAML")
     costs = pilot_costs(args)
     rep = value_report(
@@ -260,12 +272,19 @@ def _run_value(args: argparse.Namespace) -> Output:
         pilot_costs=costs if costs != pilot_costs(_FREE) else None,
         progress=args.progress,
     )
-    files = pd.DataFrame(
-        {"file": [str(rep.html)] + ([str(rep.pdf)] if rep.pdf else [])},
-        index=pd.Index(["html"] + (["pdf"] if rep.pdf else []), name="kind"),
-    )
+    kinds = {"html": str(rep.html)}
+    if rep.pdf:
+        kinds["pdf"] = str(rep.pdf)
+    if args.pptx:
+        from salesworkbench.report import value_pptx
+
+        deck = Path(args.out).with_suffix(".pptx") if args.pptx is True else Path(args.pptx)
+        kinds["pptx"] = str(value_pptx(rep.simulation.case, deck, simulation=rep.simulation).path)
+    files = pd.DataFrame({"file": list(kinds.values())}, index=pd.Index(list(kinds), name="kind"))
     if rep.pdf is None and args.pdf is None:
         note(f"no PDF: {rep.pdf_skipped}")
     doc = {"html": str(rep.html), "pdf": str(rep.pdf) if rep.pdf else None}
+    if args.pptx:
+        doc["pptx"] = kinds["pptx"]
     text = "\n".join(f"{kind.upper()}: {path}" for kind, path in files["file"].items())
     return Output(files, document=doc, text=text)

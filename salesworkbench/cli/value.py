@@ -18,6 +18,7 @@ from salesworkbench.cli.common import (
     read_value_case,
 )
 from salesworkbench.defaults import VALUE_TRIALS
+from salesworkbench.spreadsheet import neutralise_frame
 
 __all__ = ["EXAMPLES", "add_parser"]
 
@@ -60,7 +61,7 @@ def _run(args: argparse.Namespace) -> Output:
     summary.index.name = "output"
     if args.samples:
         with atomic_write(args.samples, newline="") as fh:
-            sim.samples.to_csv(fh, index=False, lineterminator="\n")
+            neutralise_frame(sim.samples).to_csv(fh, index=False, lineterminator="\n")
         note(f"wrote {len(sim.samples):,} trials to {args.samples}")
     statement = case.value_statement(sim)
     base = case.base_case()

@@ -1,26 +1,28 @@
-"""The pipeline forecast: simulate the open pipeline with what the history model learned.
+"""The pipeline forecast: the open pipeline and the deals not yet created, simulated together.
 
 :func:`forecast` takes the open deals and a fitted
-:class:`~salesworkbench.pipeline.HistoryModel` (see :mod:`salesworkbench.pipeline.history`). In
-each trial each deal wins or loses and, if it wins, closes on a date drawn from the timing model,
-so deals can slip out of a period. The :class:`ForecastResult` has per-period mean, P10/P50/P90,
-P(bookings >= quota), each deal's contribution, and the stage-weighted forecast beside it.
+:class:`~salesworkbench.pipeline.HistoryModel` (see :mod:`salesworkbench.pipeline.history`).
+The :class:`ForecastResult` has per-period mean, P10/P50/P90, P(bookings >= quota), the means
+from the pipeline and from new deals, each deal's contribution, and the stage-weighted forecast
+beside it.
 
 Model, in one paragraph
 -----------------------
-Deal *i* wins with probability ``p_i`` (its Beta posterior mean) independently of the others;
-given a win, it closes ``T`` days after its base date (creation, entry into its current stage,
-or its expected close date plus a slip), where ``T`` is drawn from the empirical distribution of
-won deals *conditional on the deal still being open today* (``T >= age``). So each deal has a
-categorical outcome per trial: "won in period 1", ..., "won in period K", "won later" or "lost",
-with probabilities ``p_i * q_ik``. The simulation draws one uniform number per deal and trial
-and compares it with the cumulative thresholds ``p_i * F_ik``; the expected value and variance of
-each deal's contribution are exact (``a p q`` and ``a^2 p q (1 - p q)``).
+Win and loss are competing risks over deal age (:mod:`~salesworkbench.pipeline.curves`): an
+open deal of age ``a`` in group ``g`` wins within period ``k`` with probability
+``q_ik = (F_g(e_k) - F_g(s_k - 1)) / S_g(a - 1)`` from the Aalen-Johansen curves fitted on won,
+lost and still-open deals, so old deals fade as the data say. Each deal has a categorical outcome
+per trial ("won in period 1", ..., "won in period K", "not won within the periods"); the
+simulation draws one uniform number per deal and trial and compares it with the cumulative
+thresholds. Deals created after ``as_of`` add Poisson numbers of wins with resampled sizes
+(:mod:`~salesworkbench.pipeline.new_deals`). The band also holds the uncertainty of the learned
+curves, a shared period shock and an optional calibration factor
+(:mod:`~salesworkbench.pipeline.uncertainty`); with ``uncertainty="deal"`` each deal's
+contribution has the exact mean ``a q`` and variance ``a^2 q (1 - q)``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,13 +34,23 @@ from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataError, warn_note
 from salesworkbench.pipeline.history import HistoryModel, _price_lookup, check_opportunities
 from salesworkbench.pipeline.periods import _day, _days, forecast_periods
+from salesworkbench.pipeline.simulation import (
+    DEAL_BLOCK,
+    TRIAL_BLOCK,
+    NewDeals,
+    RateDraws,
+    _scaled,
+    simulate_pipeline,
+)
+from salesworkbench.pipeline.uncertainty import MAX_SHOCK, calibrate, period_shock
 
 __all__ = ["ForecastResult", "forecast"]
 
-#: Trial and deal block sizes of the Monte Carlo. Fixed (not tuned to memory) so the same seed
-#: gives the same draws on every machine; each block uses its own named stream.
-TRIAL_BLOCK = 512
-DEAL_BLOCK = 4096
+#: Walk-forward errors (monthly cut-offs before the fit date) needed to size the shock by them.
+MIN_WALK_FORWARD = 3
+
+#: Block sizes of the Monte Carlo (see :mod:`salesworkbench.pipeline.simulation`).
+BLOCKS = (TRIAL_BLOCK, DEAL_BLOCK)
 
 #: Fewer than this many historical cycle times beyond a deal's age: use the tail instead.
 MIN_TAIL = 10
@@ -55,22 +67,32 @@ class ForecastResult:
     Attributes
     ----------
     summary : DataFrame
-        One row per period plus ``total``: mean, sd, p10, p50, p90, quota, p_quota (share of
-        trials with bookings >= quota), expected (exact mean), stage_weighted, pipeline (open
-        amount with expected close in the period), coverage (pipeline / quota).
+        One row per period plus ``total``: mean, sd, p10, p50, p90 (of all bookings),
+        from_pipeline and from_new_deals (their means; they add up to ``mean``), quota,
+        p_quota (share of trials with bookings >= quota), expected (closed-form mean under the
+        learned rates), stage_weighted, pipeline (open amount with expected close in the
+        period), coverage (pipeline / quota).
     deals : DataFrame
         One row per open deal: amount, win_prob, probability of winning within each period
         (``prob_<period>``), expected value per period and in total, variance and share of the
         forecast's variance; sorted by expected value.
     bookings : ndarray
-        Simulated bookings, shape (trials, periods).
+        Simulated bookings, shape (trials, periods): ``bookings_pipeline + bookings_new``.
+    bookings_pipeline, bookings_new : ndarray
+        The two parts, trial by trial.
     categories : DataFrame or None
         Commit / best case / pipeline amounts per period (where the data has forecast
         categories).
     stale : DataFrame
-        Open deals left out as stale (see ``stale_after``): clean them up in the CRM.
+        Open deals flagged stale (see ``stale_after``; kept in the forecast): clean them up.
     notes : list of str
-        What was excluded or imputed, with counts.
+        What was excluded or imputed, with counts; what the band holds; the grouping chosen.
+    calibration : float
+        The factor the band was widened by (1.0: none).
+    shock : float
+        Sigma of the shared period shock used (0: none).
+    group_by : str or None
+        The grouping of the win curves.
     """
 
     periods: pd.PeriodIndex
@@ -84,6 +106,11 @@ class ForecastResult:
     excluded: dict[str, int]
     trials: int
     seed: int | None
+    bookings_pipeline: np.ndarray | None = None
+    bookings_new: np.ndarray | None = None
+    calibration: float = 1.0
+    shock: float = 0.0
+    group_by: str | None = None
 
 
 def forecast(
@@ -100,15 +127,22 @@ def forecast(
     win_prob: str | np.ndarray = "history",
     stale_after: float | None = 90,
     progress: bool | None = None,
+    new_deals: bool = True,
+    uncertainty: str = "full",
+    calibration: float | None = None,
+    stage_history: pd.DataFrame | None = None,
 ) -> ForecastResult:
-    """Monte Carlo bookings forecast of the open pipeline.
+    """Monte Carlo bookings forecast: the open pipeline plus deals not yet created.
 
     Parameters
     ----------
     open_pipeline : DataFrame
-        Canonical opportunities; rows whose status is not ``open`` are left out (counted).
+        Canonical opportunities; rows whose status is not ``open`` are left out (counted). A
+        full export that runs past ``as_of`` (deals created after it, or closed on or after
+        it) is first rebuilt as it stood on ``as_of`` with
+        :func:`~salesworkbench.pipeline.pipeline_at`.
     history_model : HistoryModel
-        Fitted on closed deals.
+        Fitted on the history (closed and still-open deals).
     periods : int or sequence of periods
         Number of periods from the one holding ``as_of``, or explicit ``pd.Period`` s.
     freq : {"quarter", "month", "year"}
@@ -122,19 +156,36 @@ def forecast(
     as_of : date, optional
         Forecast date (default: the history model's ``as_of``). Deals close on or after it.
     timing : {"created", "stage", "close_date"}
-        Base of the time-to-close model: the deal's creation date (cycle times of won deals,
-        conditional on the deal's age), entry into its current stage (needs stage history; falls
-        back to creation for stages with fewer than 5 won examples), or its expected close date
-        plus a slip learned from close-date history (no history: closes exactly on it).
+        ``created`` (default): win probability *and* timing from the competing-risk curves
+        of the deal's group at its age. ``stage``: timing from entry into the current stage
+        (won deals' stage-to-close times; needs stage
+        history). ``close_date``: timing from the expected close date plus a learned slip.
     win_prob : "history", "crm" or array
-        Win probabilities: the history model's, the CRM's ``probability`` column, or given.
+        Win probabilities: the history model's, the CRM's ``probability`` column, or given
+        (timing given a win then comes from the curves, ``P(won in period) / P(won)``, with
+        ``timing="created"``, else from the won deals' cycle times). With ``timing``
+        ``stage`` or ``close_date``, "history" is the closed-deal rate by stage and group
+        (:meth:`HistoryModel.win_probability`), not the curves.
     stale_after : float or None, default 90
-        Open deals whose expected close date passed more than this many days ago, or that are
-        older than the longest cycle of any won deal, are *stale* (in real CRMs usually lost
-        but never closed out): left out of the simulation, listed in ``result.stale`` and
-        counted in a DataWarning. None keeps them.
+        A reported flag only: open deals whose expected close date passed more than this many
+        days ago, or older than the longest won cycle, are listed in ``result.stale`` (clean
+        them up in the CRM). They stay in the forecast; the curves give old deals the low
+        chance the data say they have.
     progress : bool, optional
         Show a progress bar (default: when the run is large).
+    new_deals : bool, default True
+        Add bookings from deals created after ``as_of`` that close won within the periods
+        (see :mod:`salesworkbench.pipeline.new_deals`). Its mean is ``summary.from_new_deals``.
+    uncertainty : {"full", "deal"}
+        ``full``: the band also holds the uncertainty of the learned rates and timing (a
+        Bayesian bootstrap of the history per block of trials) and a shared period shock
+        estimated from the history (see :mod:`salesworkbench.pipeline.uncertainty`).
+        ``deal``: each deal's luck only (rates and timing as learned).
+    calibration : float, optional
+        Widen (> 1) or narrow each period's spread around its mean by this factor, e.g. the
+        conformal factor from walk-forward errors; reported as ``result.calibration``.
+    stage_history : DataFrame, optional
+        Used with a full export and ``as_of`` to rebuild each deal's stage as of then.
 
     Returns
     -------
@@ -147,6 +198,10 @@ def forecast(
         raise ValueError(f"trials must be a positive integer, got {trials!r}")
     if timing not in ("created", "stage", "close_date"):
         raise ValueError(f"timing must be 'created', 'stage' or 'close_date', got {timing!r}")
+    if uncertainty not in ("full", "deal"):
+        raise ValueError(f"uncertainty must be 'full' or 'deal', got {uncertainty!r}")
+    if calibration is not None and not (np.isfinite(calibration) and calibration > 0):
+        raise ValueError(f"calibration must be a positive factor, got {calibration!r}")
     source = (
         open_pipeline.attrs.get("source", "open pipeline")
         if isinstance(open_pipeline, pd.DataFrame)
@@ -157,8 +212,16 @@ def forecast(
     excluded: dict[str, int] = {}
     as_of = pd.Timestamp(as_of if as_of is not None else model.as_of).normalize()
     pidx = forecast_periods(as_of, periods, freq)
-    K = len(pidx)
 
+    if _runs_past(open_pipeline, as_of):
+        from salesworkbench.pipeline.backtesting import pipeline_at
+
+        n_rows = len(open_pipeline)
+        open_pipeline = pipeline_at(open_pipeline, as_of, stage_history)
+        notes.append(
+            f"the table runs past {as_of.date()}: the pipeline was rebuilt as it stood then "
+            f"({len(open_pipeline)} deals open of {n_rows} rows; see pipeline_at)"
+        )
     is_open = (open_pipeline["status"].astype(object) == "open").to_numpy()
     if (~is_open).any():
         excluded["not open (won or lost)"] = int((~is_open).sum())
@@ -172,8 +235,7 @@ def forecast(
     amount = deals["amount"].to_numpy(float).copy()
     miss = np.isnan(amount)
     if miss.any():
-        fill = _typical_amounts(deals.loc[miss], model)
-        amount[miss] = fill
+        amount[miss] = _typical_amounts(deals.loc[miss], model)
         warn_note(
             notes,
             f"{int(miss.sum())} open deals have no amount: their product's list price "
@@ -182,30 +244,7 @@ def forecast(
         excluded["open deals with amount imputed"] = int(miss.sum())
     amount = amount * model.deal_size_scale
 
-    # -- win probabilities
-    if isinstance(win_prob, str) and win_prob == "history":
-        p = model.win_probability(deals)
-    elif isinstance(win_prob, str) and win_prob == "crm":
-        if "probability" not in deals.columns:
-            raise DataError(
-                "win_prob='crm' needs a 'probability' column", file=source, column="probability"
-            )
-        p = deals["probability"].to_numpy(float)
-        nop = np.isnan(p)
-        if nop.any():
-            raise DataError(
-                "blank CRM probability",
-                file=source,
-                column="probability",
-                rows=(np.flatnonzero(is_open)[nop] + 2).tolist(),
-            )
-        p = np.clip(p * model.win_rate_scale, 0, 1)
-    else:
-        p = np.asarray(win_prob, float)
-        if p.shape != (n,) or np.any((p < 0) | (p > 1)) or np.isnan(p).any():
-            raise ValueError(f"win_prob must be 'history', 'crm' or {n} numbers in [0, 1]")
-        p = np.clip(p * model.win_rate_scale, 0, 1)
-
+    # -- stale: a reported flag
     stale = deals.iloc[:0]
     if stale_after is not None:
         overdue = (as_of - deals["close_date"]).dt.days.to_numpy(float)
@@ -214,105 +253,107 @@ def forecast(
         is_stale = (overdue > stale_after) | (age > longest)
         if is_stale.any():
             stale = deals.loc[is_stale].reset_index(drop=True)
-            deals = deals.loc[~is_stale].reset_index(drop=True)
-            amount, p = amount[~is_stale], p[~is_stale]
-            n = len(deals)
-            excluded["stale open deals"] = int(is_stale.sum())
+            excluded["stale open deals (flagged, kept)"] = int(is_stale.sum())
             warn_note(
                 notes,
                 f"{int(is_stale.sum())} open deals are stale (expected close more than "
                 f"{stale_after:g} days ago, or older than the longest won cycle, "
-                f"{longest:.0f} days): left out of the forecast, see result.stale",
+                f"{longest:.0f} days): kept in the forecast with the low chance their age "
+                "gives them; see result.stale and clean them up in the CRM",
             )
 
-    # -- timing: F[i, k] = P(close by end of period k | win), closes on/after as_of
-    F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
-    q = np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)  # per period
+    # -- win probabilities and timing: q[i, k] = P(deal i won within period k)
+    starts = np.array([max(_day(pr.start_time), _day(as_of)) for pr in pidx], float)
+    ends = np.array([_day(pr.end_time) for pr in pidx], float)
+    curves = (
+        isinstance(win_prob, str)
+        and win_prob == "history"
+        and timing == "created"
+        and model.win_model is not None
+    )
+    if curves:
+        nocr = deals["created"].isna().to_numpy()
+        if nocr.any():
+            excluded["open deals without created date (age taken as 0)"] = int(nocr.sum())
+            warn_note(
+                notes,
+                f"{int(nocr.sum())} open deals have no created date: treated as "
+                "created today (age 0) for timing",
+            )
+        p = model.open_win_probability(deals, as_of)
+        q = model.win_model.probabilities(deals, as_of, starts, ends, scale=model.cycle_scale)
+        q = _scaled(q, model.win_rate_scale)
+    else:
+        p = _given_probability(win_prob, deals, model, as_of, is_open, source)
+        F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
+        g = np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)
+        if timing == "created" and model.win_model is not None:
+            # timing given a win from the curves: P(won in period k) / P(won at all)
+            wm, sc = model.win_model, model.cycle_scale
+            qc = wm.probabilities(deals, as_of, starts, ends, scale=sc)
+            pe = wm.eventual(deals, as_of, scale=sc)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.where(pe > 1e-12, qc / pe, g)
+        q = p[:, None] * g
+    exp_k = amount[:, None] * q
 
-    # -- exact moments
-    pq = p[:, None] * q
-    exp_k = amount[:, None] * pq
+    # -- new deals and the extras in the band
+    nd = NewDeals(model, as_of, starts, ends) if new_deals else None
+    full = uncertainty == "full"
+    sigma, shock_note = 0.0, "period shock: off (uncertainty='deal')"
+    if full:
+        won = model.closed[model.closed["status"].astype(object) == "won"]
+        sigma, shock_note = period_shock(
+            won["close_date"], won["amount"].to_numpy(float), model.as_of, pidx.freqstr[0]
+        )
+    wf = model.group_errors.attrs.get("log_errors") if model.group_errors is not None else None
+    if full and wf is not None and len(wf) >= MIN_WALK_FORWARD:
+        luck = model.group_errors.attrs.get("luck_variance", np.zeros(len(wf)))
+        s_wf = float(np.sqrt(max(0.0, np.mean(np.square(wf)) - np.mean(luck))))
+        s_wf = min(s_wf, MAX_SHOCK)
+        if s_wf > sigma:
+            shock_note += (
+                f"; raised to {s_wf:.2f}: the model's own walk-forward log errors at {len(wf)} "
+                f"monthly cut-offs before {model.as_of.date()}, beyond what deal luck explains"
+            )
+            sigma = s_wf
+    draws = RateDraws(model, deals, as_of, starts, ends, nd, seed) if (full and curves) else None
 
     # -- Monte Carlo
-    S = _simulate(amount, p[:, None] * F, trials, seed, progress)
-    bookings = np.diff(np.concatenate([np.zeros((trials, 1)), S], axis=1), axis=1)
-
-    # -- summaries
-    labels = [str(x) for x in pidx]
-    quotas = _quotas(quota, K)
-    exp_close = deals["close_date"]
-    if exp_close.isna().any():
-        notes.append(
-            f"{int(exp_close.isna().sum())} open deals have no expected close date: left out "
-            "of the stage-weighted and pipeline columns (the simulation times them)"
-        )
-    pipe = np.array(
-        [
-            amount[((exp_close >= per.start_time) & (exp_close <= per.end_time)).to_numpy()].sum()
-            for per in pidx
-        ]
-    )
-    sw_p = _stage_weight_probability(deals, model)
-    stage_weighted = np.array(
-        [
-            (sw_p * amount)[
-                ((exp_close >= per.start_time) & (exp_close <= per.end_time)).to_numpy()
-            ].sum()
-            for per in pidx
-        ]
-    )
-    total = bookings.sum(axis=1)
-    rows = []
-    for k in range(K + 1):
-        b = bookings[:, k] if k < K else total
-        qk = quotas[k] if k < K else (np.sum(quotas) if quota is not None else np.nan)
-        pct = np.percentile(b, [10, 50, 90])
-        rows.append(
-            {
-                "start": max(pidx[k].start_time, as_of) if k < K else as_of,
-                "end": pidx[k].end_time.normalize() if k < K else pidx[-1].end_time.normalize(),
-                "mean": b.mean(),
-                "sd": b.std(ddof=1) if trials > 1 else 0.0,
-                "p10": pct[0],
-                "p50": pct[1],
-                "p90": pct[2],
-                "quota": qk,
-                "p_quota": float(np.mean(b >= qk)) if not np.isnan(qk) else np.nan,
-                "expected": exp_k[:, k].sum() if k < K else exp_k.sum(),
-                "stage_weighted": stage_weighted[k] if k < K else stage_weighted.sum(),
-                "pipeline": pipe[k] if k < K else pipe.sum(),
-            }
-        )
-    summary = pd.DataFrame(rows, index=pd.Index([*labels, "total"], name="period"))
-    summary["coverage"] = summary["pipeline"] / summary["quota"]
-
-    var_tot = amount**2 * pq.sum(1) * (1 - pq.sum(1))
-    keep = [
-        c
-        for c in (
-            "opportunity_id",
-            "name",
-            "account",
-            "owner",
-            "product",
-            "stage",
-            "close_date",
-            "forecast_category",
-        )
-        if c in deals.columns
+    thr0 = np.minimum(np.cumsum(q, axis=1), 1.0)
+    S = simulate_pipeline(amount, thr0, trials, seed, progress, draws)
+    pipe_b = np.diff(np.concatenate([np.zeros((trials, 1)), S], axis=1), axis=1)
+    new_b = nd.simulate(trials, seed, model, draws) if nd is not None else None
+    total_b = pipe_b + (new_b if new_b is not None else 0.0)
+    if sigma > 0:
+        # one shock per trial, shared by all deals and periods (a good or bad run persists;
+        # and raising a win rate never lowers a trial's total)
+        z = named_stream(seed, "forecast.shock").standard_normal((trials, 1))
+        mult = np.exp(sigma * z - sigma**2 / 2)
+        pipe_b, total_b = pipe_b * mult, total_b * mult
+        new_b = new_b * mult if new_b is not None else None
+    factor = 1.0 if calibration is None else float(calibration)
+    if factor != 1.0:
+        r = calibrate(total_b, factor)
+        pipe_b, total_b = pipe_b * r, total_b * r
+        new_b = new_b * r if new_b is not None else None
+    bookings = total_b
+    parts = [
+        "each deal's luck",
+        *(["the learned rates and timing (bootstrap)"] if draws is not None else []),
+        *([f"a shared period shock (sigma {sigma:.2f})"] if sigma > 0 else []),
+        *(["new deals' arrivals and sizes"] if nd is not None else []),
+        *([f"a calibration factor of {factor:.2f}"] if factor != 1.0 else []),
     ]
-    table = deals[keep].copy()
-    table["amount"] = amount
-    table["win_prob"] = p
-    for k, lab in enumerate(labels):
-        table[f"prob_{lab}"] = pq[:, k]
-        table[f"expected_{lab}"] = exp_k[:, k]
-    table["expected"] = exp_k.sum(1)
-    table["variance"] = var_tot
-    vsum = var_tot.sum()
-    table["variance_share"] = var_tot / vsum if vsum > 0 else 0.0
-    table = table.sort_values("expected", ascending=False, kind="stable").reset_index(drop=True)
+    notes.append("the band holds " + ", ".join(parts))
+    notes.append(shock_note)
+    if nd is not None:
+        notes.append(f"new deals: {nd.rate.note}")
 
+    summary = _summary(
+        pidx, as_of, bookings, pipe_b, new_b, exp_k, nd, quota, deals, amount, model, notes
+    )
+    table = _deal_table(deals, amount, p, q, exp_k, [str(x) for x in pidx])
     cats = None
     if "forecast_category" in deals.columns and deals["forecast_category"].notna().any():
         cats = _categories(deals, amount, pidx)
@@ -330,7 +371,121 @@ def forecast(
         excluded=excluded,
         trials=int(trials),
         seed=seed,
+        bookings_pipeline=pipe_b,
+        bookings_new=new_b if new_b is not None else np.zeros_like(pipe_b),
+        calibration=factor,
+        shock=float(sigma),
+        group_by=model.group_by,
     )
+
+
+def _runs_past(opps: pd.DataFrame, as_of: pd.Timestamp) -> bool:
+    """Whether a table holds deals created after ``as_of`` or closed on or after it."""
+    st = opps["status"].astype(object)
+    late_close = st.isin(["won", "lost"]) & (opps["close_date"] >= as_of)
+    return bool(((opps["created"] > as_of) | late_close).any())
+
+
+def _given_probability(win_prob, deals, model, as_of, is_open, source) -> np.ndarray:
+    n = len(deals)
+    if isinstance(win_prob, str) and win_prob == "history":
+        return model.win_probability(deals)
+    if isinstance(win_prob, str) and win_prob == "crm":
+        if "probability" not in deals.columns:
+            raise DataError(
+                "win_prob='crm' needs a 'probability' column", file=source, column="probability"
+            )
+        p = deals["probability"].to_numpy(float)
+        nop = np.isnan(p)
+        if nop.any():
+            raise DataError(
+                "blank CRM probability",
+                file=source,
+                column="probability",
+                rows=(np.flatnonzero(is_open)[nop] + 2).tolist(),
+            )
+        return np.clip(p * model.win_rate_scale, 0, 1)
+    p = np.asarray(win_prob, float)
+    if p.shape != (n,) or np.any((p < 0) | (p > 1)) or np.isnan(p).any():
+        raise ValueError(f"win_prob must be 'history', 'crm' or {n} numbers in [0, 1]")
+    return np.clip(p * model.win_rate_scale, 0, 1)
+
+
+def _summary(pidx, as_of, bookings, pipe_b, new_b, exp_k, nd, quota, deals, amount, model, notes):
+    K = len(pidx)
+    trials = bookings.shape[0]
+    quotas = _quotas(quota, K)
+    exp_close = deals["close_date"]
+    if exp_close.isna().any():
+        notes.append(
+            f"{int(exp_close.isna().sum())} open deals have no expected close date: left out "
+            "of the stage-weighted and pipeline columns (the simulation times them)"
+        )
+    inper = [((exp_close >= pr.start_time) & (exp_close <= pr.end_time)).to_numpy() for pr in pidx]
+    pipe = np.array([amount[m].sum() for m in inper])
+    sw_p = _stage_weight_probability(deals, model)
+    stage_weighted = np.array([(sw_p * amount)[m].sum() for m in inper])
+    new_exp = nd.expected * model.deal_size_scale if nd is not None else np.zeros(K)
+    new_exp = new_exp * model.win_rate_scale
+    total = bookings.sum(axis=1)
+    rows = []
+    for k in range(K + 1):
+        sel = slice(k, k + 1) if k < K else slice(0, K)
+        b = bookings[:, k] if k < K else total
+        qk = quotas[k] if k < K else (np.sum(quotas) if quota is not None else np.nan)
+        pct = np.percentile(b, [10, 50, 90])
+        rows.append(
+            {
+                "start": max(pidx[k].start_time, as_of) if k < K else as_of,
+                "end": pidx[k].end_time.normalize() if k < K else pidx[-1].end_time.normalize(),
+                "mean": b.mean(),
+                "sd": b.std(ddof=1) if trials > 1 else 0.0,
+                "p10": pct[0],
+                "p50": pct[1],
+                "p90": pct[2],
+                "from_pipeline": pipe_b[:, sel].sum(1).mean(),
+                "from_new_deals": new_b[:, sel].sum(1).mean() if new_b is not None else 0.0,
+                "quota": qk,
+                "p_quota": float(np.mean(b >= qk)) if not np.isnan(qk) else np.nan,
+                "expected": exp_k[:, sel].sum() + new_exp[sel].sum(),
+                "stage_weighted": stage_weighted[sel].sum(),
+                "pipeline": pipe[sel].sum(),
+            }
+        )
+    summary = pd.DataFrame(rows, index=pd.Index([*(str(x) for x in pidx), "total"], name="period"))
+    summary["coverage"] = summary["pipeline"] / summary["quota"]
+    return summary
+
+
+def _deal_table(deals, amount, p, q, exp_k, labels) -> pd.DataFrame:
+    qs = q.sum(1)
+    var_tot = amount**2 * qs * (1 - qs)
+    keep = [
+        c
+        for c in (
+            "opportunity_id",
+            "name",
+            "account",
+            "owner",
+            "product",
+            "stage",
+            "created",
+            "close_date",
+            "forecast_category",
+        )
+        if c in deals.columns
+    ]
+    table = deals[keep].copy()
+    table["amount"] = amount
+    table["win_prob"] = p
+    for k, lab in enumerate(labels):
+        table[f"prob_{lab}"] = q[:, k]
+        table[f"expected_{lab}"] = exp_k[:, k]
+    table["expected"] = exp_k.sum(1)
+    table["variance"] = var_tot
+    vsum = var_tot.sum()
+    table["variance_share"] = var_tot / vsum if vsum > 0 else 0.0
+    return table.sort_values("expected", ascending=False, kind="stable").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -481,46 +636,6 @@ def _conditional_cdf(offsets: np.ndarray, age: np.ndarray, limits: np.ndarray) -
     tail = offsets[m - need :] - offsets[m - need]
     tail_cdf = np.searchsorted(tail, limits - age[:, None], side="right") / need
     return np.where((cnt >= need)[:, None], main, tail_cdf)
-
-
-# ----------------------------------------------------------------------------------------------
-# Monte Carlo
-# ----------------------------------------------------------------------------------------------
-
-
-def _simulate(amount, thresholds, trials, seed, progress) -> np.ndarray:
-    """Cumulative bookings S[t, k] = sum of amounts of deals won by the end of period k.
-
-    One uniform number per deal and trial; deal i is won by the end of period k when
-    ``u < p_i F_ik``. Blocks of TRIAL_BLOCK trials x DEAL_BLOCK deals, each with its own named
-    stream, bound the memory to a few tens of MB whatever the size. The comparison is written
-    into a float32 buffer and weighted by the amounts (float32 sums within a block).
-    """
-    n, K = thresholds.shape
-    S = np.zeros((trials, K))
-    if n == 0:
-        return S
-    amt32 = amount.astype(np.float32)
-    thr32 = thresholds.astype(np.float32)
-    n_tb = math.ceil(trials / TRIAL_BLOCK)
-    n_db = math.ceil(n / DEAL_BLOCK)
-    if progress is None:
-        progress = n * trials > 5e7
-    from tqdm.auto import tqdm
-
-    buf = np.empty((min(n, DEAL_BLOCK), min(trials, TRIAL_BLOCK)), np.float32)
-    for tb in tqdm(range(n_tb), disable=not progress, desc="forecast", leave=False):
-        t0, t1 = tb * TRIAL_BLOCK, min(trials, (tb + 1) * TRIAL_BLOCK)
-        for db in range(n_db):
-            d0, d1 = db * DEAL_BLOCK, min(n, (db + 1) * DEAL_BLOCK)
-            rng = named_stream(seed, "forecast.outcome", tb, db)
-            u = rng.random((d1 - d0, TRIAL_BLOCK), dtype=np.float32)[:, : t1 - t0]
-            b = buf[: d1 - d0, : t1 - t0]
-            for k in range(K):
-                np.less(u, thr32[d0:d1, k : k + 1], out=b, casting="unsafe")
-                # einsum, not BLAS gemv: no thread start-up per block (10x faster here)
-                S[t0:t1, k] += np.einsum("i,ij->j", amt32[d0:d1], b)
-    return S
 
 
 # ----------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from scipy import stats
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import DataError
+from salesworkbench.pipeline.curves import outcomes_at, risk_curves
 
 __all__ = [
     "FUNNEL_STEPS",
@@ -43,6 +44,11 @@ __all__ = [
     "objective_from_arpu",
     "reverse_funnel",
 ]
+
+#: Bayesian bootstrap draws behind the opportunity-to-won rate's uncertainty.
+RATE_DRAWS = 400
+#: Quantile nodes of the rate's Beta distribution averaged over in :func:`reverse_funnel`.
+RATE_NODES = 32
 
 #: The funnel's steps: (step name, from level, to level, who owns the objective).
 FUNNEL_STEPS = (
@@ -85,6 +91,7 @@ def conversion_rates(
     *,
     as_of=None,
     patience: float = 0.95,
+    seed: int | None = 0,
 ) -> pd.DataFrame:
     """Funnel conversion rates and times learned from history.
 
@@ -99,13 +106,20 @@ def conversion_rates(
     patience : float
         A lead still waiting longer than this quantile of the conversion times seen counts as
         not converted; younger ones are *undecided* and left out (counted).
+    seed : int, optional
+        Seed of the bootstrap behind the opportunity-to-won rate's interval.
 
     Returns
     -------
     DataFrame
         One row per step (``lead_to_qualified``, ``qualified_to_opportunity``,
         ``opportunity_to_won``) with ``converted``, ``decided``, ``undecided`` (left out),
-        ``rate`` and ``median_days`` (time to the next level).
+        ``rate`` and ``median_days`` (time to the next level). Opportunity to won is the
+        competing-risk (Aalen-Johansen) probability of winning within the data's follow-up,
+        with open deals censored, not wins / closed (which treats the open deals that will
+        never close as undecided forever and overstates the rate); its ``rate_p05``,
+        ``rate_p95`` (Bayesian bootstrap) and ``alpha``, ``beta`` (a Beta with the bootstrap's
+        mean and variance, used by :func:`reverse_funnel`) give its uncertainty.
     """
     rows = {}
     if leads is not None:
@@ -153,11 +167,38 @@ def conversion_rates(
         w = opportunities[won]
         d3 = _days_between(w["created"], w["close_date"])
         rows["opportunity_to_won"] = _step(won.sum(), closed.sum(), (~closed).sum(), d3)
+        rows["opportunity_to_won"].update(_won_rate(opportunities, as_of, seed=seed))
     if not rows:
         raise ValueError("give leads, opportunities or both")
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "step"
     return out
+
+
+def _won_rate(opportunities: pd.DataFrame, as_of, seed) -> dict:
+    """Aalen-Johansen P(won) from creation, with a Bayesian-bootstrap interval and Beta fit."""
+    today = pd.Timestamp(as_of) if as_of is not None else opportunities["created"].max()
+    cd = opportunities["close_date"].where(
+        opportunities["status"].astype(object).isin(["won", "lost"])
+    )
+    if cd.notna().any():
+        today = max(today, cd.max()) if as_of is None else today
+    world, dur, code = outcomes_at(opportunities, today)
+    if not (code > 0).any():
+        return {}
+    rc = risk_curves(dur, code)
+    rate = float(rc.F[0, -1])
+    wts = named_stream(seed, "funnel.won_rate").exponential(size=(RATE_DRAWS, rc.n_units))
+    draws = rc.draw(wts)[0][:, 0, -1]
+    m, v = float(draws.mean()), float(draws.var(ddof=1))
+    k = m * (1 - m) / v - 1 if v > 0 else 1e9
+    return {
+        "rate": rate,
+        "rate_p05": float(np.quantile(draws, 0.05)),
+        "rate_p95": float(np.quantile(draws, 0.95)),
+        "alpha": max(m * k, 1e-3),
+        "beta": max((1 - m) * k, 1e-3),
+    }
 
 
 def _step(converted, decided, undecided, days) -> dict:
@@ -200,10 +241,11 @@ class FunnelPlan:
 
     def probability(self, level: str, n: int) -> float:
         """P(reaching the objective) with ``n`` entries at ``level`` (uses the stored G)."""
-        rho = float(self.table.loc[level, "rate_to_won"])
+        rho = self._nodes.get(level, float(self.table.loc[level, "rate_to_won"]))
         return float(_p_reach(n, rho, self._g))
 
     _g: np.ndarray = None  # type: ignore[assignment]
+    _nodes: dict = None  # type: ignore[assignment]
 
 
 def _rates_of(rates) -> dict[str, float]:
@@ -246,13 +288,21 @@ def _g_of(objective: float, deal_size: float, deal_sizes, trials: int, seed) -> 
     return np.maximum.accumulate(np.array(g))
 
 
-def _p_reach(n: int, rho: float, g: np.ndarray) -> float:
-    w = np.arange(g.size - 1)
-    return float(np.sum(stats.binom.pmf(w, n, rho) * g[:-1]) + stats.binom.sf(g.size - 2, n, rho))
+def _p_reach(n: int, rho, g: np.ndarray) -> float:
+    """P(reach | n entries), averaged over ``rho`` nodes when ``rho`` is an array."""
+    r = np.atleast_1d(np.asarray(rho, float))[None, :]
+    w = np.arange(g.size - 1)[:, None]
+    p = np.sum(stats.binom.pmf(w, n, r) * g[:-1, None], axis=0) + stats.binom.sf(
+        g.size - 2, n, r[0]
+    )
+    return float(np.mean(p))
 
 
-def _needed(rho: float, g: np.ndarray, confidence: float) -> int:
-    lo, hi = 0, max(1, int(math.ceil((g.size - 1) / rho)))
+def _needed(rho, g: np.ndarray, confidence: float) -> int:
+    r_min = float(np.min(np.atleast_1d(rho)))
+    lo, hi = 0, max(1, int(math.ceil((g.size - 1) / max(np.mean(rho), 1e-9))))
+    if r_min <= 0:
+        raise ValueError("a conversion rate of 0 cannot reach the objective")
     while _p_reach(hi, rho, g) < confidence:
         lo, hi = hi, hi * 2
     while hi - lo > 1:
@@ -287,7 +337,9 @@ def reverse_funnel(
     rates : mapping or DataFrame
         Conversion rates by step (``lead_to_qualified``, ``qualified_to_opportunity``,
         ``opportunity_to_won``), entered or from :func:`conversion_rates` (whose
-        ``median_days`` are then used for ``days``).
+        ``median_days`` are then used for ``days``, and whose ``alpha``, ``beta`` of the
+        opportunity-to-won rate add its uncertainty: ``needed`` then averages the chance of
+        reaching the objective over that rate's Beta distribution).
     deal_size : float, optional
         Average won deal; default the mean of ``deal_sizes``.
     deal_sizes : array, optional
@@ -326,6 +378,14 @@ def reverse_funnel(
     if not deal_size > 0:
         raise ValueError(f"deal_size must be positive, got {deal_size!r}")
     g = _g_of(objective, deal_size, deal_sizes, trials, seed)
+    # uncertainty of the opportunity-to-won rate (from conversion_rates): Beta quantile nodes
+    unc = None
+    if isinstance(rates, pd.DataFrame) and {"alpha", "beta"} <= set(rates.columns):
+        ab = rates.loc["opportunity_to_won", ["alpha", "beta"]].to_numpy(float)
+        if np.all(np.isfinite(ab)):
+            qs = (np.arange(RATE_NODES) + 0.5) / RATE_NODES
+            unc = stats.beta.ppf(qs, ab[0], ab[1]) / (ab[0] / ab.sum())
+    nodes: dict[str, np.ndarray] = {}
     rows = []
     rho, cum_days = 1.0, 0.0
     for level in reversed(_LEVELS):
@@ -335,14 +395,22 @@ def reverse_funnel(
                 break
             rho *= r[step]
             cum_days += float(days.get(step, np.nan))
+        if unc is not None and level != "won_deals":
+            nodes[level] = np.clip(rho * unc, 1e-9, 1.0)
         rows.append(
             {
                 "level": level,
                 "owner": _OWNER[level],
+                "rate_to_won_p05": float(np.quantile(nodes[level], 0.05))
+                if level in nodes
+                else rho,
+                "rate_to_won_p95": float(np.quantile(nodes[level], 0.95))
+                if level in nodes
+                else rho,
                 "rate_to_next": r.get(step, np.nan) if step else np.nan,
                 "rate_to_won": rho,
                 "needed_on_average": objective / (deal_size * rho),
-                "needed": _needed(rho, g, confidence),
+                "needed": _needed(nodes.get(level, rho), g, confidence),
                 "days_to_close": cum_days,
             }
         )
@@ -366,4 +434,5 @@ def reverse_funnel(
         method="binomial" if deal_sizes is None else "binomial + resampled sizes",
     )
     plan._g = g
+    plan._nodes = nodes
     return plan

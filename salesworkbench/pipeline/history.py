@@ -26,6 +26,9 @@ import pandas as pd
 from scipy import stats
 
 from salesworkbench.errors import DataError, warn_note
+from salesworkbench.pipeline.curves import WinModel, outcomes_at
+from salesworkbench.pipeline.grouping import choose_group_by
+from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -232,6 +235,16 @@ class HistoryModel:
         ``original_amount``, and how many stay unknown.
     excluded : dict
         Rows left out of each estimate, with the reason as key.
+    win_model : WinModel
+        Win and loss as competing risks over deal age (from creation), per ``group_by``
+        value, shrunk towards the overall curves: what the forecast uses for each open deal
+        (see :mod:`salesworkbench.pipeline.curves`). Open deals count as censored.
+    creation : CreationRate
+        Deals created per day (trend, seasonality): the new-deal part of the forecast.
+    world : DataFrame
+        Every deal created on or before ``as_of`` (the data the curves are fitted on).
+    group_errors : Series or None
+        With ``group_by="auto"``: walk-forward error of each candidate grouping.
     win_rate_scale, cycle_scale, deal_size_scale : float
         What-if multipliers (see :meth:`what_if`); 1.0 means as learned.
     summary : DataFrame
@@ -259,6 +272,10 @@ class HistoryModel:
     closed: pd.DataFrame = field(repr=False)
     stage_entered: pd.Series = field(repr=False)
     notes: list[str] = field(default_factory=list, repr=False)
+    win_model: WinModel | None = field(default=None, repr=False)
+    creation: CreationRate | None = field(default=None, repr=False)
+    world: pd.DataFrame | None = field(default=None, repr=False)
+    group_errors: pd.Series | None = None
     win_rate_scale: float = 1.0
     cycle_scale: float = 1.0
     deal_size_scale: float = 1.0
@@ -270,7 +287,7 @@ class HistoryModel:
         opportunities: pd.DataFrame,
         stage_history: pd.DataFrame | None = None,
         *,
-        group_by: str | None = None,
+        group_by: str | None = "auto",
         as_of=None,
         prior_strength: float = DEFAULT_PRIOR_STRENGTH,
         stage_order: Sequence[str] | None = None,
@@ -286,8 +303,11 @@ class HistoryModel:
         stage_history : DataFrame, optional
             Canonical stage history; enables win rate by stage reached, time from stage and
             slippage.
-        group_by : str, optional
-            Column to learn group win rates by (``segment``, ``product``, ``owner``, ...).
+        group_by : str or None, default "auto"
+            Column to learn group win rates and curves by (``segment``, ``product``,
+            ``owner``, ...). ``"auto"`` picks among none and the :data:`GROUP_COLUMNS` the
+            data has by walk-forward error before ``as_of`` (see
+            :mod:`salesworkbench.pipeline.grouping`); the reason is in ``notes``.
         as_of : date, optional
             Use only deals closed on or before this date (default: the latest close date).
         prior_strength : float
@@ -311,7 +331,7 @@ class HistoryModel:
             else "opportunities"
         )
         check_opportunities(opportunities, source)
-        if group_by is not None and group_by not in opportunities.columns:
+        if group_by is not None and group_by != "auto" and group_by not in opportunities.columns:
             raise DataError(
                 f"group_by={group_by!r} is not a column; choose one of "
                 f"{', '.join(group_columns(opportunities))}",
@@ -350,6 +370,18 @@ class HistoryModel:
                 column="close_date",
             )
         won = (closed["status"].astype(object) == "won").to_numpy()
+        world, w_dur, w_code = outcomes_at(opportunities, as_of)
+        group_errors = None
+        if group_by == "auto":
+            cands = [c for c in GROUP_COLUMNS if c in opportunities.columns]
+            group_by, group_errors, reason = choose_group_by(
+                opportunities, as_of, cands, prior_strength
+            )
+            notes.append(reason)
+        else:
+            group_errors = choose_group_by(
+                opportunities, as_of, [group_by] if group_by else [], prior_strength, force=True
+            )[1]
 
         # -- amounts: lost deals with amount 0 are unknown, not zero
         amount = closed["amount"].to_numpy(float).copy()
@@ -480,6 +512,10 @@ class HistoryModel:
             closed=closed,
             stage_entered=stage_entered,
             notes=notes,
+            win_model=WinModel.fit(world, w_dur, w_code, group_by, prior_strength),
+            creation=fit_creation_rate(world["created"], as_of),
+            world=world,
+            group_errors=group_errors,
         )
 
     # ------------------------------------------------------------------ reuse
@@ -504,7 +540,7 @@ class HistoryModel:
             "list_prices": self.list_prices,
             **changes,
         }
-        new = HistoryModel.fit(self.closed, **opts)
+        new = HistoryModel.fit(self.world if self.world is not None else self.closed, **opts)
         new.stage_days, new.slip_days, new.slippage = self.stage_days, self.slip_days, self.slippage
         new.stage_entered, new.by_stage = self.stage_entered, self.by_stage
         new.by_stage_open = self.by_stage_open
@@ -561,8 +597,24 @@ class HistoryModel:
             else float("nan")
         )
 
+    def open_win_probability(self, deals: pd.DataFrame, as_of=None) -> np.ndarray:
+        """P(won at any time | still open at its age) of each open deal (what the forecast uses).
+
+        From the competing-risk curves of the deal's group (:attr:`win_model`) at its age on
+        ``as_of`` (default the model's ``as_of``), times the what-if multiplier: a deal older
+        than every won cycle gets (close to) nothing.
+        """
+        a = pd.Timestamp(as_of if as_of is not None else self.as_of)
+        p = self.win_model.eventual(deals, a, scale=self.cycle_scale)
+        return np.clip(p * self.win_rate_scale, 0.0, 1.0)
+
     def win_probability(self, deals: pd.DataFrame) -> np.ndarray:
-        """Win probability of each deal: stage rate, then group within stage, else overall."""
+        """Closed-deals win rate of each deal: stage rate, then group within stage, else overall.
+
+        The rate among deals that closed, ignoring age and still-open deals (the stage and
+        rep comparison the team tools use); the forecast's default uses
+        :meth:`open_win_probability`.
+        """
         n = len(deals)
         p = np.full(n, float(self.overall["mean"]))
         stage_known = np.zeros(n, bool)

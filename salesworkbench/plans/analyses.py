@@ -478,6 +478,7 @@ def opportunity_portfolio(
                 seed=seed,
                 as_of=as_of,
                 progress=False,
+                new_deals=False,  # one account's deals: the company's new deals do not belong
             )
         table = open_deals[cols].merge(
             fc.deals[["opportunity_id", "win_prob", "expected"]], on="opportunity_id", how="left"

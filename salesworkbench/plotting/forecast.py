@@ -29,6 +29,9 @@ def _ax(ax):
 def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
     """Bookings per period: P10-P90 band, P50 line, mean, quota and stage-weighted forecast.
 
+    The mean is drawn as a stacked bar of its two parts, the open pipeline and deals not yet
+    created (when the forecast has new deals, see ``forecast(new_deals=...)``).
+
     Parameters
     ----------
     result : ForecastResult
@@ -39,6 +42,17 @@ def fan_chart(result, quota=None, ax=None, *, stage_weighted: bool = True):
     ax = _ax(ax)
     s = result.summary.drop(index="total")
     x = np.arange(len(s))
+    if "from_pipeline" in s.columns and (s["from_new_deals"] > 0).any():
+        # the mean in two parts: today's pipeline, and deals not yet created
+        ax.bar(x, s["from_pipeline"], width=0.5, color="lightsteelblue", label="mean: pipeline")
+        ax.bar(
+            x,
+            s["from_new_deals"],
+            width=0.5,
+            bottom=s["from_pipeline"],
+            color="palegreen",
+            label="mean: new deals",
+        )
     ax.fill_between(x, s["p10"], s["p90"], color="tab:blue", alpha=0.25, label="P10-P90")
     ax.plot(x, s["p50"], "o-", color="tab:blue", label="P50 (median)")
     ax.plot(x, s["mean"], "D", color="navy", ms=5, label="mean")

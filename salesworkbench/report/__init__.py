@@ -16,8 +16,10 @@ The modules:
 - :mod:`~salesworkbench.report.territory`: :func:`territory_report`, a territory plan's page.
 - :mod:`~salesworkbench.report.layout`: the report's page (sections, tables, stylesheet).
 - :mod:`~salesworkbench.report.pdf`: finding Chromium and printing a page to PDF.
+- :mod:`~salesworkbench.report.deck`: :func:`value_pptx`, the case as a PowerPoint deck.
 """
 
+from salesworkbench.report.deck import ValueDeck, value_pptx
 from salesworkbench.report.forecast import ReportFiles, forecast_report
 from salesworkbench.report.pdf import (
     CHROMIUM_FLAGS,
@@ -34,10 +36,12 @@ __all__ = [
     "ChromiumNotFoundError",
     "PdfError",
     "ReportFiles",
+    "ValueDeck",
     "ValueReport",
     "find_chromium",
     "forecast_report",
     "html_to_pdf",
     "territory_report",
+    "value_pptx",
     "value_report",
 ]

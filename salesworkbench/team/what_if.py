@@ -95,20 +95,30 @@ def team_what_if(
     """
     if (model.win_rate_scale, model.cycle_scale, model.deal_size_scale) != (1.0, 1.0, 1.0):
         raise ValueError("team_what_if needs the baseline model (no what_if multipliers)")
-    opts = dict(periods=periods, freq=freq, trials=trials, seed=seed, timing=timing, quota=quota)
+    # the open pipeline with each deal's luck only (issue 13's new deals and band extras are
+    # the same with and without a rep's change, and would be counted once per part here)
+    opts = dict(
+        periods=periods,
+        freq=freq,
+        trials=trials,
+        seed=seed,
+        timing=timing,
+        quota=quota,
+        new_deals=False,
+        uncertainty="deal",
+    )
     if baseline is None:
         baseline = forecast(opportunities, model, stale_after=stale_after, progress=False, **opts)
     is_open = (opportunities["status"].astype(object) == "open").to_numpy()
     deals = opportunities.loc[is_open].reset_index(drop=True)
-    if len(baseline.stale):
-        deals = deals[~deals["opportunity_id"].isin(baseline.stale["opportunity_id"])]
-        deals = deals.reset_index(drop=True)
     wm = _per_deal(win_rate, deals, "win_rate")
     cm = _per_deal(cycle_time, deals, "cycle_time")
     sm = _per_deal(deal_size, deals, "deal_size")
     if np.all(wm == 1) and np.all(cm == 1) and np.all(sm == 1):
         return baseline.bookings.copy(), baseline
-    p = np.clip(model.win_probability(deals) * wm, 0.0, 1.0)
+    # each deal's win probability as the baseline had it (curves by age, or stage rates)
+    base_p = baseline.deals.set_index("opportunity_id")["win_prob"]
+    p = np.clip(deals["opportunity_id"].map(base_p).to_numpy(float) * wm, 0.0, 1.0)
     amount = deals["amount"].to_numpy(float) * sm
     # the runs need only the required columns (win probabilities are given)
     deals = deals[[c for c in OPPORTUNITIES.required if c in deals.columns]]
@@ -350,7 +360,9 @@ def prize(
         stale_after=stale_after,
         quota=quota,
     )
-    base = forecast(opportunities, analysis.model, progress=False, **opts)
+    base = forecast(
+        opportunities, analysis.model, progress=False, new_deals=False, uncertainty="deal", **opts
+    )
     is_open = (opportunities["status"].astype(object) == "open").to_numpy()
     deals = opportunities.loc[is_open]
     deals = deals[~deals["opportunity_id"].isin(base.stale["opportunity_id"])]

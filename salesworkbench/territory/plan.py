@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench._files import atomic_write
+from salesworkbench.spreadsheet import neutralise_frame, protect_workbook
 from salesworkbench.territory.assign import assign_accounts
 from salesworkbench.territory.coverage import (
     DEFAULT_CAPACITY,
@@ -221,7 +222,7 @@ class TerritoryPlan:
         for name, table in self.sections().items():
             path = d / f"{name}.csv"
             with atomic_write(path, "w", newline="") as fh:
-                table.to_csv(fh, index=False)
+                neutralise_frame(table).to_csv(fh, index=False)
             paths.append(path)
         return paths
 
@@ -242,6 +243,7 @@ class TerritoryPlan:
                             max(10, width + 2), 80
                         )
                     ws.freeze_panes = "A2"
+                protect_workbook(xw.book)
         return path
 
     def _summary_blocks(

@@ -31,10 +31,13 @@ def relationship_from_deals(
     relationship is derived from the deal history (canonical
     :data:`~salesworkbench.schemas.OPPORTUNITIES` table):
 
-    * ``install_base``: total amount of all won deals;
+    * ``install_base``: total amount of all won deals closed on or before ``as_of``;
     * ``current_spend``: amount won in the ``spend_months`` before ``as_of``;
     * ``recent_projects``: number of deals won in the ``recent_months`` before ``as_of``;
-    * ``last_activity``: close date of the latest won deal.
+    * ``last_activity``: close date of the latest won deal on or before ``as_of``.
+
+    Deals closed after ``as_of`` are not counted at all (a territory plan as of a past date
+    must not see later business).
 
     Deals match an account by ``account_id`` or, failing that, by ``name`` (ignoring case and
     surrounding spaces). Accounts without won deals get 0 (and no ``last_activity``): the CRM
@@ -71,6 +74,9 @@ def relationship_from_deals(
     won = opportunities[opportunities["status"].astype("string") == "won"]
     close = pd.to_datetime(won["close_date"])
     as_of = pd.Timestamp(as_of) if as_of is not None else close.max()
+    # "as of" means as of: deals closed after it do not exist yet (install base, last activity)
+    known = (close <= as_of).to_numpy()
+    won, close = won.loc[known], close.loc[known]
 
     def norm(s: pd.Series) -> pd.Series:
         return s.astype("string").str.strip().str.lower()

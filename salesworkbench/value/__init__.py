@@ -17,6 +17,9 @@ One module per idea:
 - :mod:`~salesworkbench.value.options`: options side by side (common random numbers);
 - :mod:`~salesworkbench.value.fitting`: an assumption's distribution fitted to data;
 - :mod:`~salesworkbench.value.experts`: several experts' judgements pooled.
+- :mod:`~salesworkbench.value.excel`: the case as an editable Excel workbook and back;
+- :mod:`~salesworkbench.value.versions`: dated versions and the diff waterfall between two;
+- :mod:`~salesworkbench.value.realisation`: actuals against the case, and calibration.
 """
 
 from salesworkbench.value.case import Assumption, Line, ValueCase
@@ -33,6 +36,7 @@ from salesworkbench.value.distributions import (
     Distribution,
     make_distribution,
 )
+from salesworkbench.value.excel import ExcelCaseError
 from salesworkbench.value.experts import ExpertPool, pool_experts
 from salesworkbench.value.fitting import FIT_CANDIDATES, DistributionFit, fit_distribution
 from salesworkbench.value.formula import (
@@ -55,6 +59,13 @@ from salesworkbench.value.options import (
     acceptability_curve,
     compare,
 )
+from salesworkbench.value.realisation import (
+    Calibration,
+    Realisation,
+    calibration,
+    realisation,
+    realised_references,
+)
 from salesworkbench.value.sensitivity import (
     convergence,
     rank_correlation,
@@ -73,6 +84,7 @@ from salesworkbench.value.strawman import (
     straw_man,
 )
 from salesworkbench.value.stress import Stress, StressTable, stress, stress_table
+from salesworkbench.value.versions import CaseDiff, CaseVersion, VersionStore, diff
 from salesworkbench.value.whatif import with_values
 
 __all__ = [
@@ -97,29 +109,39 @@ __all__ = [
     "stress",
     "stress_table",
     "walk_away",
+    "Calibration",
+    "CaseDiff",
+    "CaseVersion",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SCALE_BY",
     "DEFAULT_WIDEN",
     "DISTRIBUTIONS",
     "Distribution",
+    "ExcelCaseError",
     "FUNCTIONS",
     "Formula",
     "IC_BLOCK",
     "Line",
     "OUTPUTS",
     "REFERENCE_COLUMNS",
+    "Realisation",
     "ValueCase",
     "ValueSimulation",
+    "VersionStore",
+    "calibration",
     "compile_formula",
     "convergence",
     "correlation_factor",
     "describe_assumption",
+    "diff",
     "iman_conover",
     "iman_conover_rows",
     "make_distribution",
     "nearest_reference",
     "rank_correlation",
     "read_reference_customers",
+    "realisation",
+    "realised_references",
     "sobol",
     "spearman_to_pearson",
     "spider",

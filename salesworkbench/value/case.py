@@ -395,6 +395,43 @@ class ValueCase:
         with atomic_write(path, "w") as fh:
             fh.write(text)
 
+    def to_excel(
+        self,
+        path: str | os.PathLike,
+        *,
+        trials: int = VALUE_TRIALS,
+        seed: int = 0,
+        results: bool = True,
+    ) -> Path:
+        """Write an editable Excel workbook (see :func:`salesworkbench.value.excel.to_excel`)."""
+        from salesworkbench.value.excel import to_excel
+
+        return to_excel(self, path, trials=trials, seed=seed, results=results)
+
+    @classmethod
+    def from_excel(cls, path: str | os.PathLike) -> ValueCase:
+        """Read a workbook written by :meth:`to_excel` (see :mod:`salesworkbench.value.excel`).
+
+        Errors name the sheet, the row and the column at fault.
+        """
+        from salesworkbench.value.excel import from_excel
+
+        return from_excel(path)
+
+    def save_version(
+        self, store: Any, note: str = "", *, date: Any = None, key: str | None = None
+    ) -> Any:
+        """Store this case as a dated version (see :mod:`salesworkbench.value.versions`).
+
+        ``store`` is a :class:`~salesworkbench.value.versions.VersionStore` or the path of its
+        file; returns the stored :class:`~salesworkbench.value.versions.CaseVersion`.
+        """
+        from salesworkbench.value.versions import VersionStore
+
+        if not isinstance(store, VersionStore):
+            store = VersionStore(store)
+        return store.save(self, note, date=date, key=key)
+
     def with_assumption(self, name: str, spec: Mapping | float) -> ValueCase:
         """A copy with assumption ``name`` replaced (or added).
 

@@ -178,6 +178,8 @@ def nearest_reference(
 def _reference_row(reference: Any, references: pd.DataFrame | None) -> pd.Series:
     if isinstance(reference, pd.Series):
         return reference
+    if hasattr(reference, "as_reference"):  # a Realisation: the customer's realised figures
+        return reference.as_reference()
     if isinstance(reference, Mapping):
         return pd.Series(dict(reference))
     if isinstance(reference, str):
@@ -257,8 +259,11 @@ def straw_man(
 
     Parameters
     ----------
-    reference : str, pandas.Series or dict
-        A customer name in the reference table, or a reference row.
+    reference : str, pandas.Series, dict or Realisation
+        A customer name in the reference table, or a reference row, or a realised case
+        (:func:`~salesworkbench.value.realisation.realisation`; its reported actuals are the
+        reference's figures; use ``Realisation.as_reference(drivers=...)`` to add size
+        drivers).
     prospect_drivers : mapping
         The prospect's known figures, e.g. ``{"subscribers": 110_000, "sites": 3,
         "arpu_before": 22}``. Names of template assumptions are taken as facts (fixed); the

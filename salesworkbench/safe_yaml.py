@@ -36,7 +36,7 @@ import yaml
 
 from salesworkbench.errors import DataError
 
-__all__ = ["MAX_YAML_BYTES", "StrictSafeLoader", "load_yaml"]
+__all__ = ["MAX_YAML_BYTES", "StrictSafeLoader", "TextScalarLoader", "dump_yaml", "load_yaml"]
 
 #: Largest YAML document :func:`load_yaml` reads by default (1 MB).
 MAX_YAML_BYTES = 1_000_000
@@ -113,11 +113,42 @@ def _int_12(loader: StrictSafeLoader, node: yaml.ScalarNode) -> int:
 StrictSafeLoader.add_constructor("tag:yaml.org,2002:int", _int_12)
 
 
+def _timestamp(loader: StrictSafeLoader, node: yaml.ScalarNode) -> Any:
+    """A date or time, or a refusal naming the line (``2026-13-01`` is no date)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise _Refused(
+            f"{node.value!r} is not a valid date ({exc}); write it as YYYY-MM-DD",
+            node.start_mark.line + 1,
+        ) from None
+
+
+StrictSafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+class TextScalarLoader(StrictSafeLoader):
+    """:class:`StrictSafeLoader` keeping plain scalars as text (not true/false/null).
+
+    Only ``true``/``false`` and ``null``/``~``/empty are resolved. For files whose fields are
+    typed by the reader (plans): an id ``0012``, ``1_000`` or ``12:30`` stays exactly as
+    written, and the reader converts numbers and dates field by field, naming the field when
+    one cannot be converted.
+    """
+
+
+TextScalarLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag.rsplit(":", 1)[-1] in ("bool", "null")]
+    for k, v in StrictSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_yaml(
     text_or_path: str | os.PathLike,
     *,
     source: str | None = None,
     max_bytes: int = MAX_YAML_BYTES,
+    loader: type[StrictSafeLoader] = StrictSafeLoader,
 ) -> Any:
     """Parse YAML (or JSON) safely; see the module docstring for what is refused.
 
@@ -130,6 +161,8 @@ def load_yaml(
         How messages name the document (default: the file's path, or ``"YAML text"``).
     max_bytes : int
         Refuse documents larger than this.
+    loader : StrictSafeLoader subclass
+        :class:`TextScalarLoader` keeps plain scalars as text (the reader types them).
 
     Returns
     -------
@@ -165,7 +198,9 @@ def load_yaml(
         if len(text.encode("utf-8")) > max_bytes:
             raise DataError("too large for a YAML document", file=source)
     try:
-        return yaml.load(text, Loader=StrictSafeLoader)  # a SafeLoader subclass
+        if not (isinstance(loader, type) and issubclass(loader, StrictSafeLoader)):
+            raise TypeError("loader must be StrictSafeLoader or a subclass")
+        return yaml.load(text, Loader=loader)  # a SafeLoader subclass
     except _Refused as exc:
         raise DataError(f"line {exc.line}: {exc.problem}", file=source) from None
     except yaml.MarkedYAMLError as exc:
@@ -176,3 +211,32 @@ def load_yaml(
         ) from None
     except yaml.YAMLError as exc:
         raise DataError(f"not valid YAML: {exc}", file=source) from None
+
+
+class _QuotingDumper(yaml.SafeDumper):
+    """SafeDumper that quotes text some reader would take for a number, date or boolean.
+
+    Any text YAML 1.1 *or* :class:`StrictSafeLoader` would read as something else (``1e6``,
+    ``yes``, ``0012``) is quoted, so what is written reads back unchanged.
+    """
+
+
+_QuotingDumper.yaml_implicit_resolvers = {
+    k: [*StrictSafeLoader.yaml_implicit_resolvers.get(k, []), *v]
+    for k, v in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+for _k, _v in StrictSafeLoader.yaml_implicit_resolvers.items():
+    _QuotingDumper.yaml_implicit_resolvers.setdefault(_k, list(_v))
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """YAML text for plain data that :func:`load_yaml` reads back as the same data.
+
+    Parameters
+    ----------
+    data : object
+        Plain data (dicts, lists, text, numbers, booleans, dates, None).
+    **options
+        Passed to :func:`yaml.dump` (e.g. ``sort_keys=False``, ``width=100``).
+    """
+    return yaml.dump(data, Dumper=_QuotingDumper, **options)

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesworkbench.checks import check_values
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.parsing import CellError, parse_dates
+from salesworkbench.io.checks import check_values
+from salesworkbench.io.parsing import CellError, parse_dates
 from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = ["APPLICATION_ID", "DEFAULT_PATH", "LOCK_TIMEOUT", "SCHEMA_VERSION", "SnapshotStore"]

@@ -161,12 +161,33 @@ def test_list_prices_errors_name_the_file(capsys, tmp_path):
 
 def test_hints_use_the_command_line_syntax(capsys, tmp_path):
     export = tmp_path / "export.csv"
-    pd.read_csv(OPPS, dtype=str).rename(columns={"amount": "deal_value"}).to_csv(
+    pd.read_csv(OPPS, dtype=str).rename(columns={"stage": "zz_phase", "status": "zz_state"}).to_csv(
         export, index=False
     )
     code, out, err = run(capsys, "forecast", export, "--history", export)
     assert_bad_input(code, out, err, "--mapping FILE")
     assert "mapping={" not in err
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "missing required column(s) amount; the file has 'x'. Pass mapping={'<file column>': "
+        "'<canonical>'} to name them",
+        "columns 'a', 'b' could all be 'amount'; pass mapping={'<one of them>': 'amount'} to say "
+        "which",
+        "forecasts need 'created'. Map the file's column with mapping={'<file column>': "
+        "'created'}; the file has 'a'",
+        "unknown stage 'Won'; pass stages={'<stage>': 'open'|'won'|'lost'}",
+        "group_by='region' is not a column; choose one of owner",
+    ],
+)
+def test_python_hints_are_translated(message):
+    from salesworkbench.cli.program import _cli_syntax
+
+    text = _cli_syntax(message)
+    assert "mapping={" not in text and "stages={" not in text and "group_by=" not in text
+    assert "--mapping FILE" in text or "--group-by" in text
 
 
 # --------------------------------------------------------------------------- segment --deals

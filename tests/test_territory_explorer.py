@@ -241,3 +241,61 @@ def test_bar_plots(accounts):
     with pytest.raises(KeyError, match="turnover"):
         plot_segment_bars(seg, ax=ax1, value="turnover")
     plt.close(fig)
+
+
+# -- assignment and quotas (issue 19) -----------------------------------------------------------
+
+
+def test_explorer_assigns_and_sets_quotas(accounts):
+    reps = pd.DataFrame({"rep": ["ann", "bob", "cat"], "hours": [400.0, 400.0, 400.0]})
+    app = TerritoryExplorer(accounts, draw=False, reps=reps, objective=900_000, time_limit=None)
+    for name in ("assign.method", "assign.max_moves", "quota.objective", "quota.method"):
+        assert name in app.controls
+    # optimal, no limit (slider at its maximum)
+    res = app.assign()
+    assert res["assign_error"] is None
+    o = res["load"].attrs["objective"]
+    assert o["method"] == "optimal"
+    q = res["quotas"].summary["quota"]
+    assert q.sum() == 900_000
+    cmp = res["comparison"]
+    assert cmp.loc["objective", "optimal"] <= cmp.loc["objective", "greedy"] + 1e-9
+    # max moves 0: every account owned by a rep stays with its owner
+    app.controls["assign.max_moves"].value = 0
+    res = app.assign()
+    asg = res["assignment"]
+    owned = asg["owner"].isin(reps["rep"])
+    assert (asg.loc[owned, "assigned_rep"] == asg.loc[owned, "owner"]).all()
+    assert res["load"].attrs["objective"]["moves"] == 0
+    # greedy switch
+    app.controls["assign.method"].value = "greedy"
+    app.controls["quota.objective"].value = 1_234_567
+    res = app.assign()
+    assert res["load"].attrs["objective"]["method"] == "greedy"
+    assert res["quotas"].summary["quota"].sum() == 1_234_567
+    assert "greedy" in app.assign_status.value
+    # the history split is offered only with a history
+    assert list(app.controls["quota.method"].options) == ["potential"]
+
+
+def test_explorer_reports_an_infeasible_move_limit(accounts):
+    # every account needs 1 hour; ann owns many but has 1 hour: all but one must move
+    cov = {s: {"account_executive": 1.0} for s in ("Alpha", "Beta", "Delta")}
+    reps = pd.DataFrame({"rep": ["ann", "bob"], "hours": [1.0, 1000.0]})
+    who = "ann"
+    app = TerritoryExplorer(accounts, draw=True, reps=reps, coverage=cov, time_limit=None)
+    app.controls["assign.max_moves"].value = 0
+    res = app.assign()
+    assert "max_moves=0 is infeasible" in res["assign_error"]
+    assert who in app.assign_status.value
+    app.controls["assign.max_moves"].value = app.controls["assign.max_moves"].max
+    res = app.assign()
+    assert res["assign_error"] is None
+    plt.close("all")
+
+
+def test_explorer_without_reps_has_no_assignment(accounts):
+    app = TerritoryExplorer(accounts, draw=False)
+    assert "assign.method" not in app.controls
+    with pytest.raises(ValueError, match="no reps"):
+        app.assign()

@@ -97,7 +97,7 @@ def npv_case(rate=0.05):
             "horizon_years": 5,
             "discount_rate": rate,
             "assumptions": {"unit": {"dist": "fixed", "value": 1000}},
-            "benefits": [{"name": "b", "formula": "unit", "years": [1.5, 2.5, 3.5, 4.5, 6.0]}],
+            "benefits": [{"name": "b", "formula": "unit", "ramp": [1.5, 2.5, 3.5, 4.5, 6.0]}],
             "investments": [{"name": "i", "formula": "15 * unit", "year": 0}],
         }
     )
@@ -293,8 +293,8 @@ def test_evaluate_vectorised_and_validated():
 def test_round_trip_keeps_everything(tmp_path):
     raw = yaml.safe_load(TELECOM.read_text())
     raw["owner"] = "Jane"  # unknown top-level key
-    raw["assumptions"]["users"]["note"] = "from the 2025 report"  # unknown assumption key
-    raw["benefits"][0]["category"] = "revenue"  # unknown line key
+    raw["assumptions"]["users"]["note"] = "from the 2025 report"  # free-text note
+    raw["benefits"][0]["note"] = "revenue"  # free-text note on a line
     raw["assumptions"]["bare"] = 3  # bare number = fixed
     raw["assumptions"]["big"] = {"dist": "normal", "mean": "1e6", "sd": 1000.0}
     case = ValueCase.from_dict(raw)
@@ -449,7 +449,8 @@ def test_non_pd_error_names_the_pairs():
 
 
 def test_ramp_factors_and_with_assumption():
-    raw = _with(["benefits", 0, "years"], [0.5, 1.0, 1.0])
+    raw = _with(["benefits", 0, "ramp"], [0.5, 1.0, 1.0])
+    del raw["benefits"][0]["years"]
     case = ValueCase.from_dict(raw)
     annual = 100_000 * 4 * 12 * 0.55 * 0.8
     assert case.base_case()["total_benefits"] == pytest.approx(2.5 * annual)
@@ -518,7 +519,9 @@ def _year1_the_old_way(case, sim):
 
 @pytest.mark.parametrize("chunk_size", [262_144, 7_000])
 def test_simulation_keeps_the_year1_benefits(chunk_size):
-    case = ValueCase.from_dict(_with(["benefits", 0, "years"], [0.5, 1.0, 1.0]))  # a ramp
+    raw = _with(["benefits", 0, "ramp"], [0.5, 1.0, 1.0])  # a ramp
+    del raw["benefits"][0]["years"]
+    case = ValueCase.from_dict(raw)
     sim = case.simulate(20_000, seed=5, chunk_size=chunk_size)
     assert sim.year1_benefits.shape == (20_000,)
     np.testing.assert_array_equal(sim.year1_benefits, _year1_the_old_way(case, sim))

@@ -3,6 +3,8 @@
 Subcommands call the same functions the notebooks use::
 
     salesworkbench segment ACCOUNTS.csv                 Alpha/Beta/Delta segmentation
+    salesworkbench segment ACCOUNTS.csv --assign optimal --reps REPS.csv   accounts -> reps
+    salesworkbench quotas ACCOUNTS.csv --reps REPS.csv --objective 4e6      rep quotas
     salesworkbench territory ACCOUNTS.csv --reps R.csv  territory plan and assignment
     salesworkbench value CASE.yaml                      Monte Carlo value of a value case
     salesworkbench pilots CASE.yaml                     which assumption to pilot, how big
@@ -26,10 +28,11 @@ The modules:
 - :mod:`~salesworkbench.cli.common`: what the subcommands share (argument types, common
   options, output as table/CSV/JSON, input file checks).
 - one module per subcommand: :mod:`~salesworkbench.cli.segment`,
-  :mod:`~salesworkbench.cli.territory`, :mod:`~salesworkbench.cli.value`,
-  :mod:`~salesworkbench.cli.pilots`, :mod:`~salesworkbench.cli.forecast`,
-  :mod:`~salesworkbench.cli.backtest`, :mod:`~salesworkbench.cli.team`,
-  :mod:`~salesworkbench.cli.report` and :mod:`~salesworkbench.cli.notebook`; each has an
+  :mod:`~salesworkbench.cli.territory`, :mod:`~salesworkbench.cli.quotas`,
+  :mod:`~salesworkbench.cli.value`, :mod:`~salesworkbench.cli.pilots`,
+  :mod:`~salesworkbench.cli.forecast`, :mod:`~salesworkbench.cli.backtest`,
+  :mod:`~salesworkbench.cli.team`, :mod:`~salesworkbench.cli.report` and
+  :mod:`~salesworkbench.cli.notebook`; each has an
   ``add_parser(subparsers)`` that adds its parser and the function that runs it (which
   returns an :class:`~salesworkbench.cli.common.Output`).
 

@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import math
+import os
 import re
 import sys
 import textwrap
@@ -41,8 +42,10 @@ __all__ = [
     "add_command",
     "add_common_options",
     "add_cost_options",
+    "check_memory",
     "fill",
     "input_file",
+    "memory_budget",
     "mapping_option",
     "money",
     "money_list",
@@ -100,6 +103,53 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
     return value
+
+
+def memory_budget() -> int:
+    """Bytes a run may use for its results: half this machine's physical memory.
+
+    Falls back to 4 GB where the size of the memory cannot be read.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        total = 8 * 1024**3
+    return max(int(total) // 2, 1)
+
+
+def _bytes_text(n: float) -> str:
+    for unit, size in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n / 1024:,.0f} KB"
+
+
+def check_memory(needed: int, option: str, per_unit: int, unit: str = "trial") -> None:
+    """Refuse a run whose results would not fit in :func:`memory_budget`, on one line.
+
+    Parameters
+    ----------
+    needed : int
+        Bytes the run's results need.
+    option : str
+        The option at fault as the user wrote it, e.g. ``"--trials 1,000,000,000,000"``.
+    per_unit : int
+        Bytes per trial (or per ``unit``), to say how many would fit.
+    unit : str, default "trial"
+
+    Raises
+    ------
+    ValueError
+        ``needed`` is over the budget; the message states the memory needed and the limit.
+    """
+    budget = memory_budget()
+    if needed > budget:
+        fits = budget // max(per_unit, 1)
+        raise ValueError(
+            f"{option}: needs about {_bytes_text(needed)} of memory for its results "
+            f"({per_unit:,} bytes a {unit}); the limit on this machine is {_bytes_text(budget)} "
+            f"(half its memory), so use at most {fits:,} {unit}s"
+        )
 
 
 def seed(text: str) -> int:

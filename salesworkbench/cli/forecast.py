@@ -12,6 +12,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    check_memory,
     input_file,
     mapping_option,
     money_list,
@@ -26,11 +27,15 @@ from salesworkbench.defaults import FORECAST_TRIALS
 
 __all__ = [
     "EXAMPLES",
+    "MAX_PERIODS",
     "add_forecast_options",
     "add_list_prices_option",
     "add_parser",
     "run_forecast",
 ]
+
+#: Most periods a forecast covers, by ``--freq``: twenty years.
+MAX_PERIODS = {"month": 240, "quarter": 80, "year": 20}
 
 EXAMPLES = f"""\
 examples:
@@ -220,6 +225,13 @@ def run_forecast(args: argparse.Namespace):
             as_of = pd.Timestamp(args.as_of)
         except ValueError:
             raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    if args.periods > MAX_PERIODS[args.freq]:
+        raise ValueError(
+            f"--periods {args.periods:,}: a forecast covers at most twenty years, "
+            f"{MAX_PERIODS[args.freq]} periods of a {args.freq}; forecast fewer periods"
+        )
+    per_trial = 16 * args.periods  # bookings and the quota comparison, per period
+    check_memory(per_trial * args.trials, f"--trials {args.trials:,}", per_trial)
     quota = None
     if args.quota:
         if len(args.quota) not in (1, args.periods):
@@ -256,7 +268,11 @@ def run_forecast(args: argparse.Namespace):
         if rebuilt:
             fit_as_of = as_of.normalize() - pd.Timedelta(days=1)  # closed before that day
     model = HistoryModel.fit(
-        history, stage_history, group_by=args.group_by, as_of=fit_as_of, list_prices=list_prices
+        history,
+        stage_history,
+        group_by=args.group_by,
+        as_of=fit_as_of,
+        list_prices=list_prices,
     )
 
     result = forecast(

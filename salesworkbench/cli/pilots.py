@@ -10,6 +10,7 @@ from salesworkbench.cli.common import (
     add_command,
     add_common_options,
     add_cost_options,
+    check_memory,
     pilot_costs,
     positive_int,
     read_value_case,
@@ -56,9 +57,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> Output:
+    from salesworkbench.value.simulation import result_bytes
     from salesworkbench.voi import plan_pilots
 
     case = read_value_case(args.case)
+    per_trial = 2 * result_bytes(case, 1)  # the simulation and the pilot analysis's arrays
+    check_memory(per_trial * args.trials, f"--trials {args.trials:,}", per_trial)
     costs = pilot_costs(args)
     if args.max_n < 2:
         raise ValueError(f"--max-n must be at least 2, got {args.max_n}")

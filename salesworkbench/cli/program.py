@@ -20,6 +20,7 @@ from salesworkbench.cli import (
     forecast,
     notebook,
     pilots,
+    quotas,
     report,
     segment,
     team,
@@ -42,7 +43,18 @@ from salesworkbench.errors import DataError, DataWarning, ValueCaseError
 __all__ = ["EXAMPLES", "SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them; each adds its own parser.
-SUBCOMMANDS = (segment, territory, value, pilots, forecast, backtest, team, report, notebook)
+SUBCOMMANDS = (
+    segment,
+    territory,
+    quotas,
+    value,
+    pilots,
+    forecast,
+    backtest,
+    team,
+    report,
+    notebook,
+)
 
 EXAMPLES = f"""\
 examples:
@@ -100,9 +112,18 @@ _CLI_SYNTAX = (
         "Name them in a --mapping FILE (YAML: 'columns: {file column: canonical column}')",
     ),
     (
+        re.compile(r"pass mapping=\{'<one of them>': ('[^']*')\}\}? to say which"),
+        r"say which in the --mapping FILE ('columns: {<one of them>: \1}')",
+    ),
+    (
+        re.compile(r"with mapping=\{'<file column>': ('[^']*')\}\}?"),
+        r"in the --mapping FILE ('columns: {<file column>: \1}')",
+    ),
+    (
         re.compile(r"[Pp]ass stages=\{.*?\}\}?(?=[ ,.;)]|$)"),
         "map them in a 'stages:' section of the --mapping FILE (YAML: 'stages: {Stage: open}')",
     ),
+    (re.compile(r"pass currency= for other dollars"), "other dollars need a currency column"),
     (re.compile(r"\bgroup_by=(\S+) is not a column"), r"--group-by \1 is not a column"),
     (re.compile(r"\blist_prices=\S*"), "--list-prices FILE"),
 )

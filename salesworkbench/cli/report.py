@@ -13,11 +13,13 @@ from salesworkbench.cli.common import (
     add_command,
     add_common_options,
     add_cost_options,
+    check_memory,
     input_file,
     note,
     pilot_costs,
     positive_int,
     power_of_two,
+    read_value_case,
 )
 from salesworkbench.defaults import FORECAST_TRIALS, PILOT_TRIALS, VALUE_TRIALS
 
@@ -254,12 +256,19 @@ _FREE = argparse.Namespace(cost_fixed=0.0, cost_per_unit=0.0, cost_delay=0.0, sc
 
 def _run_value(args: argparse.Namespace) -> Output:
     from salesworkbench.report import value_report
+    from salesworkbench.value.simulation import result_bytes
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"--out: the report is HTML; name it *.html, got {args.out!r}")
     if isinstance(args.pptx, str) and Path(args.pptx).suffix.lower() != ".pptx":
         raise ValueError(f"--pptx: the deck is PowerPoint; name it *.pptx, got {args.pptx!r}")
     input_file(args.case, "a value case, YAML")
+    case = read_value_case(args.case)  # the file's errors first, then the size of the run
+    per_trial = result_bytes(case, 1)
+    check_memory(per_trial * args.trials, f"--trials {args.trials:,}", per_trial)
+    check_memory(
+        2 * per_trial * args.pilot_trials, f"--pilot-trials {args.pilot_trials:,}", 2 * per_trial
+    )
     costs = pilot_costs(args)
     rep = value_report(
         args.case,

@@ -13,11 +13,22 @@ from salesworkbench.cli.common import (
     add_common_options,
     input_file,
     mapping_option,
+    non_negative,
     note,
     score,
 )
 
-__all__ = ["COLUMNS", "EXAMPLES", "add_parser", "add_segment_options", "segmented"]
+__all__ = [
+    "COLUMNS",
+    "EXAMPLES",
+    "add_assign_options",
+    "add_parser",
+    "add_segment_options",
+    "positive_or_zero_int",
+    "read_reps",
+    "run_assignment",
+    "segmented",
+]
 
 EXAMPLES = f"""\
 examples:
@@ -25,7 +36,9 @@ examples:
   {PROG} segment export.csv --mapping crm_columns.yaml --format csv --out build/segments.csv
   {PROG} segment data/accounts.csv --potential-high 75 --relationship-high 40 --summary
   {PROG} segment data/accounts.csv --format json | jq '.[] | select(.segment == "Alpha")'
-  {PROG} segment accounts.csv --deals pipeline.csv --mapping crm.yaml --summary
+  {PROG} segment accounts.csv --deals pipeline.csv --deals-mapping crm.yaml --summary
+  {PROG} segment data/accounts.csv --assign optimal --reps data/reps.csv --match-on territory
+  {PROG} segment data/accounts.csv --assign optimal --reps data/reps.csv --max-moves 20
 
 Accounts are listed in priority order (1 = work first: Alpha by relationship, then Beta,
 then Delta). A mapping file holds 'file column: canonical column' pairs (YAML), or sections
@@ -71,9 +84,99 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="keep every input column (default: ids, scores, bands, segment)",
     )
+    add_assign_options(p)
     add_common_options(p, seed_option=False, trials=None)
     p.set_defaults(run=_run)
     return p
+
+
+def add_assign_options(p: argparse.ArgumentParser, required: bool = False) -> None:
+    """Options of the account -> rep assignment (``segment --assign`` and ``quotas``)."""
+    g = p.add_argument_group("assignment to reps")
+    g.add_argument(
+        "--assign",
+        choices=("optimal", "greedy"),
+        default="optimal" if required else None,
+        help="assign the accounts to the reps of --reps: optimal (mixed-integer program, "
+        "HiGHS) or greedy (priority order); prints the assignment instead of the segments"
+        + (" (default optimal)" if required else ""),
+    )
+    g.add_argument(
+        "--reps",
+        metavar="REPS.csv",
+        required=required,
+        help="reps table: column rep, optional hours, lat/lon and the --match-on column",
+    )
+    g.add_argument(
+        "--match-on",
+        metavar="COLUMN",
+        help="column an account and its rep must share (e.g. territory)",
+    )
+    g.add_argument(
+        "--max-moves",
+        type=positive_or_zero_int,
+        metavar="N",
+        help="optimal: at most N accounts change from an eligible current owner",
+    )
+    g.add_argument(
+        "--time-limit",
+        type=non_negative,
+        default=10.0,
+        metavar="S",
+        help="optimal: stop after S seconds with the best assignment and its MIP gap (default 10)",
+    )
+    g.add_argument(
+        "--role",
+        default="account_executive",
+        help="role whose hours are assigned (default account_executive)",
+    )
+
+
+def positive_or_zero_int(text: str) -> int:
+    """An integer >= 0 (argparse type)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return v
+
+
+def read_reps(path: str) -> pd.DataFrame:
+    """The reps table of ``--reps`` (CSV or Excel) with a ``rep`` column."""
+    from salesworkbench.errors import DataError
+
+    input_file(path, "a reps table, CSV or Excel")
+    reps = (
+        pd.read_excel(path)
+        if str(path).lower().endswith((".xlsx", ".xls"))
+        else (pd.read_csv(path))
+    )
+    if "rep" not in reps.columns:
+        raise DataError("the reps table needs a 'rep' column", file=path, column="rep")
+    return reps
+
+
+def run_assignment(args: argparse.Namespace, seg: pd.DataFrame):
+    """Assign ``seg`` to the reps of ``args``; notes the objective's parts on stderr."""
+    from salesworkbench.territory import assign_accounts
+
+    reps = read_reps(args.reps)
+    opts = {"max_moves": args.max_moves, "time_limit": args.time_limit or None}
+    if args.assign == "greedy":
+        opts = {}
+    asg, load = assign_accounts(
+        seg, reps, role=args.role, match_on=args.match_on, method=args.assign, **opts
+    )
+    o = load.attrs["objective"]
+    note(
+        f"{args.assign} assignment: worst rep {o['potential_spread']:.1%} off a fair share of "
+        f"potential and {o['hours_spread']:.1%} of hours; {o['moves']} of {o['movable']} "
+        f"accounts move; {o['uncovered']} uncovered; status {o['status']}"
+        + (f", MIP gap {o['mip_gap']:.2%}" if o["mip_gap"] == o["mip_gap"] else "")
+    )
+    return asg, load
 
 
 def add_segment_options(p: argparse.ArgumentParser) -> None:
@@ -195,7 +298,6 @@ def segmented(args: argparse.Namespace) -> pd.DataFrame:
         source=args.accounts,
     )
     counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
-    seg.attrs["counts"] = counts
     note(
         f"{len(seg)} accounts: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -210,7 +312,12 @@ def segmented(args: argparse.Namespace) -> pd.DataFrame:
 
 def _run(args: argparse.Namespace) -> Output:
     seg = segmented(args)
-    counts = seg.attrs.pop("counts")
+    counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
+    if args.assign:
+        asg, load = run_assignment(args, seg)
+        if args.summary:
+            return Output(load.drop(columns=["fair_potential", "fair_hours"], errors="ignore"))
+        return Output(asg, index=False)
     if args.summary:
         table = pd.DataFrame(
             {

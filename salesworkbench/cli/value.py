@@ -14,6 +14,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    check_memory,
     note,
     read_value_case,
 )
@@ -55,7 +56,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> Output:
+    from salesworkbench.value.simulation import result_bytes
+
     case = read_value_case(args.case)
+    per_trial = result_bytes(case, 1)
+    check_memory(per_trial * args.trials, f"--trials {args.trials:,}", per_trial)
     sim = case.simulate(args.trials, seed=args.seed, progress=args.progress)
     summary = sim.summary
     summary.index.name = "output"

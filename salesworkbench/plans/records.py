@@ -14,9 +14,9 @@ to the deal). This module makes the last two typed records:
   negotiation and close strategy, implementation plan.
 
 Plans are saved as YAML or JSON (:meth:`AccountPlan.save`, written atomically) and read back with
-:func:`load_plan` (``yaml.safe_load`` only), which validates every field with the codec in
-:mod:`salesworkbench.plans.serial`: a :class:`~salesworkbench.plans.PlanError` names the plan,
-the section and the field.
+:func:`load_plan` (strict YAML: no duplicate keys or aliases, ids kept as text), which
+validates every field with the codec in :mod:`salesworkbench.plans.serial`: a
+:class:`~salesworkbench.plans.PlanError` names the plan, the section and the field.
 
 A section left out (``None``) or empty is a *gap to fill*: :meth:`AccountPlan.gaps` lists them
 and the renderers (:mod:`salesworkbench.plans.rendering`) show them rather than hide them.
@@ -440,6 +440,8 @@ class _Plan:
                 file=source,
             )
         version = data.pop("format_version", FORMAT_VERSION)
+        if isinstance(version, str) and version.strip().isdigit():  # YAML scalars are text
+            version = int(version)
         if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
             raise PlanError(
                 f"format_version {version!r} is not supported (this version reads up to "
@@ -605,7 +607,7 @@ class OpportunityPlan(_Plan):
 
 
 def load_plan(path: str | os.PathLike) -> AccountPlan | OpportunityPlan:
-    """Read and validate a plan file (YAML via ``yaml.safe_load``, or JSON).
+    """Read and validate a plan file (YAML or JSON, see :func:`~.serial.read_data`).
 
     The ``kind`` key (``account_plan`` or ``opportunity_plan``) says which plan it is.
 

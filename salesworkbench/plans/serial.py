@@ -7,8 +7,16 @@ true/false, date, enum, nested dataclass, list of either) and the bounds in its 
 the section and the field, e.g. ``opportunity plan 'Acme renewal', section key_players[2],
 field buying_role: 'boss' is not one of sponsor, ...``. List entries are numbered from 1.
 
-:func:`dump_record` is the inverse, :func:`read_data` parses a YAML (``yaml.safe_load`` only) or
-JSON file and :func:`write_data` writes one atomically. The codec knows nothing about plans:
+:func:`dump_record` is the inverse, :func:`read_data` parses a YAML or JSON file and
+:func:`write_data` writes one atomically.
+
+YAML is read by :func:`salesworkbench.safe_yaml.load_yaml` with
+:class:`~salesworkbench.safe_yaml.TextScalarLoader`: plain data only, a key written twice and
+aliases are refused (naming the line), and every plain scalar except ``true``/``false``/``null``
+stays *text*, so an id ``0012``, ``1_000`` or ``12:30`` is read exactly as written (plain YAML
+turns them into 10, 1000 and 750). The codec then types each field by its hint: numbers from
+numeric text, dates from ``YYYY-MM-DD``. JSON is read with duplicate keys and ``NaN``/
+``Infinity`` refused. The codec knows nothing about plans:
 :mod:`salesworkbench.plans.records` says which dataclasses a plan is made of.
 """
 
@@ -19,6 +27,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -26,9 +35,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from salesworkbench._files import atomic_write
+from salesworkbench.errors import DataError
+from salesworkbench.safe_yaml import TextScalarLoader, dump_yaml, load_yaml
 
 __all__ = [
     "PlanError",
@@ -239,10 +248,14 @@ def _convert(tp, value, ctx: _Ctx, path: tuple, fname: str, meta: Mapping, requi
             )
         return value
     if tp in (int, float):
+        if isinstance(value, str):  # YAML scalars are read as text; JSON may quote numbers
+            value = _numeric_text(value, ctx, path, fname)
         if isinstance(value, bool) or not isinstance(value, int | float):
             _fail(ctx, path, fname, f"expected a number, got {_describe(value)}")
         if isinstance(value, float) and math.isnan(value):
             _fail(ctx, path, fname, "is NaN; leave it blank if unknown")
+        if isinstance(value, float) and math.isinf(value):
+            _fail(ctx, path, fname, f"{value!r} is not a finite number")
         if tp is int and value != int(value):
             _fail(ctx, path, fname, f"expected a whole number, got {value!r}")
         lo, hi = meta.get("min"), meta.get("max")
@@ -269,6 +282,23 @@ def _convert(tp, value, ctx: _Ctx, path: tuple, fname: str, meta: Mapping, requi
 # ----------------------------------------------------------------------------------------------
 # writing: dataclass -> plain data
 # ----------------------------------------------------------------------------------------------
+
+
+_NUMBER = re.compile(r"[-+]?(?:[0-9](?:_?[0-9])*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _numeric_text(text: str, ctx: _Ctx, path: tuple, fname: str) -> int | float:
+    """A number written as text (``12``, ``-3.5``, ``1e6``, ``1_000``), or an error."""
+    t = text.strip()
+    if not _NUMBER.fullmatch(t):
+        _fail(ctx, path, fname, f"expected a number, got {text!r}")
+    t = t.replace("_", "")
+    if re.fullmatch(r"[-+]?[0-9]+", t):
+        return int(t)
+    number = float(t)
+    if not math.isfinite(number):
+        _fail(ctx, path, fname, f"{text!r} is too large a number")
+    return number
 
 
 def dump_record(obj: Any, *, json_safe: bool = False) -> Any:
@@ -312,27 +342,61 @@ def is_empty(value: Any) -> bool:
 
 
 def read_data(path: str | os.PathLike) -> Mapping:
-    """Parse a YAML (``yaml.safe_load`` only) or ``.json`` file that holds a mapping.
+    """Parse a YAML or ``.json`` file that holds a mapping (see the module notes).
 
     Raises
     ------
     PlanError
-        The file cannot be parsed or does not hold a mapping.
+        The file is not UTF-8, cannot be parsed, has a key twice, an alias, a non-finite JSON
+        number, or does not hold a mapping (names the file and, for YAML, the line).
     FileNotFoundError
         No such file.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise PlanError(f"cannot be parsed: {exc}", file=path) from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PlanError(
+            f"line {line}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8",
+            file=path,
+        ) from None
+    if path.suffix.lower() == ".json":
+        data = _read_json(text, path)
+    else:
+        try:
+            data = load_yaml(text, source=str(path), loader=TextScalarLoader)
+        except DataError as exc:
+            raise PlanError(f"cannot be parsed: {exc.problem}", file=path) from None
     if not isinstance(data, Mapping):
         raise PlanError("a plan file must hold a mapping of sections", file=path)
     return data
+
+
+def _read_json(text: str, path: Path) -> Any:
+    """JSON with duplicate keys and NaN/Infinity refused."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for key, value in items:
+            if key in out:
+                raise PlanError(f"key {key!r} appears twice in one object; keep one", file=path)
+            out[key] = value
+        return out
+
+    def constant(name: str) -> Any:
+        raise PlanError(
+            f"{name} is not a number a plan can hold; leave the field blank (null) if unknown",
+            file=path,
+        )
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise PlanError(
+            f"cannot be parsed: line {exc.lineno}: not valid JSON: {exc.msg}", file=path
+        ) from None
 
 
 def write_data(path: str | os.PathLike, data: Mapping, *, plan: str | None = None) -> Path:
@@ -349,7 +413,7 @@ def write_data(path: str | os.PathLike, data: Mapping, *, plan: str | None = Non
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        text = yaml.safe_dump(
+        text = dump_yaml(
             dict(data),
             sort_keys=False,
             allow_unicode=True,

@@ -15,7 +15,9 @@ from salesworkbench.plotting.style import format_ticks
 __all__ = [
     "SEGMENT_COLOURS",
     "plot_segment_bars",
+    "plot_quotas",
     "plot_segment_matrix",
+    "plot_tradeoff",
     "update_segment_bars",
     "update_segment_matrix",
 ]
@@ -335,3 +337,70 @@ def update_segment_bars(accounts: pd.DataFrame, ax):
 def _short(x: float) -> str:
     """A count or sum in full below 10,000 ("1,234"), else short ("80K", "2.5M")."""
     return f"{x:,.0f}" if abs(x) < 10_000 else format_number(x)
+
+
+def plot_tradeoff(result, ax=None):
+    """The balance-continuity frontier of :func:`salesworkbench.territory.tradeoff`.
+
+    x: accounts moved from their current owner; y: the largest relative deviation of a rep from
+    a fair share (potential and hours, in %). Greedy is drawn as a separate point.
+    """
+    ax = _axes(ax)
+    s = result.summary
+    opt = s[(s.index != "greedy") & (s["status"] != "infeasible")].sort_values("moves")
+    for col, mark, label in (
+        ("potential_spread", "o-", "potential"),
+        ("hours_spread", "s--", "hours"),
+    ):
+        ax.plot(opt["moves"], 100 * opt[col], mark, label=f"optimal: {label}")
+    if "greedy" in s.index:
+        g = s.loc["greedy"]
+        ax.plot(
+            [g["moves"]],
+            [100 * g["potential_spread"]],
+            "o",
+            color="#d62728",
+            label="greedy: potential",
+        )
+        ax.plot(
+            [g["moves"]],
+            [100 * g["hours_spread"]],
+            "s",
+            color="#d62728",
+            mfc="none",
+            label="greedy: hours",
+        )
+    ax.set_xlabel("accounts moved from their current owner")
+    ax.set_ylabel("worst rep's deviation from fair share (%)")
+    ax.set_title("Balance against continuity")
+    ax.legend(frameon=False, fontsize="small")
+    ax.set_ylim(bottom=0)
+    return ax
+
+
+def plot_quotas(plan, ax=None):
+    """Quota per rep (:func:`salesworkbench.territory.set_quotas`), with P(attainment).
+
+    Bars: quotas; markers: P(attainment) on the right axis where the fairness table has it.
+    """
+    ax = _axes(ax)
+    t = plan.summary
+    x = np.arange(len(t))
+    ax.bar(x, t["quota"], color="#1f77b4", label="quota")
+    ax.set_xticks(x, [str(i) for i in t.index], rotation=45, ha="right")
+    ax.set_ylabel("quota")
+    format_ticks(ax.yaxis, _short)
+    ax.set_title(f"Quotas ({plan.method}): {_short(plan.objective)} split across {len(t)}")
+    fair = plan.fairness
+    if "p_attainment" in fair and fair["p_attainment"].notna().any():
+        ax2 = ax.twinx()
+        ax2.plot(
+            x,
+            100 * fair["p_attainment"].reindex(t.index),
+            "o",
+            color="#ff7f0e",
+            label="P(attainment)",
+        )
+        ax2.set_ylim(0, 100)
+        ax2.set_ylabel("P(attainment) from the pipeline (%)")
+    return ax

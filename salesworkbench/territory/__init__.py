@@ -14,11 +14,14 @@ Read the modules in this order:
 - :mod:`~salesworkbench.territory.profile`: the customer profile and qualification.
 - :mod:`~salesworkbench.territory.market`: potential and business by sector, region, segment.
 - :mod:`~salesworkbench.territory.coverage`: hours needed per segment against capacity.
-- :mod:`~salesworkbench.territory.assign`: which rep covers which account.
+- :mod:`~salesworkbench.territory.assign`: which rep covers which account (greedy or optimal);
+  the mixed-integer program is in :mod:`~salesworkbench.territory.optimal` and the
+  balance-continuity frontier in :mod:`~salesworkbench.territory.tradeoff`.
+- :mod:`~salesworkbench.territory.quotas`: quotas that add up to the objective.
 - :mod:`~salesworkbench.territory.plan`: :class:`TerritoryPlan`, all of it, and its exports.
 """
 
-from salesworkbench.territory.assign import assign_accounts
+from salesworkbench.territory.assign import assign_accounts, compare_assignments
 from salesworkbench.territory.checks import (
     check_account_ids,
     date_column,
@@ -33,11 +36,14 @@ from salesworkbench.territory.coverage import (
 )
 from salesworkbench.territory.drivers import DEFAULT_MODEL, Driver, ScoreModel
 from salesworkbench.territory.market import market_analysis, segment_summary
+from salesworkbench.territory.optimal import DEFAULT_WEIGHTS, InfeasibleAssignment
 from salesworkbench.territory.plan import DEFAULT_MESSAGING, TerritoryPlan
 from salesworkbench.territory.profile import CustomerProfile
+from salesworkbench.territory.quotas import QUOTA_METHODS, QuotaPlan, set_quotas
 from salesworkbench.territory.relationship import relationship_from_deals
 from salesworkbench.territory.scoring import PreparedDrivers, explain, prepare, score
 from salesworkbench.territory.segments import SEGMENTS, classify, segment
+from salesworkbench.territory.tradeoff import TradeoffResult, tradeoff
 
 __all__ = [
     "CustomerProfile",
@@ -45,15 +51,21 @@ __all__ = [
     "DEFAULT_COVERAGE",
     "DEFAULT_MESSAGING",
     "DEFAULT_MODEL",
+    "DEFAULT_WEIGHTS",
     "Driver",
+    "InfeasibleAssignment",
     "PreparedDrivers",
+    "QUOTA_METHODS",
+    "QuotaPlan",
     "SEGMENTS",
     "ScoreModel",
     "TerritoryPlan",
+    "TradeoffResult",
     "assign_accounts",
     "capacity_summary",
     "check_account_ids",
     "classify",
+    "compare_assignments",
     "coverage_plan",
     "date_column",
     "explain",
@@ -65,4 +77,6 @@ __all__ = [
     "score_column",
     "segment",
     "segment_summary",
+    "set_quotas",
+    "tradeoff",
 ]

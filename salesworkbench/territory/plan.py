@@ -206,9 +206,22 @@ class TerritoryPlan:
             spec = self.capacity.get(role)
             if isinstance(spec, Mapping) and "hours_per_rep" in spec:
                 opts.setdefault("hours_per_rep", float(spec["hours_per_rep"]))
-            assignment, load = assign_accounts(
-                self.accounts, self.reps, coverage=self.coverage, **opts
+            # solved once per set of inputs: every export calls sections(), and an optimal
+            # solve under a time limit takes seconds (and could differ between runs)
+            key = (
+                _fingerprint(self.accounts),
+                _fingerprint(self.reps),
+                repr(sorted(opts.items())),
+                repr(self.coverage),
             )
+            cached = getattr(self, "_assigned", None)
+            if cached is None or cached[0] != key:
+                cached = (
+                    key,
+                    assign_accounts(self.accounts, self.reps, coverage=self.coverage, **opts),
+                )
+                object.__setattr__(self, "_assigned", cached)
+            assignment, load = cached[1]
             out["assignment"] = assignment
             out["rep_load"] = load.reset_index()
         return out
@@ -379,3 +392,10 @@ def _cell_formatters(frame: pd.DataFrame) -> dict[str, Callable[[Any], str]]:
         return format_percent(float(v), 1)
 
     return {str(c): percent if c in _PERCENT_COLUMNS else cell for c in frame.columns}
+
+
+def _fingerprint(x) -> int | tuple:
+    """A content hash of a table (or the tuple of a list), for caching the assignment."""
+    if isinstance(x, pd.DataFrame):
+        return int(pd.util.hash_pandas_object(x.astype(str), index=True).sum())
+    return tuple(x) if x is not None else ()

@@ -9,6 +9,14 @@ notebooks) drive it without a browser::
     app.controls["potential.white_space"].value = 0.5     # a driver weight
     app.controls["reps.account_executive"].value = 10
     app.result["summary"], app.result["coverage"]
+
+With ``reps`` it also assigns the accounts and splits a revenue objective into quotas, on
+request (an optimal solve takes seconds, so it does not run on every slider move)::
+
+    app = TerritoryExplorer(accounts, reps=reps, match_on="territory", objective=4e6)
+    app.set(assign__method="optimal", assign__max_moves=20)
+    app.assign()                      # also the "assign & set quotas" button
+    app.result["load"].attrs["objective"], app.result["quotas"].summary
 """
 
 from __future__ import annotations
@@ -22,14 +30,18 @@ from salesworkbench.territory import (
     DEFAULT_CAPACITY,
     DEFAULT_COVERAGE,
     DEFAULT_MESSAGING,
+    QUOTA_METHODS,
     SEGMENTS,
     ScoreModel,
     TerritoryPlan,
+    assign_accounts,
     capacity_summary,
+    compare_assignments,
     coverage_plan,
     prepare,
     segment,
     segment_summary,
+    set_quotas,
 )
 from salesworkbench.ui.base import App, error_html
 
@@ -62,6 +74,17 @@ class TerritoryExplorer(App):
         Accounts labelled on the matrix (by priority).
     dpi : int
         Resolution of the figure shown in the app.
+    reps : DataFrame or sequence of str, optional
+        Reps to assign the accounts to (:func:`~salesworkbench.territory.assign_accounts`);
+        adds the assignment and quota controls.
+    match_on : str, optional
+        Column an account and its rep must share (e.g. ``"territory"``).
+    objective : float, optional
+        Revenue objective to split into quotas (default: 1,000,000).
+    history : TeamAnalysis or mapping, optional
+        Bookings history for the ``history`` and ``blend`` quota splits.
+    time_limit : float
+        Seconds for an optimal solve (the status line shows the MIP gap).
 
     Attributes
     ----------
@@ -69,7 +92,9 @@ class TerritoryExplorer(App):
         ``potential_high``, ``potential_low``, ``relationship_high`` (sliders 0-100);
         ``potential.<driver>`` and ``relationship.<driver>`` (weight sliders 0-1);
         ``reps.<role>`` and ``hours.<role>`` (capacity inputs); ``message.<segment>``
-        (messaging text areas).
+        (messaging text areas); with ``reps``: ``assign.method`` (greedy or optimal),
+        ``assign.max_moves`` (slider; its maximum means no limit), ``quota.objective``,
+        ``quota.method`` and the ``assign.run`` button.
     params : dict
         Current settings: ``thresholds``, ``potential_weights``, ``relationship_weights``,
         ``capacity``, ``messaging``.
@@ -78,7 +103,10 @@ class TerritoryExplorer(App):
         (:func:`segment_summary`), ``coverage`` (:func:`coverage_plan`), ``capacity``
         (:func:`capacity_summary`), ``alpha`` (Alpha accounts by priority) and ``error``
         (None, or the message of a setting that cannot be used, e.g. thresholds out of
-        order; the other entries then keep their last good values).
+        order; the other entries then keep their last good values). After :meth:`assign`:
+        ``assignment``, ``load`` (with the objective's parts in ``attrs["objective"]``),
+        ``comparison`` (greedy beside the chosen method), ``quotas`` (a
+        :class:`~salesworkbench.territory.QuotaPlan`) and ``assign_error``.
     widget : ipywidgets.VBox
         The app to display.
     """
@@ -97,6 +125,11 @@ class TerritoryExplorer(App):
         draw: bool = True,
         label_top: int = 0,
         dpi: int = 72,
+        reps=None,
+        match_on: str | None = None,
+        objective: float | None = None,
+        history=None,
+        time_limit: float = 5.0,
     ) -> None:
         import ipywidgets as widgets
 
@@ -109,6 +142,10 @@ class TerritoryExplorer(App):
         self.dpi = dpi
         self.result: dict[str, Any] = {"error": None}
         self._fig = None
+        self.reps = reps
+        self.match_on = match_on
+        self.history = history
+        self.time_limit = time_limit
 
         start = {
             "potential_high": potential_high,
@@ -195,6 +232,58 @@ class TerritoryExplorer(App):
         self.status = widgets.HTML()
         self.out = widgets.Output()
         self.tables = widgets.Output()
+        self.assign_status = widgets.HTML()
+        self.assign_out = widgets.Output()
+        assign_box = widgets.VBox([])
+        if self.reps is not None:
+            quota_methods = [m for m in QUOTA_METHODS if m == "potential" or history is not None]
+            ctl = self.add_controls(
+                {
+                    "assign.method": {
+                        "kind": "ToggleButtons",
+                        "options": ["greedy", "optimal"],
+                        "value": "optimal",
+                        "description": "assignment",
+                    },
+                    "assign.max_moves": {
+                        "kind": "IntSlider",
+                        "value": len(accounts),
+                        "min": 0,
+                        "max": len(accounts),
+                        "description": "max moves",
+                    },
+                    "quota.objective": {
+                        "kind": "BoundedFloatText",
+                        "value": float(objective if objective is not None else 1_000_000),
+                        "min": 0.0,
+                        "max": 1e15,
+                        "step": 10_000.0,
+                        "description": "objective",
+                    },
+                    "quota.method": {
+                        "kind": "Dropdown",
+                        "options": quota_methods,
+                        "value": "potential",
+                        "description": "quota split",
+                    },
+                },
+                on_change=None,  # applied by assign(): an optimal solve takes seconds
+                description_width="100px",
+            )
+            run = widgets.Button(description="assign & set quotas")
+            run.on_click(lambda _b: self.assign())
+            self.controls["assign.run"] = run
+            assign_box = widgets.VBox(
+                [
+                    widgets.HTML(
+                        "<b>assignment and quotas</b> (max moves at its maximum: no limit)"
+                    ),
+                    widgets.HBox([ctl["assign.method"], ctl["assign.max_moves"]]),
+                    widgets.HBox([ctl["quota.objective"], ctl["quota.method"], run]),
+                    self.assign_status,
+                    self.assign_out,
+                ]
+            )
         self.widget = widgets.VBox(
             [
                 widgets.HTML(
@@ -207,6 +296,7 @@ class TerritoryExplorer(App):
                 self.status,
                 self.out,
                 self.tables,
+                assign_box,
                 widgets.VBox([widgets.HTML("<b>messaging strategy</b>"), *messages.values()]),
             ]
         )
@@ -290,6 +380,84 @@ class TerritoryExplorer(App):
         )
         if self.draw:
             self._redraw()
+        return self.result
+
+    def assign(self) -> dict[str, Any]:
+        """Assign the current segmentation to the reps and split the objective into quotas.
+
+        Uses ``assign.method``, ``assign.max_moves`` (its maximum: no limit),
+        ``quota.objective`` and ``quota.method``; the account executives' hours per rep come
+        from the capacity inputs. Greedy is always computed too, for the comparison.
+
+        Returns
+        -------
+        dict
+            ``self.result`` with ``assignment``, ``load``, ``comparison``, ``quotas`` and
+            ``assign_error`` (None or the message, e.g. an infeasible max moves).
+        """
+        import warnings
+
+        if self.reps is None:
+            raise ValueError("no reps: create the explorer with reps=...")
+        seg = self.result.get("segmented")
+        if seg is None:
+            raise ValueError(f"no segmentation yet: {self.result.get('error')}")
+        c = self.controls
+        method = c["assign.method"].value
+        mm = int(c["assign.max_moves"].value)
+        max_moves = None if mm >= c["assign.max_moves"].max or method == "greedy" else mm
+        role = "account_executive"
+        hours = self.params["capacity"].get(role, {}).get("hours_per_rep", 300.0)
+        opts = {"coverage": self.coverage, "role": role, "hours_per_rep": float(hours)}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # under-coverage shows in the status line
+                _, greedy = assign_accounts(
+                    seg, self.reps, method="greedy", match_on=self.match_on, **opts
+                )
+                asg, load = (
+                    assign_accounts(seg, self.reps, method="greedy", match_on=self.match_on, **opts)
+                    if method == "greedy"
+                    else assign_accounts(
+                        seg,
+                        self.reps,
+                        match_on=self.match_on,
+                        max_moves=max_moves,
+                        time_limit=self.time_limit,
+                        **opts,
+                    )
+                )
+            quotas = set_quotas(
+                float(c["quota.objective"].value),
+                asg,
+                c["quota.method"].value,
+                history=self.history,
+            )
+        except ValueError as exc:  # infeasible max moves, floors/caps, no potential
+            self.result = {**self.result, "assign_error": str(exc)}
+            self.assign_status.value = error_html(exc)
+            return self.result
+        comparison = compare_assignments({"greedy": greedy, method: load})
+        self.result = {
+            **self.result,
+            "assignment": asg,
+            "load": load,
+            "comparison": comparison,
+            "quotas": quotas,
+            "assign_error": None,
+        }
+        o = load.attrs["objective"]
+        gap = "" if o["mip_gap"] != o["mip_gap"] else f", MIP gap {o['mip_gap']:.1%}"
+        self.assign_status.value = (
+            f"{method}: worst rep {o['potential_spread']:.1%} off a fair share of potential, "
+            f"{o['hours_spread']:.1%} of hours; {o['moves']} accounts move; "
+            f"{o['uncovered']} uncovered; {o['status']}{gap}"
+        )
+        if self.draw:
+            table = quotas.summary[["potential", "share", "quota"]].join(
+                quotas.fairness[["quota_per_potential"]]
+            )
+            self.show(self.assign_out, comparison, table.round(3))
         return self.result
 
     def plan(self, **fields) -> TerritoryPlan:

@@ -1,7 +1,8 @@
 """The value case contract: a YAML file of assumptions, benefit and investment lines.
 
 Value = Total Benefits - Total Investment, with uncertain assumptions. A :class:`ValueCase` is
-read from a YAML file (``yaml.safe_load`` only) and validated with errors that name the file,
+read from a YAML file (:func:`salesworkbench.safe_yaml.load_yaml`: plain data only, no
+duplicate keys, no aliases) and validated with errors that name the file,
 the assumption or the line at fault; a round trip (``from_dict(to_dict())``, or
 :meth:`~ValueCase.to_yaml` then :meth:`~ValueCase.from_yaml`) loses nothing. The file format is
 documented in ``docs/value_cases.md``.
@@ -19,6 +20,7 @@ The case is the hub; each of its other jobs lives in its own module of this pack
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import numbers
 import os
@@ -30,16 +32,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from salesworkbench._files import atomic_write
 from salesworkbench.defaults import VALUE_TRIALS
-from salesworkbench.errors import ValueCaseError
+from salesworkbench.errors import DataError, ValueCaseError
+from salesworkbench.safe_yaml import dump_yaml, load_yaml
 from salesworkbench.value import simulation as _simulation
 from salesworkbench.value import statement as _statement
 from salesworkbench.value.cashflows import _outputs, _year_amounts
 from salesworkbench.value.correlation import correlation_factor
-from salesworkbench.value.distributions import Distribution, make_distribution
+from salesworkbench.value.distributions import DISTRIBUTIONS, Distribution, make_distribution
 from salesworkbench.value.formula import Formula
 from salesworkbench.value.simulation import DEFAULT_CHUNK_SIZE, ValueSimulation
 
@@ -57,7 +59,39 @@ _TOP_KEYS = (
     "benefits",
     "investments",
 )
-_META_KEYS = ("unit", "source")
+_META_KEYS = ("unit", "source", "note")
+_STATEMENT_KEYS = ("goal", "capability", "as_a_result_of")
+_LINE_KEYS = {"benefit": ("name", "formula", "years", "ramp", "note"), "investment": ()}
+_LINE_KEYS["investment"] = (*_LINE_KEYS["benefit"], "year")
+#: Longest text (characters) of each free-text field: they are short labels and sentences.
+TEXT_LIMITS = {
+    "name": 200,
+    "customer": 200,
+    "currency": 12,
+    "statement": 1000,
+    "unit": 60,
+    "source": 500,
+    "note": 1000,
+    "line name": 200,
+}
+
+
+def _did_you_mean(key: Any, allowed: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}allowed: {', '.join(allowed)}"
+
+
+def _short_text(value: Any, what: str, limit_key: str) -> str:
+    """``value`` if it is text of at most :data:`TEXT_LIMITS` characters, else an error."""
+    if not isinstance(value, str):
+        raise ValueCaseError(f"{what} must be text, got {value!r} (put it in quotes)")
+    limit = TEXT_LIMITS[limit_key]
+    if len(value) > limit:
+        raise ValueCaseError(
+            f"{what} is {len(value):,} characters long; at most {limit:,} are allowed (shorten it)"
+        )
+    return value
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -74,7 +108,7 @@ class Assumption:
     unit, source : str or None
         Free text shown in the value statement.
     extra : dict
-        Any other keys from the file, kept for the round trip.
+        The optional ``note`` (free text); any other key is refused on reading.
     """
 
     name: str
@@ -95,8 +129,21 @@ class Assumption:
         dist = make_distribution(spec, name)
         if not isinstance(spec, Mapping):
             return cls(name, dist, bare=True)
-        extra = {k: v for k, v in spec.items() if k not in dist.spec and k not in _META_KEYS}
-        return cls(name, dist, spec.get("unit"), spec.get("source"), extra)
+        required, optional = DISTRIBUTIONS[dist.kind]
+        allowed = ("dist", *required, *optional, *_META_KEYS)
+        for key in spec:
+            if key not in allowed:
+                raise ValueCaseError(
+                    f"assumption {name!r}: unknown key {key!r} for dist {dist.kind!r}; "
+                    + _did_you_mean(key, allowed)
+                )
+        meta = {
+            k: _short_text(spec[k], f"assumption {name!r}: {k!r}", k)
+            for k in _META_KEYS
+            if spec.get(k) is not None
+        }
+        extra = {"note": meta["note"]} if "note" in meta else {}
+        return cls(name, dist, meta.get("unit"), meta.get("source"), extra)
 
     def to_spec(self) -> Any:
         """The YAML mapping (or bare number) this assumption was read from."""
@@ -160,7 +207,15 @@ def _parse_line(raw: Any, kind: str, index: int, names: Sequence[str], horizon: 
     name = raw.get("name", f"{kind} {index + 1}")
     if not isinstance(name, str) or not name.strip():
         raise ValueCaseError(f"{where}: 'name' must be text, got {name!r}")
+    _short_text(name, f"{where}: 'name'", "line name")
     label = f"{kind} {name!r}"
+    for key in raw:
+        if key not in _LINE_KEYS[kind]:
+            raise ValueCaseError(
+                f"{label}: unknown key {key!r}; " + _did_you_mean(key, _LINE_KEYS[kind])
+            )
+    if raw.get("note") is not None:
+        _short_text(raw["note"], f"{label}: 'note'", "note")
     if "formula" not in raw:
         raise ValueCaseError(f"{label}: missing key 'formula'")
     formula = Formula(raw["formula"], names, label)
@@ -185,21 +240,29 @@ def _parse_line(raw: Any, kind: str, index: int, names: Sequence[str], horizon: 
         raise ValueCaseError(f"{label}: {key!r} must be a non-empty list, got {years!r}")
     for i, y in enumerate(years):
         if isinstance(y, bool) or not isinstance(y, numbers.Real) or not math.isfinite(y):
-            raise ValueCaseError(f"{label}: {key!r}[{i}] must be a number, got {y!r}")
-    as_years = (
-        key == "years"
-        and all(_is_int(y) and first <= y <= horizon for y in years)
-        and len(set(years)) == len(years)
-    )
-    if as_years:
+            raise ValueCaseError(f"{label}: {key!r}[{i + 1}] must be a number, got {y!r}")
+    span = f"{first}..{horizon}"
+    if key == "years":  # a list of years, never ramp factors
+        for i, y in enumerate(years):
+            if not _is_int(y) or not first <= y <= horizon:
+                raise ValueCaseError(
+                    f"{label}: 'years'[{i + 1}] is {y!r}; 'years' lists whole years in {span}. "
+                    f"For a factor per year write 'ramp: [...]' with {horizon - first + 1} "
+                    "numbers instead"
+                )
+        dup = sorted({int(y) for y in years if list(years).count(y) > 1})
+        if dup:
+            raise ValueCaseError(
+                f"{label}: 'years' lists year {dup[0]} more than once; list each year once, or "
+                f"give one factor per year {span} as 'ramp: [...]'"
+            )
         factors[[int(y) for y in years]] = 1.0
     elif len(years) == horizon - first + 1:  # per-year ramp factors
         factors[first:] = np.asarray(years, dtype=float)
     else:
-        span = f"{first}..{horizon}"
         raise ValueCaseError(
-            f"{label}: {key!r} {list(years)} must list distinct years in {span} or give one "
-            f"ramp factor per year {span} ({horizon - first + 1} numbers)"
+            f"{label}: 'ramp' has {len(years)} numbers; give one factor per year {span} "
+            f"({horizon - first + 1} numbers)"
         )
     return Line(name, kind, formula, factors, dict(raw))
 
@@ -260,19 +323,31 @@ class ValueCase:
     # ----------------------------------------------------------------- reading / writing
     @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> ValueCase:
-        """Read a value case file (``yaml.safe_load``: no Python tags, no code)."""
+        """Read a value case file.
+
+        The YAML is read by :func:`salesworkbench.safe_yaml.load_yaml`: plain data only (no
+        Python tags, no code), a key given twice in one mapping and aliases (``*name``) are
+        refused, and every error names the file and the line.
+        """
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ValueCaseError(f"{path}: cannot read value case ({exc.strerror})") from None
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ValueCaseError(f"{path}: not a valid value case YAML{at}: {problem}") from None
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ValueCaseError(
+                f"{path}: line {line}: not UTF-8 text (byte {exc.start} cannot be read); save "
+                "the file as UTF-8"
+            ) from None
+        try:
+            data = load_yaml(text, source=str(path))
+        except DataError as exc:
+            raise ValueCaseError(
+                str(exc).replace(": not valid YAML:", ": not a valid value case YAML:")
+            ) from None
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -296,11 +371,18 @@ class ValueCase:
         if not rate > -1:
             raise ValueCaseError(f"'discount_rate' must be > -1, got {rate!r}")
         for key in ("name", "customer", "currency"):
-            if key in d and not isinstance(d[key], str):
-                raise ValueCaseError(f"{key!r} must be text, got {d[key]!r}")
+            if key in d:
+                _short_text(d[key], repr(key), key)
         statement = d.get("statement") or {}
         if not isinstance(statement, Mapping):
             raise ValueCaseError(f"'statement' must be a mapping, got {statement!r}")
+        statement = {k: v for k, v in statement.items() if v is not None}
+        for key, text in statement.items():
+            if key not in _STATEMENT_KEYS:
+                raise ValueCaseError(
+                    f"statement: unknown key {key!r}; " + _did_you_mean(key, _STATEMENT_KEYS)
+                )
+            _short_text(text, f"statement: {key!r}", "statement")
         raw_assumptions = d.get("assumptions") or {}
         if not isinstance(raw_assumptions, Mapping):
             raise ValueCaseError("'assumptions' must be a mapping of name -> distribution")
@@ -389,7 +471,7 @@ class ValueCase:
 
     def to_yaml(self, path: str | os.PathLike) -> None:
         """Write the case to ``path`` atomically (a failed write leaves the old file)."""
-        text = yaml.safe_dump(
+        text = dump_yaml(
             self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
         )
         with atomic_write(path, "w") as fh:

@@ -9,7 +9,8 @@ per-year ramp factors); investment lines are amounts at a year (0 = up front). T
 * ``roi = value / total_investment`` (inf or nan when there is no investment);
 * ``payback_years`` is the first time the cumulative undiscounted cash flow reaches zero,
   interpolated linearly within the year (a year's benefits are taken to accrue evenly); it is
-  0 when nothing is owed up front and ``inf`` where the case never pays back within the horizon.
+  0 when nothing is owed up front and ``inf`` where the case never pays back within the horizon
+  (NaN where the cash flows are not numbers: NaN or infinite).
 
 The functions here work on an *environment*: assumption name -> scalar or 1-d array (all arrays
 of one length), so one call evaluates a whole chunk of Monte Carlo trials. Users call
@@ -127,8 +128,12 @@ def _outputs(
             cum.append(cum[-1] + flow[t])
         payback: Any = np.inf
         for t in range(h, 0, -1):  # backwards, so the earliest year that pays back wins
+            # a year with no cash flow (a plain 0.0 when every line is fixed) gives inf/nan, never
+            # ZeroDivisionError; such a year is never the one picked
             payback = np.where(cum[t] >= 0, (t - 1) - np.true_divide(cum[t - 1], flow[t]), payback)
         payback = np.where(cum[0] >= 0, 0.0, payback)
+        # a trial whose cash flows hold no number (NaN, inf) has no payback time either
+        payback = np.where(np.isfinite(cum[h]), payback, np.nan)
     if year1:
         extra["year_1"] = first_year
     outputs = {

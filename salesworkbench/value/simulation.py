@@ -9,13 +9,24 @@
 * Spearman rank correlations are imposed with the Iman-Conover method
   (:mod:`salesworkbench.value.correlation`), which only *reorders* each assumption's own draws,
   so every marginal stays exactly as drawn;
-* the trials run in chunks (default 262,144 rows) so memory stays bounded, with a tqdm progress
+* the trials run in chunks (default 262,144 rows) so the *working* memory stays bounded, with a
+  tqdm progress
   bar for big runs and an optional :class:`concurrent.futures.Executor` that maps the chunks.
   Iman-Conover is applied within each chunk (batched over blocks of 4,096 trials), so the
   requested rank correlation holds in every block and hence overall. The numbers depend on
   ``seed`` and ``chunk_size``: the same pair always gives the same samples (an executor does
   not change them). Chunks under 20,000 trials fall back to the exact (slow) beta quantile for
   PERT/beta assumptions, so keep ``chunk_size`` large.
+
+The result itself grows with the trials: it keeps 8 bytes per trial for every output, the year-1
+benefits and (unless ``keep_inputs=False``) every assumption, i.e. ``8 * (n_assumptions + 7)``
+bytes per trial (:func:`result_bytes`; about 100 MB for a million trials of a six-assumption
+case, 56 MB with ``keep_inputs=False``).
+
+A trial whose value or NPV is not a number (``sqrt`` of a negative draw, an overflow such as
+``10 ** 10 ** 10``) has no value: such trials are counted in :attr:`ValueSimulation.nonfinite`
+and reported in :attr:`ValueSimulation.notes` (and as a :class:`~salesworkbench.DataWarning`),
+and :meth:`ValueSimulation.prob_positive` refuses to give a probability over them.
 
 Each chunk's outputs come from one evaluation of the case's formulas
 (:mod:`salesworkbench.value.cashflows`), which also gives the year-1 benefits the value
@@ -34,17 +45,43 @@ import pandas as pd
 
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import VALUE_TRIALS
-from salesworkbench.errors import ValueCaseError
+from salesworkbench.errors import ValueCaseError, warn_note
 from salesworkbench.value.cashflows import OUTPUTS, _outputs
 from salesworkbench.value.correlation import IC_BLOCK, iman_conover_rows
 
 if TYPE_CHECKING:
     from salesworkbench.value.case import ValueCase
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ValueSimulation"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "ValueSimulation", "result_bytes"]
 
 #: Trials per chunk: bounds the working memory of a simulation.
 DEFAULT_CHUNK_SIZE = 262_144
+#: Outputs where inf is a legitimate answer (never pays back; no investment): only NaN there
+#: means "no value". In every other output, inf is no value too.
+_INF_MEANS_SOMETHING = ("roi", "payback_years")
+
+
+def result_bytes(case: ValueCase, trials: int, keep_inputs: bool = True) -> int:
+    """Bytes a simulation of ``trials`` trials keeps in its result (see the module notes).
+
+    Parameters
+    ----------
+    case : ValueCase
+    trials : int
+    keep_inputs : bool, default True
+
+    Returns
+    -------
+    int
+        ``8 * (outputs + year-1 benefits [+ assumptions]) * trials``.
+    """
+    columns = len(OUTPUTS) + 1 + (len(case.assumptions) if keep_inputs else 0)
+    return 8 * columns * int(trials)
+
+
+def _no_value(output: str, x: np.ndarray) -> np.ndarray:
+    """Trials of ``output`` that hold no number (see :data:`_INF_MEANS_SOMETHING`)."""
+    return np.isnan(x) if output in _INF_MEANS_SOMETHING else ~np.isfinite(x)
 
 
 @dataclass
@@ -62,6 +99,10 @@ class ValueSimulation:
         ... a year"), computed with the outputs.
     summary : pandas.DataFrame
         Mean, sd, P10, P50, P90 and P(> 0) of each output (a property, see :attr:`summary`).
+    nonfinite : int
+        Trials whose value or NPV is not a number (NaN or infinite); see :attr:`notes`.
+    notes : list of str
+        What the simulation found and reports (e.g. trials with no value, with a count).
     """
 
     case: ValueCase
@@ -70,6 +111,8 @@ class ValueSimulation:
     samples: pd.DataFrame
     chunk_size: int = DEFAULT_CHUNK_SIZE
     year1_benefits: np.ndarray | None = field(default=None, repr=False)
+    nonfinite: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"ValueSimulation({self.case.name!r}, trials={self.trials}, seed={self.seed})"
@@ -78,12 +121,19 @@ class ValueSimulation:
     def summary(self) -> pd.DataFrame:
         """Mean, sd, P10, P50, P90 and P(> 0) of each output (index :data:`OUTPUTS`).
 
-        ``payback_years`` is inf in trials that never pay back, so its mean can be inf.
+        ``payback_years`` is inf in trials that never pay back, so its mean can be inf. An
+        output with trials that hold no number (see :attr:`nonfinite`) has NaN statistics and
+        no ``prob_positive``: no share is given over trials without a value.
         """
         rows = {}
         with np.errstate(invalid="ignore"):
             for out in OUTPUTS:
                 x = self.samples[out].to_numpy()
+                if _no_value(out, x).any():
+                    nan = float("nan")
+                    rows[out] = dict.fromkeys(("mean", "sd", "p10", "p50", "p90"), nan)
+                    rows[out]["prob_positive"] = nan
+                    continue
                 p10, p50, p90 = np.percentile(x, [10, 50, 90])
                 rows[out] = {
                     "mean": float(np.mean(x)),
@@ -108,10 +158,24 @@ class ValueSimulation:
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueCaseError
+            Some trials give no number for ``output`` (NaN, or inf where inf means nothing):
+            a share counted over them would be wrong, so none is given.
         """
         if output not in self.samples:
             raise ValueCaseError(f"no output {output!r}; have {', '.join(self.samples.columns)}")
-        return float(np.mean(self.samples[output].to_numpy() > 0))
+        x = self.samples[output].to_numpy()
+        bad = int(_no_value(output, x).sum())
+        if bad:
+            raise ValueCaseError(
+                f"{self.case.source}: {bad:,} of {len(x):,} trials give no number for "
+                f"{output!r}, so no probability is given; fix the formulas or the assumption "
+                "ranges (e.g. sqrt or log of a value that can be negative, an overflow)"
+            )
+        return float(np.mean(x > 0))
 
     def standard_error(self, output: str = "value") -> float:
         """Monte Carlo standard error of the mean of ``output``.
@@ -230,7 +294,14 @@ def _simulate(
     if progress is None:
         progress = trials >= 2_000_000
     cols = (list(case.assumptions) if keep_inputs else []) + list(OUTPUTS)
-    data = np.empty((len(cols) + 1, trials))  # the last row: year-1 benefits
+    try:
+        data = np.empty((len(cols) + 1, trials))  # the last row: year-1 benefits
+    except MemoryError:
+        need = result_bytes(case, trials, keep_inputs)
+        raise ValueCaseError(
+            f"{trials:,} trials need about {need / 1024**3:,.1f} GB of memory for the results "
+            f"({need // trials:,} bytes a trial), more than can be had; use fewer trials"
+        ) from None
     starts = list(range(0, trials, chunk_size))
     sizes = [min(chunk_size, trials - s) for s in starts]
     from tqdm.auto import tqdm
@@ -255,4 +326,16 @@ def _simulate(
                 data[:, s0 : s0 + n0] = fut.result()
                 bar.update(n0)
     samples = pd.DataFrame(data[:-1].T, columns=cols, copy=False)
-    return ValueSimulation(case, trials, seed, samples, chunk_size, year1_benefits=data[-1])
+    sim = ValueSimulation(case, trials, seed, samples, chunk_size, year1_benefits=data[-1])
+    bad = _no_value("value", data[cols.index("value")]) | _no_value("npv", data[cols.index("npv")])
+    sim.nonfinite = int(bad.sum())
+    if sim.nonfinite:
+        warn_note(
+            sim.notes,
+            f"{case.source}: {sim.nonfinite:,} of {trials:,} trials have no value (NaN or "
+            "infinite: e.g. sqrt or log of a negative draw, or an overflow); they are kept in "
+            "samples, the value's statistics and P(value > 0) are not given. Fix the formulas "
+            "or the assumption ranges",
+            stacklevel=4,
+        )
+    return sim

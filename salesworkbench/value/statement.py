@@ -89,7 +89,9 @@ def value_statement(
     simulation : ValueSimulation, optional
         A simulation of ``case``. Without one the figures are the base case; with one, the
         first-year benefit and the value are medians with their P10-P90 range (taken from the
-        simulation's ``year1_benefits`` and ``summary``) and P(value > 0) is added.
+        simulation's ``year1_benefits`` and ``summary``) and P(value > 0) is added. When some
+        trials have no value (``simulation.nonfinite``), the statement says so with the count
+        and gives neither the value nor a probability.
     break_even : BreakEven or sequence of them, optional
         Break-even points computed with :func:`salesworkbench.value.break_even`; the statement
         then says where the case breaks even (or that it does not in the range searched).
@@ -109,7 +111,13 @@ def value_statement(
     money = lambda x: format_money(x, cur)  # noqa: E731
     names = list(case.assumptions)
     year1 = None if simulation is None else simulation.year1_benefits
-    if year1 is not None and np.ptp(year1) > 0:
+    no_value = 0 if simulation is None else simulation.nonfinite
+    if year1 is not None and not np.isfinite(year1).all():
+        bad = int((~np.isfinite(year1)).sum())
+        benefit = (
+            f"benefits a year that cannot be given ({bad:,} of {len(year1):,} trials have none)"
+        )
+    elif year1 is not None and np.ptp(year1) > 0:
         p10, p50, p90 = np.percentile(year1, [10, 50, 90])
         benefit = f"benefits of {money(p50)} a year (P10 {money(p10)}, P90 {money(p90)})"
     else:
@@ -127,7 +135,13 @@ def value_statement(
     parts.append(f"For an investment of {money(base['total_investment'])}.")
     h = case.horizon_years
     rate = format_percent(case.discount_rate, 1).replace(".0%", "%")
-    if simulation is not None:
+    if simulation is not None and no_value:
+        parts.append(
+            f"Value over {h} year{'s' if h != 1 else ''}: not given, because "
+            f"{no_value:,} of {simulation.trials:,} trials have no value (NaN or infinite); "
+            "no probability is given either. Fix the formulas or the assumption ranges."
+        )
+    elif simulation is not None:
         s = simulation.summary
         parts.append(
             f"Value over {h} year{'s' if h != 1 else ''}: {money(s.loc['value', 'p50'])} "

@@ -24,8 +24,8 @@ order and decimal separators are detected per column (or given as ``dayfirst``,
 sniffed, common aliases of canonical column names (``created_date``, ``Create Date``,
 ``deal_stage``, ``account_name``, ``amount_usd``, ...) are recognised, and malformed rows,
 merged cells, formulas without values, mixed scales and currencies are refused naming the
-rows. Reading the file's shape is :mod:`salesworkbench.sheets`; reading dates and numbers is
-:mod:`salesworkbench.parsing`.
+rows. Reading the file's shape is :mod:`salesworkbench.io.sheets`; reading dates and numbers is
+:mod:`salesworkbench.io.parsing`.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from salesworkbench.checks import check_values
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.mapping import (
+from salesworkbench.io.checks import check_values
+from salesworkbench.io.mapping import (
     _AMOUNT_IN,
     _FALSE,
     _TRUE,
@@ -55,8 +55,7 @@ from salesworkbench.mapping import (
     load_mapping,
     load_mapping_spec,
 )
-from salesworkbench.model import Stage
-from salesworkbench.parsing import (
+from salesworkbench.io.parsing import (
     CURRENCY_CODES,
     MONEY_COLUMNS,
     CellError,
@@ -66,6 +65,8 @@ from salesworkbench.parsing import (
     parse_dates,
     parse_numbers,
 )
+from salesworkbench.io.sheets import cell_to_text, read_raw
+from salesworkbench.model import Stage
 from salesworkbench.schemas import (
     ACCOUNTS,
     LEADS,
@@ -75,7 +76,6 @@ from salesworkbench.schemas import (
     Column,
     Schema,
 )
-from salesworkbench.sheets import cell_to_text, read_raw
 
 __all__ = [
     "ALIASES",
@@ -107,7 +107,7 @@ def read_table(
     """Read a CSV or Excel file as text, exactly as exported (no type guessing).
 
     Every cell is a string (blank cells are empty strings), so that the importers can report
-    precisely which cell could not be parsed. See :func:`salesworkbench.sheets.read_raw` for
+    precisely which cell could not be parsed. See :func:`salesworkbench.io.sheets.read_raw` for
     encodings, delimiters and what is refused (rows with too many or too few fields, duplicate
     header names, merged cells, formulas without values). ``attrs["import_notes"]`` says
     what was done to read it.

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from salesworkbench.errors import DataError
+from salesworkbench.io.parsing import CURRENCY_CODES
 from salesworkbench.model import Stage
-from salesworkbench.parsing import CURRENCY_CODES
 from salesworkbench.safe_yaml import load_yaml
 
 __all__ = [

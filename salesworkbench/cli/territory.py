@@ -63,6 +63,13 @@ def add_plan_options(p: argparse.ArgumentParser) -> None:
         help="with --reps: a column (e.g. territory) an account and its rep must share",
     )
     p.add_argument(
+        "--assign",
+        choices=("optimal", "greedy"),
+        default="optimal",
+        help="with --reps: optimal assignment (mixed-integer program, default) or greedy "
+        "(accounts in priority order)",
+    )
+    p.add_argument(
         "--hours-per-rep",
         type=non_negative,
         metavar="H",
@@ -122,7 +129,9 @@ def build_plan(args: argparse.Namespace):
         raise ValueError(f"--match-on {args.match_on}: the accounts have no such column")
     if args.match_on and args.match_on not in reps.columns:
         raise ValueError(f"--match-on {args.match_on}: {args.reps} has no such column")
-    options = {"match_on": args.match_on} if args.match_on else {}
+    options: dict = {"method": args.assign}
+    if args.match_on:
+        options["match_on"] = args.match_on
     return TerritoryPlan(
         accounts=seg,
         name=args.name,

@@ -311,6 +311,10 @@ def segmented(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> Output:
+    if args.assign and not args.reps:
+        raise ValueError("--assign needs --reps REPS.csv")
+    if args.max_moves is not None and args.assign != "optimal":
+        raise ValueError("--max-moves needs --assign optimal")
     seg = segmented(args)
     counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
     if args.assign:

@@ -20,6 +20,13 @@ One module per idea:
 """
 
 from salesworkbench.value.case import Assumption, Line, ValueCase
+from salesworkbench.value.cashflow_table import (
+    CASH_FLOW_COLUMNS,
+    SCENARIOS,
+    cash_flow_table,
+    irr,
+    payback_summary,
+)
 from salesworkbench.value.cashflows import OUTPUTS
 from salesworkbench.value.correlation import (
     IC_BLOCK,
@@ -76,6 +83,11 @@ from salesworkbench.value.stress import Stress, StressTable, stress, stress_tabl
 from salesworkbench.value.whatif import with_values
 
 __all__ = [
+    "CASH_FLOW_COLUMNS",
+    "SCENARIOS",
+    "cash_flow_table",
+    "irr",
+    "payback_summary",
     "AcceptabilityCurve",
     "Assumption",
     "BreakEven",

@@ -43,7 +43,7 @@ from salesworkbench.value.distributions import Distribution, make_distribution
 from salesworkbench.value.formula import Formula
 from salesworkbench.value.simulation import DEFAULT_CHUNK_SIZE, ValueSimulation
 
-__all__ = ["Assumption", "Line", "ValueCase"]
+__all__ = ["ASSUMPTION_FORMATS", "Assumption", "Line", "ValueCase"]
 
 _TOP_KEYS = (
     "name",
@@ -57,7 +57,10 @@ _TOP_KEYS = (
     "benefits",
     "investments",
 )
-_META_KEYS = ("unit", "source")
+_META_KEYS = ("unit", "source", "label", "format")
+#: How an assumption's values are shown (its optional ``format``): a share as a percentage,
+#: an amount of money with the case's currency, or a plain number (the default).
+ASSUMPTION_FORMATS = ("percent", "money", "number")
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -73,6 +76,12 @@ class Assumption:
         Its (validated) distribution.
     unit, source : str or None
         Free text shown in the value statement.
+    label : str or None
+        How reports and the value statement name the assumption (e.g. "Fuel use (l/100 km)");
+        None shows the name.
+    format : {"percent", "money", "number"} or None
+        How its values are shown: ``percent`` (0.03 -> 3%), ``money`` (with the currency) or
+        ``number``; None is ``number``.
     extra : dict
         Any other keys from the file, kept for the round trip.
     """
@@ -83,6 +92,13 @@ class Assumption:
     source: str | None = None
     extra: dict = field(default_factory=dict)
     bare: bool = False  # written as a bare number in the file
+    label: str | None = None
+    format: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The label if there is one, else the name."""
+        return self.label or self.name
 
     @classmethod
     def from_spec(cls, name: str, spec: Any) -> Assumption:
@@ -96,17 +112,26 @@ class Assumption:
         if not isinstance(spec, Mapping):
             return cls(name, dist, bare=True)
         extra = {k: v for k, v in spec.items() if k not in dist.spec and k not in _META_KEYS}
-        return cls(name, dist, spec.get("unit"), spec.get("source"), extra)
+        label, fmt = spec.get("label"), spec.get("format")
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise ValueCaseError(
+                f"assumption {name!r}: label must be non-empty text, got {label!r}"
+            )
+        if fmt is not None and fmt not in ASSUMPTION_FORMATS:
+            raise ValueCaseError(
+                f"assumption {name!r}: format must be one of {', '.join(ASSUMPTION_FORMATS)}, "
+                f"got {fmt!r}"
+            )
+        return cls(name, dist, spec.get("unit"), spec.get("source"), extra, label=label, format=fmt)
 
     def to_spec(self) -> Any:
         """The YAML mapping (or bare number) this assumption was read from."""
-        if self.bare and self.unit is None and self.source is None and not self.extra:
+        meta = {"unit": self.unit, "source": self.source, "label": self.label}
+        meta = {k: v for k, v in {**meta, "format": self.format}.items() if v is not None}
+        if self.bare and not meta and not self.extra:
             return self.dist.spec["value"]
         out = dict(self.dist.spec)
-        if self.unit is not None:
-            out["unit"] = self.unit
-        if self.source is not None:
-            out["source"] = self.source
+        out.update(meta)
         out.update(self.extra)
         return out
 

@@ -127,17 +127,17 @@ def value_statement(
     if simulation is None:
         ben = case.annual_benefits({n: base[n] for n in names}).iloc[0].to_numpy()
         lead = f"We believe {who} should be able to {goal} resulting in benefits of "
-        parts = [lead + f"{money(ben[0])}{_steady(ben, money)}."]
+        parts = [lead + f"{money(ben[0])}{_steady(ben, money, '')}."]
     else:
         ben = _expected_benefits(case, simulation)
         year1 = simulation.year1_benefits
         spread = ""
         if year1 is not None and np.ptp(year1) > 0:
             p10, p90 = np.percentile(year1, [10, 90])
-            spread = f" (year 1: P10 {money(p10)}, P90 {money(p90)})"
+            spread = f" (P10 {money(p10)}, P90 {money(p90)})"
         parts = [
             f"We believe {who} should be able to {goal} resulting in expected benefits of "
-            f"{money(ben[0])}{_steady(ben, money)}{spread}."
+            f"{money(ben[0])}{_steady(ben, money, spread)}."
         ]
     if st.get("capability"):
         parts.append(f"Through the ability {_lower_first(st['capability']).rstrip('.')}.")
@@ -200,22 +200,26 @@ def _expected_benefits(case: ValueCase, simulation: ValueSimulation) -> np.ndarr
     return flows.loc[flows["scenario"] == "expected", "benefits"].to_numpy()[1:]
 
 
-def _steady(benefits: np.ndarray, money: Callable[[float], str]) -> str:
+def _steady(benefits: np.ndarray, money: Callable[[float], str], spread: str) -> str:
     """What follows year 1's benefits in the statement's first sentence.
 
     " a year from the first year" when every year's benefits are the same, else " in the first
     year, rising to X a year from year k (the steady state)". ``benefits[t - 1]`` is year
     ``t``'s; the steady state is the last year's (once any ramp-up is over), reached from the
-    first year ``k`` whose benefits equal it.
+    first year ``k`` whose benefits equal it. ``spread`` (year 1's P10 and P90) follows the
+    first year.
     """
     last = float(benefits[-1])
     close = np.isclose(benefits, last, rtol=1e-9, atol=1e-9)
     if close.all():
-        return " a year from the first year"
+        return f" a year from the first year{spread}"
     k = len(close) - int(np.argmin(close[::-1]))  # first year of the final run of equal years
     k = k + 1
     verb = "rising" if last > float(benefits[0]) else "changing"
-    return f" in the first year, {verb} to {money(last)} a year from year {k} (the steady state)"
+    return (
+        f" in the first year{spread}, {verb} to {money(last)} a year from year {k} "
+        "(the steady state)"
+    )
 
 
 def _as_list(x: object) -> list:

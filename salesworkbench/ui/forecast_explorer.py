@@ -34,6 +34,7 @@ from salesworkbench.ui.base import App, error_html
 __all__ = ["ForecastExplorer"]
 
 
+
 class ForecastExplorer(App):
     """Interactive pipeline forecast and reverse funnel.
 

@@ -20,9 +20,18 @@ from salesworkbench.render.figures import (
     overlapping_labels,
 )
 from salesworkbench.render.page import escape, escape_markdown, html_page
-from salesworkbench.render.tables import html_table, markdown_table
+from salesworkbench.render.tables import (
+    NOISE_TOLERANCE,
+    format_pilot_plan,
+    format_table,
+    html_table,
+    markdown_table,
+)
 
 __all__ = [
+    "NOISE_TOLERANCE",
+    "format_pilot_plan",
+    "format_table",
     "escape",
     "escape_markdown",
     "figure_base64",

@@ -250,7 +250,7 @@ class ForecastExplorer(App):
         )
         first = res.summary.iloc[0]
         self.status.value = (
-            f"{len(res.deals)} open deals ({len(res.stale)} stale left out); "
+            f"{len(res.deals)} open deals ({len(res.stale)} stale: flagged, kept); "
             f"{res.summary.index[0]}: mean {first['mean']:,.0f}, P10-P90 "
             f"{first['p10']:,.0f} - {first['p90']:,.0f}, P(>= quota) {first['p_quota']:.0%}; "
             f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities "

@@ -34,7 +34,6 @@ from salesworkbench.ui.base import App, error_html
 __all__ = ["ForecastExplorer"]
 
 
-
 class ForecastExplorer(App):
     """Interactive pipeline forecast and reverse funnel.
 

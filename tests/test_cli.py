@@ -178,8 +178,8 @@ def test_forecast_matches_the_library_and_repeats_with_a_seed(capsys):
         opps = read_opportunities(OPPS)
         result = forecast(
             opps,
-            # the CLI's --group-by default is no grouping; the library's is "auto" (issue 13)
-            HistoryModel.fit(opps, as_of="2026-10-01", group_by=None),
+            # the CLI's defaults are the library's (group_by="auto", issue 13)
+            HistoryModel.fit(opps, as_of="2026-10-01"),
             trials=2000,
             seed=3,
             quota=3e6,

@@ -323,8 +323,8 @@ def _account_blocks(
                 _Block(
                     "p",
                     f"{n_open} open deals worth {_fmt(sm['open_pipeline'])} {cur} "
-                    f"({n_stale} stale, {_fmt(sm['stale_pipeline'])} {cur}, left out "
-                    f"of the forecast). Expected bookings {_fmt(sm['expected'])} {cur} "
+                    f"({n_stale} stale, {_fmt(sm['stale_pipeline'])} {cur}, counted with the low "
+                    f"chance their age gives them). Expected bookings {_fmt(sm['expected'])} {cur} "
                     f"(P10 {_fmt(sm['p10'])}, P50 {_fmt(sm['p50'])}, P90 {_fmt(sm['p90'])}; "
                     f"{span}). Won in the last 12 months: {_fmt(sm['won_12m'])} {cur}.",
                 )

@@ -515,8 +515,26 @@ def _start(
     return imp, frame
 
 
-def _spec(mapping, entity: str, **given) -> MappingSpec:
+def _spec(
+    mapping,
+    entity: str,
+    dayfirst: bool | None,
+    date_format: str | None,
+    decimal: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    currency: str | None = None,
+) -> MappingSpec:
+    """The mapping spec with the reader's keyword options (in the readers' order) checked in."""
     spec = load_mapping_spec(mapping, entity)
+    given = {
+        "dayfirst": dayfirst,
+        "date_format": date_format,
+        "decimal": decimal,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "currency": currency,
+    }
     for name, value in given.items():
         if value is not None:
             spec.options[name] = _check_option(name, value, "arguments")
@@ -576,14 +594,7 @@ def read_opportunities(
         the message names the file, row(s) and column.
     """
     spec = _spec(
-        mapping,
-        "opportunities",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-        currency=currency,
+        mapping, "opportunities", dayfirst, date_format, decimal, delimiter, encoding, currency
     )
     raw, source, notes = _raw(path, "opportunities", sheet, skiprows, spec.options)
     imp, frame = _start(raw, source, notes, OPPORTUNITIES, spec)
@@ -689,15 +700,7 @@ def read_accounts(
         Missing required column, non-numeric driver, negative revenue/employees/spend,
         satisfaction outside 0-10, duplicate or blank id; names file, row(s) and column.
     """
-    spec = _spec(
-        mapping,
-        "accounts",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "accounts", dayfirst, date_format, decimal, delimiter, encoding)
     columns = spec.columns
     raw, source, notes = _raw(path, "accounts", sheet, skiprows, spec.options)
     has_id = "account_id" in {_norm(c).replace(" ", "_") for c in raw.columns} | set(
@@ -747,15 +750,7 @@ def read_leads(
     ``state`` accepts the lifecycle's lead states (``new``, ``qualified_lead``, ``suspect``,
     ``qualified_opportunity``, ``disqualified``); spaces are read as underscores.
     """
-    spec = _spec(
-        mapping,
-        "leads",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "leads", dayfirst, date_format, decimal, delimiter, encoding)
     raw, source, notes = _raw(path, "leads", sheet, skiprows, spec.options)
     imp, frame = _start(raw, source, notes, LEADS, spec)
     imp.check_key(frame)
@@ -779,15 +774,7 @@ def read_stage_history(
 
     Without a ``change_id`` column, one is made from the row number.
     """
-    spec = _spec(
-        mapping,
-        "stage_history",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "stage_history", dayfirst, date_format, decimal, delimiter, encoding)
     raw, source, notes = _raw(path, "stage history", sheet, skiprows, spec.options)
     names = {_norm(c).replace(" ", "_") for c in raw.columns} | set(spec.columns.values())
     names |= {ALIASES["stage history"].get(_key(c)) for c in raw.columns}

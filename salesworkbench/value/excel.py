@@ -517,24 +517,43 @@ def _strip_prefix(message: str, label: str) -> str:
     return message
 
 
+def _row_name(
+    sheet: _Sheet, row: int, cells: Mapping[str, Any], what: str, rows_of: dict[str, int]
+) -> str:
+    """The row's ``name`` (``what`` says what it names), refused when blank or used twice.
+
+    ``rows_of`` maps the names read so far to their rows; the row's name is added to it.
+    """
+    name = cells.get("name")
+    if name is None:
+        sheet.error(f"{what} has no name", row=row, column="name")
+    name = _as_text(sheet, row, "name", name, None)
+    if name in rows_of:
+        sheet.error(
+            f"the name {name!r} is used twice (also row {rows_of[name]})",
+            row=row,
+            column="name",
+            label=name,
+        )
+    rows_of[name] = row
+    return name
+
+
+def _refused(
+    sheet: _Sheet, row: int, name: str, exc: ValueCaseError, columns: Sequence[str], default: str
+) -> None:
+    """Report the validation error ``exc`` of row ``name`` at the column its message names."""
+    message = _strip_prefix(str(exc), name)
+    sheet.error(message, row=row, column=_locate(message, columns) or default, label=name)
+
+
 def _read_assumptions(sheet: _Sheet) -> dict[str, Any]:
     from salesworkbench.value.case import Assumption
 
     out: dict[str, Any] = {}
     rows_of: dict[str, int] = {}
     for row, cells in sheet.rows():
-        name = cells.get("name")
-        if name is None:
-            sheet.error("the assumption has no name", row=row, column="name")
-        name = _as_text(sheet, row, "name", name, None)
-        if name in out:
-            sheet.error(
-                f"the name {name!r} is used twice (also row {rows_of[name]})",
-                row=row,
-                column="name",
-                label=name,
-            )
-        rows_of[name] = row
+        name = _row_name(sheet, row, cells, "the assumption", rows_of)
         kind = cells.get("dist")
         if kind is None:
             sheet.error(
@@ -580,10 +599,7 @@ def _read_assumptions(sheet: _Sheet) -> dict[str, Any]:
         try:
             Assumption.from_spec(name, spec)
         except ValueCaseError as exc:
-            message = _strip_prefix(str(exc), name)
-            sheet.error(
-                message, row=row, column=_locate(message, ("name", *_PARAMS)) or "dist", label=name
-            )
+            _refused(sheet, row, name, exc, ("name", *_PARAMS), "dist")
         out[name] = spec
     return out
 
@@ -605,18 +621,7 @@ def _read_lines(sheet: _Sheet, kind: str, names: Sequence[str], horizon: Any) ->
     out: list[dict] = []
     rows_of: dict[str, int] = {}
     for i, (row, cells) in enumerate(sheet.rows()):
-        name = cells.get("name")
-        if name is None:
-            sheet.error(f"the {kind} has no name", row=row, column="name")
-        name = _as_text(sheet, row, "name", name, None)
-        if name in rows_of:
-            sheet.error(
-                f"the name {name!r} is used twice (also row {rows_of[name]})",
-                row=row,
-                column="name",
-                label=name,
-            )
-        rows_of[name] = row
+        name = _row_name(sheet, row, cells, f"the {kind}", rows_of)
         line: dict[str, Any] = {"name": name}
         for key in known[1:]:
             if key not in cells:
@@ -638,10 +643,7 @@ def _read_lines(sheet: _Sheet, kind: str, names: Sequence[str], horizon: Any) ->
             try:
                 _parse_line(line, kind, i, names, int(horizon))
             except ValueCaseError as exc:
-                message = _strip_prefix(str(exc), name)
-                sheet.error(
-                    message, row=row, column=_locate(message, known[1:]) or "formula", label=name
-                )
+                _refused(sheet, row, name, exc, known[1:], "formula")
         out.append(line)
     return out
 

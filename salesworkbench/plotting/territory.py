@@ -362,21 +362,18 @@ def plot_tradeoff(result, ax=None):
         ax.plot(opt["moves"], 100 * opt[col], mark, label=f"optimal: {label}")
     if "greedy" in s.index:
         g = s.loc["greedy"]
-        ax.plot(
-            [g["moves"]],
-            [100 * g["potential_spread"]],
-            "o",
-            color="#d62728",
-            label="greedy: potential",
-        )
-        ax.plot(
-            [g["moves"]],
-            [100 * g["hours_spread"]],
-            "s",
-            color="#d62728",
-            mfc="none",
-            label="greedy: hours",
-        )
+        for col, mark, label, face in (
+            ("potential_spread", "o", "potential", {}),
+            ("hours_spread", "s", "hours", {"mfc": "none"}),
+        ):
+            ax.plot(
+                [g["moves"]],
+                [100 * g[col]],
+                mark,
+                color="#d62728",
+                label=f"greedy: {label}",
+                **face,
+            )
     ax.set_xlabel("accounts moved from their current owner")
     ax.set_ylabel("worst rep's deviation from fair share (%)")
     ax.set_title("Balance against continuity")

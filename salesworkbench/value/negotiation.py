@@ -302,28 +302,11 @@ def _tabulate(
     grid: int,
     done: Callable[[np.ndarray, np.ndarray], bool],
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """``stat`` of ``output`` over the trials on ``grid`` values of assumption ``name``.
+    """``(xs, stat of output at xs, lo, hi)`` on ``grid`` points of ``name``, the same trials.
 
-    Parameters
-    ----------
-    d : CommonDraws
-        The trials, the same at every grid point.
-    name, output : str
-    stat : callable
-        ``(points, trials)`` outputs -> one value per point (the mean, P(output > 0)).
-    search : (float, float, bool)
-        ``(lo, hi, may_widen)`` from :func:`_search_range`.
-    grid : int
-    done : callable
-        ``done(xs, values)``: whether the curve answers the question (a sign change, the
-        target crossed). If not, and the range may widen, it is widened by half its span on
-        each side, at most ``_MAX_WIDEN`` times.
-
-    Returns
-    -------
-    xs, values : numpy.ndarray
-    lo, hi : float
-        The range finally tabulated.
+    ``search`` is ``(lo, hi, may_widen)`` from :func:`_search_range`. Until ``done(xs, values)``
+    (a sign change, the target crossed), a range that may widen is widened by half its span on
+    each side, at most ``_MAX_WIDEN`` times; ``lo, hi`` is the range finally tabulated.
     """
     lo, hi, widen = search
     for _ in range(_MAX_WIDEN + 1):

@@ -315,3 +315,31 @@ def test_realised_case_seeds_the_next_straw_man(telecom):
     straw2 = straw_man(real, {"arpu_before": 22}, telecom, scale_by={})
     assert straw2.assumptions["adoption"].dist.spec["mode"] == pytest.approx(0.7)
     assert "realised" in straw2.assumptions["adoption"].source
+
+
+# ------------------------------------------------------------------------------ re-used simulation
+def test_realisation_reuses_a_simulation_and_refuses_another(telecom):
+    from salesworkbench.value.realisation import case_distribution
+
+    actuals = {"adoption": 0.7, "arpu_after": 25.0, "benefit:Profit from ARPU uplift": 2e6}
+    sim = telecom.simulate(4_000, seed=5, progress=False)
+    plain = realisation(telecom, actuals, 4_000, 5, years=2)
+    reused = realisation(telecom, actuals, 4_000, 5, years=2, simulation=sim)
+    pd.testing.assert_frame_equal(plain.table, reused.table)
+    line = case_distribution(telecom, "Profit from ARPU uplift", 4_000, 5, years=2, simulation=sim)
+    row = plain.table.loc["benefit: Profit from ARPU uplift"]
+    assert np.percentile(line, 50) == pytest.approx(row["p50"])
+    np.testing.assert_array_equal(
+        case_distribution(telecom, "adoption", 4_000, 5), sim.samples["adoption"].to_numpy()
+    )
+    full = {"users": 1e5, "margin": 0.5, "node_cost": 2e6, **actuals}
+    total = case_distribution(telecom, "value to date", 4_000, 5, years=2)
+    vtd = realisation(telecom, full, 4_000, 5, years=2).value_to_date
+    assert np.percentile(total, 10) == pytest.approx(vtd["p10"])
+    with pytest.raises(ValueCaseError, match="trials=4000, seed=5; expected"):
+        realisation(telecom, actuals, 4_000, 6, simulation=sim)
+    other = telecom.with_assumption("adoption", {"dist": "uniform", "min": 0.1, "max": 0.2})
+    with pytest.raises(ValueCaseError, match="not of the case"):
+        realisation(other, actuals, 4_000, 5, simulation=sim)
+    with pytest.raises(ValueCaseError, match="neither an assumption nor a line"):
+        case_distribution(telecom, "nope", 4_000, 5)

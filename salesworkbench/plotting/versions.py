@@ -10,7 +10,12 @@ import numpy as np
 
 from salesworkbench.formatting import format_money, format_percent
 
-__all__ = ["plot_calibration", "plot_realisation", "plot_version_waterfall"]
+__all__ = [
+    "plot_actual_in_range",
+    "plot_calibration",
+    "plot_realisation",
+    "plot_version_waterfall",
+]
 
 _POS = "#4f81bd"
 _NEG = "#c0504d"
@@ -128,6 +133,56 @@ def plot_realisation(real, ax=None):
     ax.set_xlabel("percentile of the actual within the case's distribution (0.5 = as expected)")
     ax.set_title("Realised value against the case", fontsize="medium")
     ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+def plot_actual_in_range(sample, row, name: str = "", bins: int = 60, ax=None):
+    """One actual marked on the case's own distribution, with the case's P10-P90 band.
+
+    Parameters
+    ----------
+    sample : array-like
+        The case's simulated outcomes of the assumption or line (from
+        :func:`salesworkbench.value.realisation.case_distribution`).
+    row : mapping or pandas.Series
+        ``actual``, ``p10``, ``p50``, ``p90``, ``percentile`` and optionally ``unit`` (a row of
+        :attr:`Realisation.table <salesworkbench.value.realisation.Realisation.table>`).
+    name : str, optional
+        What the actual is (the title).
+    bins : int, default 60
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    x = np.asarray(sample, dtype=float)
+    x = x[np.isfinite(x)]
+    actual = float(row["actual"])
+    p10, p50, p90 = (float(row[k]) for k in ("p10", "p50", "p90"))
+    pct = float(row["percentile"])
+    inside = 0.1 <= pct <= 0.9
+    if len(x) and np.ptp(x) > 0:  # one filled outline, not a bar per bin: quick to redraw
+        density, edges = np.histogram(x, bins=bins, density=True)
+        ax.stairs(density, edges, fill=True, color=_TOTAL, alpha=0.6, label="case outcomes")
+    elif len(x):  # a fixed figure: one bar
+        ax.axvline(float(x[0]), color=_TOTAL, linewidth=3, alpha=0.6, label="case outcome")
+    ax.axvspan(p10, p90, color=_POS, alpha=0.15, label="case P10-P90")
+    ax.axvline(p50, color="#333333", linewidth=0.8, linestyle="--", label="case P50")
+    colour = _POS if inside else _NEG
+    ax.axvline(actual, color=colour, linewidth=2.2, label=f"actual ({format_percent(pct)})")
+    unit = str(row.get("unit", "") or "")
+    ax.set_xlabel(unit)
+    ax.set_yticks([])
+    where = "inside" if inside else "outside"
+    ax.set_title(
+        f"{_wrap(name, 40)}: actual at the {format_percent(pct)} percentile ({where} P10-P90)"
+        if name
+        else f"actual at the {format_percent(pct)} percentile ({where} P10-P90)",
+        fontsize="medium",
+    )
+    ax.legend(fontsize="x-small", loc="upper right")
     return ax
 
 

@@ -12,6 +12,7 @@ from salesworkbench.ui.options_comparison import OptionsComparison
 from salesworkbench.ui.pilot_planner import PilotPlanner
 from salesworkbench.ui.plan_checks import ALL_CHECKS, PlanChecksBrowser
 from salesworkbench.ui.quickstart import WIN_RATE_GROUPINGS, WinRateBrowser
+from salesworkbench.ui.realisation_explorer import RealisationExplorer
 from salesworkbench.ui.rollup_explorer import RollupExplorer
 from salesworkbench.ui.team_explorer import TeamExplorer
 from salesworkbench.ui.territory_explorer import TerritoryExplorer
@@ -25,6 +26,7 @@ __all__ = [
     "OptionsComparison",
     "PilotPlanner",
     "PlanChecksBrowser",
+    "RealisationExplorer",
     "RollupExplorer",
     "TeamExplorer",
     "TerritoryExplorer",

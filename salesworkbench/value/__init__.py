@@ -70,6 +70,7 @@ from salesworkbench.value.realisation import (
     Calibration,
     Realisation,
     calibration,
+    case_distribution,
     realisation,
     realised_references,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "ValueSimulation",
     "VersionStore",
     "calibration",
+    "case_distribution",
     "compile_formula",
     "convergence",
     "correlation_factor",

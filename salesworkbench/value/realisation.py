@@ -43,11 +43,13 @@ from salesworkbench.errors import ValueCaseError
 if TYPE_CHECKING:
     from salesworkbench.value.case import ValueCase
     from salesworkbench.value.distributions import Distribution
+    from salesworkbench.value.simulation import ValueSimulation
 
 __all__ = [
     "Calibration",
     "Realisation",
     "calibration",
+    "case_distribution",
     "distribution_cdf",
     "realisation",
     "realised_references",
@@ -142,6 +144,93 @@ def _resolve(case: ValueCase, actuals: Mapping[str, Any]) -> dict[tuple[str, str
     return out
 
 
+def _check_years(case: ValueCase, years: Any) -> int:
+    if isinstance(years, bool) or not isinstance(years, numbers.Integral):
+        raise ValueCaseError(f"years must be a whole number, got {years!r}")
+    if not 1 <= years <= case.horizon_years:
+        raise ValueCaseError(f"years must be 1..horizon_years ({case.horizon_years}), got {years}")
+    return int(years)
+
+
+def _simulation(
+    case: ValueCase, trials: int, seed: int, simulation: ValueSimulation | None
+) -> ValueSimulation:
+    """The case's simulation: ``simulation`` when it is the case's at ``trials`` and ``seed``."""
+    if simulation is None:
+        return case.simulate(trials, seed=seed, progress=False)
+    if simulation.trials != trials or simulation.seed != seed:
+        raise ValueCaseError(
+            f"the simulation given has trials={simulation.trials}, seed={simulation.seed}; "
+            f"expected trials={trials}, seed={seed}"
+        )
+    if simulation.case is not case and simulation.case.to_dict() != case.to_dict():
+        raise ValueCaseError(f"the simulation given is not of the case {case.name!r}")
+    missing = [n for n in case.assumptions if n not in simulation.samples.columns]
+    if missing:
+        raise ValueCaseError(
+            f"the simulation given has no samples of {', '.join(missing)} (keep_inputs=False?)"
+        )
+    return simulation
+
+
+def _line_amount(line: Any, env: Mapping[str, np.ndarray], trials: int, years: int) -> np.ndarray:
+    """A line's simulated amount over years 0..years (undiscounted), one per trial."""
+    share = float(line.factors[: years + 1].sum())
+    return np.broadcast_to(np.asarray(line.formula(env), dtype=float), (trials,)) * share
+
+
+def case_distribution(
+    case: ValueCase,
+    name: str,
+    trials: int = VALUE_TRIALS,
+    seed: int = 0,
+    *,
+    years: int = 1,
+    simulation: ValueSimulation | None = None,
+) -> np.ndarray:
+    """The case's own simulated outcomes of an assumption, a line, or value to date.
+
+    What :func:`realisation` places an actual within: the percentiles of a line and of value
+    to date are taken over these outcomes (an assumption's percentile is exact, from its
+    distribution, and these are its draws).
+
+    Parameters
+    ----------
+    case : ValueCase
+    name : str
+        An assumption, a benefit or investment line (``"benefit:<name>"`` when a line shares
+        an assumption's name), or ``"value to date"``.
+    trials : int, default :data:`~salesworkbench.defaults.VALUE_TRIALS`
+    seed : int, default 0
+    years : int, default 1
+        Years of benefits a line's amount and value to date cover.
+    simulation : ValueSimulation, optional
+        ``case.simulate(trials, seed=seed)`` to re-use (not simulated again).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``trials`` outcomes, in the simulation's order.
+    """
+    years = _check_years(case, years)
+    sim = _simulation(case, int(trials), int(seed), simulation)
+    if name == "value to date":
+        env = {n: sim.samples[n].to_numpy() for n in case.assumptions}
+        total = np.zeros(sim.trials)
+        for line in case.benefits:
+            total = total + _line_amount(line, env, sim.trials, years)
+        for line in case.investments:
+            total = total - _line_amount(line, env, sim.trials, years)
+        return total
+    ((kind, target),) = _resolve(case, {name: 0.0})
+    if kind == "assumption":
+        return sim.samples[target].to_numpy(dtype=float)
+    env = {n: sim.samples[n].to_numpy() for n in case.assumptions}
+    group = case.benefits if kind == "benefit" else case.investments
+    line = next(ln for ln in group if ln.name == target)
+    return np.array(_line_amount(line, env, sim.trials, years))
+
+
 @dataclass
 class Realisation:
     """Actuals against a case (from :func:`realisation`).
@@ -233,6 +322,7 @@ def realisation(
     seed: int = 0,
     *,
     years: int = 1,
+    simulation: ValueSimulation | None = None,
 ) -> Realisation:
     """Place the customer's actuals within the case's own distribution.
 
@@ -249,15 +339,15 @@ def realisation(
     seed : int, default 0
     years : int, default 1
         Years of benefits the actuals cover (1 = a year after go-live).
+    simulation : ValueSimulation, optional
+        ``case.simulate(trials, seed=seed)`` to re-use, e.g. by an app that places one actual
+        after another (the result is the same as without it).
 
     Returns
     -------
     Realisation
     """
-    if isinstance(years, bool) or not isinstance(years, numbers.Integral):
-        raise ValueCaseError(f"years must be a whole number, got {years!r}")
-    if not 1 <= years <= case.horizon_years:
-        raise ValueCaseError(f"years must be 1..horizon_years ({case.horizon_years}), got {years}")
+    years = _check_years(case, years)
     got = _resolve(case, dict(actuals))
     rows: dict[str, dict[str, Any]] = {}
     for (kind, name), x in got.items():
@@ -278,7 +368,7 @@ def realisation(
             "unit": a.unit or "",
         }
     notes: list[str] = []
-    sim = case.simulate(trials, seed=seed, progress=False)
+    sim = _simulation(case, int(trials), int(seed), simulation)
     env = {n: sim.samples[n].to_numpy() for n in case.assumptions}
     # a fixed assumption (a fact, e.g. ARPU before) is taken as it is unless reported
     actual_env = {n: a.dist._value for n, a in case.assumptions.items() if a.dist.is_fixed}
@@ -290,7 +380,7 @@ def realisation(
         sign = 1.0 if kind == "benefit" else -1.0
         for line in group:
             share = float(line.factors[: years + 1].sum())
-            amount = np.broadcast_to(np.asarray(line.formula(env), dtype=float), (trials,)) * share
+            amount = _line_amount(line, env, trials, years)
             total_sim = total_sim + sign * amount
             if (kind, line.name) in got:
                 x = got[(kind, line.name)]

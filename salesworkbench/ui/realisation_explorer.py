@@ -369,6 +369,8 @@ class RealisationExplorer(App):
             else:
                 slider.min, slider.max = lo, hi
             slider.step = step
+            # thousands with separators (104,030), smaller figures to 4 significant (0.6612)
+            slider.readout_format = ",.0f" if max(abs(lo), abs(hi)) >= 1000 else ".4g"
             slider.value = min(max(actual, lo), hi)
 
     # ---------------------------------------------------------------- the app's work

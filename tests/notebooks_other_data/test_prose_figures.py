@@ -47,7 +47,6 @@ PENDING = {
     "02_value_case_monte_carlo": "prose not yet made from results (issue 20, after i17ui)",
     "03_pilot_test_planning": "prose not yet made from results (issue 20)",
     "04_pipeline_forecast": "prose not yet made from results (issue 20, after integ)",
-    "07_forecast_rollup_and_pacing": "prose not yet made from results (issue 20, after i16)",
 }
 
 _NUMBER = re.compile(

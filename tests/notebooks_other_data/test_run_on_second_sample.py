@@ -45,7 +45,7 @@ def _data(d: Path) -> dict:
 #: notebook -> parameters for the run on the second sample (d = its folder).
 RUNS = {
     "00_quickstart": lambda d: _data(d),
-    "01_territory_segmentation": lambda d: {**_data(d), "NODE_LIMIT": 5},
+    "01_territory_segmentation": lambda d: {**_data(d), "NODE_LIMIT": 5, "FRONTIER_POINTS": 2},
     "06_sales_team_performance": lambda d: {**_data(d), "TRIALS": 500},
     "07_forecast_rollup_and_pacing": lambda d: {**_data(d), "TRIALS": 500},
 }

@@ -20,7 +20,7 @@ CASE   ?= data/value_cases/telecom_arpu.yaml
 PORT   ?= 8866
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 
-.PHONY: help venv install demo test test-unit test-notebooks test-browser lint bench lab present data notebooks clean
+.PHONY: help venv install demo test test-unit test-notebooks test-browser lint bench lab present data notebooks run clean
 
 help:
 	@echo "make demo   - run the notebooks on the sample data, write HTML and tables to $(BUILD)/"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make data   - regenerate the sample data under data/ (seeded)"
 	@echo "make notebooks [NB=notebooks/04_x.ipynb] - re-execute notebooks in place (for committing)"
+	@echo "make run NB=04 ARGS=\"-p AS_OF 2026-07-01\" - run a notebook with parameters into $(BUILD)/run"
 
 venv: $(STAMP)
 
@@ -84,3 +85,9 @@ data: venv
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .ruff_cache
+
+# Run one notebook with parameters (papermill); writes the executed notebook and its HTML.
+#   make run NB=04 ARGS="-p AS_OF 2026-07-01 -p TRIALS 2000"
+run: venv
+	@[ -n "$(NB)" ] || { echo 'usage: make run NB=04 ARGS="-p NAME VALUE ..."'; exit 2; }
+	$(BIN)/salesworkbench notebook run $(NB) $(ARGS) --out $(BUILD)/run

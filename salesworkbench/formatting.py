@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["format_money", "format_number", "format_percent"]
+__all__ = ["format_money", "format_number", "format_percent", "format_value"]
 
 
 _MISSING = "n/a"  # what a missing value shows as
@@ -158,3 +158,37 @@ def _is_certain(text: str) -> bool | None:
     if number == 0:
         return False
     return None
+
+
+def format_value(x: Any, kind: str | None = None, currency: str = "", digits: int = 3) -> str:
+    """Format a value the way its ``kind`` says (an assumption's ``format``).
+
+    Parameters
+    ----------
+    x : float
+        The value; None, NaN or ``pd.NA`` show as ``"n/a"``.
+    kind : {"percent", "money", "number"} or None
+        ``percent`` shows a share as a percentage with ``digits`` significant figures
+        (``0.035`` -> ``"3.5%"``), ``money`` as :func:`format_money` with ``currency``,
+        anything else as :func:`format_number`.
+    currency : str
+        For ``money``.
+    digits : int, default 3
+        Significant figures.
+
+    Examples
+    --------
+    >>> share = "percent"
+    >>> format_value(0.035, share), format_value(0.4, share), format_value(0.0549, share)
+    ('3.5%', '40%', '5.49%')
+    >>> format_value(18_000, "money", "EUR"), format_value(31.5), format_value(None, "percent")
+    ('EUR 18K', '31.5', 'n/a')
+    """
+    value = _as_float(x)
+    if value is None:
+        return _MISSING
+    if kind == "percent":
+        return f"{format_number(100 * value, digits)}%"
+    if kind == "money":
+        return format_money(value, currency, digits)
+    return format_number(value, digits)

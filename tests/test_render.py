@@ -141,3 +141,35 @@ def test_encoding_a_bare_figure_does_not_import_pyplot():
 @pytest.mark.parametrize("tight", [True, False])
 def test_tight_crop(tight):
     assert figure_png(_figure(), dpi=50, tight=tight)[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------------ format_table
+def test_format_table_keeps_thresholds_and_missing_values():
+    import numpy as np
+    import pandas as pd
+
+    from salesworkbench.render import format_pilot_plan, format_table
+
+    t = pd.DataFrame(
+        {
+            "cost": [28_400.0, np.nan, 1.2e6],
+            "threshold": [0.0549, 12.5, np.nan],
+            "rate": [0.3, -1.04e-10, np.nan],
+            "n": [1000, 2, 3],
+        }
+    )
+    shown = format_table(t, {"cost": "money", "threshold": "threshold"}, currency="EUR")
+    assert shown["cost"].tolist() == ["EUR 28.4K", "n/a", "EUR 1.2M"]
+    assert shown["threshold"].tolist() == ["0.0549", "12.5", "n/a"]  # not rounded to 0
+    assert shown["rate"].tolist() == ["0.3", "0", "n/a"]  # noise is 0, missing is n/a
+    assert shown["n"].tolist() == ["1,000", "2", "3"]
+    assert not shown.apply(lambda c: c.str.contains("e-|e\\+", regex=True)).any().any()
+    empty = pd.DataFrame({"bin": ["0-10%", "10-20%"], "deals": [np.nan, 4.0]})
+    assert format_table(empty)["bin"].tolist() == ["10-20%"]  # the empty row is dropped
+    plan = pd.DataFrame(
+        {"optimal_n": [0, 50], "cost": [28_400.0, 9_000.0], "threshold": [0.0549, 0.0612]},
+        index=["a", "b"],
+    )
+    p = format_pilot_plan(plan, "EUR")
+    assert p.loc["a", "optimal_n"] == "no pilot" and p.loc["a", "cost"] == ""
+    assert p.loc["b", "threshold"] == "0.0612" and p.loc["b", "cost"] == "EUR 9K"

@@ -749,3 +749,16 @@ def test_split_is_seeded_and_validated(team):
     assert not a.measured_ids.equals(c.measured_ids)
     with pytest.raises(ValueError, match="split must be"):
         stars_vs_rest(an, split="later")
+
+
+def test_group_table_focused_by_default(team):
+    from salesworkbench.team.measures import GROUP_COLUMNS
+
+    _, _, _, an = team
+    g = group_table(an, "team")
+    assert set(g.columns) <= set(GROUP_COLUMNS) and len(g.columns) <= len(GROUP_COLUMNS)
+    full = group_table(an, "team", all_columns=True)
+    assert len(full.columns) > 40
+    floats = full.select_dtypes("float")
+    tiny = (floats.abs() > 0) & (floats.abs() < 1e-9 * floats.abs().max())
+    assert not tiny.any().any()  # no -1.04e-10 noise

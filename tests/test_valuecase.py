@@ -256,13 +256,17 @@ def test_telecom_example_base_case_and_statement():
     assert text.startswith(
         "We believe Company A should be able to increase average revenue per user from 22 to 26"
     )
-    assert "within the first year." in text
+    assert "a year from the first year" in text
     assert "Through the ability to offer new data services." in text
     assert "As a result of a network expansion and a new data service launch." in text
-    assert "For an investment of GBP 3M." in text
+    mean_investment = format_money(summary.loc["total_investment", "mean"], "GBP")
+    assert f"For an expected investment of {mean_investment}." in text
+    assert (
+        f"Expected value over 3 years: {format_money(summary.loc['value', 'mean'], 'GBP')}" in text
+    )
     assert "Based on the following assumptions:" in text
-    assert "- 3 new network nodes costing GBP 2M." in text
-    assert "- Network management system costing GBP 500K." in text
+    assert "- 3 new network nodes costing GBP 2M (most likely)." in text
+    assert "- Network management system costing GBP 500K (most likely)." in text
     assert "users: 90K to 120K subscribers, most likely 100K" in text
     assert "probability the value is positive" in text
     assert f"benefits of {format_money(annual, 'GBP')} a year" in case.value_statement()
@@ -533,7 +537,8 @@ def test_statement_does_not_evaluate_the_trials_again(monkeypatch):
     case = ValueCase.from_yaml(TELECOM)
     sim = case.simulate(20_000, seed=0)
     old = _year1_the_old_way(case, sim)
-    p10, p50, p90 = (format_money(x, "GBP") for x in np.percentile(old, [10, 50, 90]))
+    p10, p90 = (format_money(x, "GBP") for x in np.percentile(old, [10, 90]))
+    mean = format_money(old.mean(), "GBP")
     calls = []
     real_call = Formula.__call__
 
@@ -543,12 +548,12 @@ def test_statement_does_not_evaluate_the_trials_again(monkeypatch):
 
     monkeypatch.setattr(Formula, "__call__", counting)
     text = case.value_statement(sim)
-    assert f"benefits of {p50} a year (P10 {p10}, P90 {p90}) within the first year." in text
+    assert f"expected benefits of {mean} a year from the first year (P10 {p10}, P90 {p90})." in text
     assert calls and max(calls) == 1  # base case only: no formula sees the trials' arrays
     assert text == case.value_statement(sim)
 
 
-def test_statement_with_a_constant_first_year_quotes_the_base_case():
+def test_statement_gives_year1_and_the_steady_state():
     d = linear_case(
         horizon_years=2,
         assumptions={"k": 7.5, "c": {"dist": "uniform", "min": 0, "max": 1}},
@@ -561,9 +566,10 @@ def test_statement_with_a_constant_first_year_quotes_the_base_case():
     case = ValueCase.from_dict(d)
     sim = case.simulate(2000, seed=0)
     assert np.ptp(sim.year1_benefits) == 0
-    assert "resulting in benefits of GBP 750 a year within the first year." in (
-        case.value_statement(sim)
-    )
+    text = case.value_statement(sim)
+    # year 2 adds the expected 25 of z: 750 then 775 (the steady state)
+    assert "expected benefits of GBP 750 in the first year, rising to GBP 775 a year from " in text
+    assert "year 2 (the steady state)." in text
 
 
 def test_correlation_factor_and_spearman_to_pearson():

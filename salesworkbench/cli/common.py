@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -46,12 +47,16 @@ __all__ = [
     "input_file",
     "memory_budget",
     "mapping_option",
+    "money",
+    "money_list",
     "non_negative",
     "note",
     "numbers",
     "pilot_costs",
     "positive_int",
     "power_of_two",
+    "read_list_prices",
+    "read_stage_history_file",
     "read_value_case",
     "records",
     "render_output",
@@ -195,6 +200,67 @@ def power_of_two(text: str) -> int:
 def numbers(text: str) -> list[float]:
     """Comma-separated numbers, zero or more each, e.g. ``--quota 3e6,3.5e6``."""
     return [non_negative(part.strip()) for part in text.split(",") if part.strip()]
+
+
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9, "t": 1e12}
+_MONEY = re.compile(r"^([+-]?)(\d[\d,_]*(?:\.\d*)?|\.\d+)(?:e([+-]?\d+))?([a-z]*)$")
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+_CURRENCY = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b|^[A-Z]{3}|[A-Z]{3}$")
+
+
+def money(text: str) -> float:
+    """An amount of money, zero or more: ``2500000``, ``2,500,000``, ``2.5M``, ``900k``, ``1e6``.
+
+    Suffixes (any case): ``k`` thousand, ``M``/``mm`` million, ``B``/``bn`` billion, ``T``
+    trillion. Commas must group thousands (``2,500,000``; ``2,5`` is refused as ambiguous).
+    A currency sign or code (``€1.2M``, ``GBP 900k``) is refused: amounts are in the data's
+    currency. Negative amounts are refused.
+
+    Examples
+    --------
+    >>> money("2.5M"), money("900k"), money("2,500,000"), money("1e6")
+    (2500000.0, 900000.0, 2500000.0, 1000000.0)
+    """
+    raw = text
+    t = text.strip().replace(" ", "")
+    if _CURRENCY.search(t):
+        raise argparse.ArgumentTypeError(
+            f"give the amount without a currency (amounts are in the data's currency), "
+            f"e.g. 1.2M, got {raw!r}"
+        )
+    m = _MONEY.match(t.lower())
+    if m is None or m.group(4) not in _SUFFIX:
+        raise argparse.ArgumentTypeError(
+            f"must be an amount such as 2500000, 2,500,000, 2.5M or 900k, got {raw!r}"
+        )
+    sign, digits, exponent, suffix = m.groups()
+    if "," in digits and not _GROUPED.match(digits.replace("_", "")):
+        raise argparse.ArgumentTypeError(
+            f"commas must separate thousands (2,500,000); for decimals use a point, got {raw!r}"
+        )
+    value = float(digits.replace(",", "").replace("_", "") + (f"e{exponent}" if exponent else ""))
+    value *= _SUFFIX[suffix]
+    if sign == "-" and value != 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {raw!r}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite amount, got {raw!r}")
+    return value
+
+
+def money_list(text: str) -> list[float]:
+    """Amounts separated by ``;`` or spaces, or by commas when no amount uses commas itself.
+
+    ``3M;3.5M``, ``"3M 3.5M"`` and ``3e6,3.5e6`` all give two amounts; ``2,500,000`` is one.
+    """
+    t = text.strip()
+    if ";" in t or " " in t:
+        parts = re.split(r"[;\s]+", t)
+    else:
+        try:
+            return [money(t)]
+        except argparse.ArgumentTypeError:
+            parts = t.split(",")
+    return [money(p) for p in parts if p.strip()]
 
 
 def fill(text: str) -> str:
@@ -346,24 +412,38 @@ def records(frame: pd.DataFrame, index: bool = True) -> list[dict[str, Any]]:
 
 
 def _formatter(series: pd.Series) -> Callable[[Any], str] | None:
-    """A readable number format for one column of a table."""
+    """A readable number format for one column of a table (never scientific notation).
+
+    Probabilities (columns ``p_*``, ``*_prob``) are percentages that never round to a
+    certainty (``>99.9%``); other shares (every value within -1..1) get three decimals, tiny
+    values three significant figures (``0.00012``, not ``0.000``); columns with values
+    of 1,000 or more whole numbers with thousands separators;
+    the rest three significant figures. Missing values are blank, never 0.
+    """
+    from salesworkbench.formatting import format_number, format_percent
+
     if not pd.api.types.is_float_dtype(series.dtype):
         return None
+    name = str(series.name)
+    if name.startswith("p_") or name.endswith(("_prob", "probability")):
+        return lambda v: "" if v is None or v is pd.NA or pd.isna(v) else format_percent(v, 1)
     finite = series[np.isfinite(series.to_numpy(dtype=float, na_value=np.nan))]
     big = finite.abs().max() if len(finite) else 0.0
-    if len(finite) and (finite.abs() <= 1).all():
-        fmt = "{:.3f}"
-    elif big >= 1000:
-        fmt = "{:,.0f}"
-    else:
-        fmt = "{:.3g}"
+    small = bool(len(finite)) and bool((finite.abs() <= 1).all())
+
+    def fmt(v: float) -> str:
+        if small:
+            return f"{v:.3f}" if v == 0 or abs(v) >= 0.0005 else format_number(v)
+        if big >= 1000:
+            return f"{v:,.0f}"
+        return format_number(v)
 
     def format_one(v: Any) -> str:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             return ""
         if isinstance(v, float) and math.isinf(v):
             return "never" if v > 0 else "-inf"
-        return fmt.format(v)
+        return fmt(float(v))
 
     return format_one
 
@@ -372,8 +452,11 @@ def table_text(frame: pd.DataFrame, index: bool = True) -> str:
     """A DataFrame as an aligned, readable text table (for ``--format table``).
 
     Columns keep their figures exact enough to compare (thousands separators, three
-    significant digits); sentences around a table use :mod:`salesworkbench.formatting`.
+    significant digits, no scientific notation); sentences around a table use
+    :mod:`salesworkbench.formatting`. Rows with no value at all are dropped; missing cells
+    are blank.
     """
+    frame = frame.dropna(how="all") if len(frame.columns) else frame
     if frame.empty:
         return "(no rows)"
     formatters = {c: f for c in frame.columns if (f := _formatter(frame[c])) is not None}
@@ -449,6 +532,78 @@ def mapping_option(value: str | None) -> str | None:
         return value
     input_file(value, f"--mapping: a mapping file or one of {', '.join(MAPPINGS)}")
     return value
+
+
+#: Column names a price list's price may have (the first found is used).
+PRICE_COLUMNS = ("list_price", "price", "sales_price", "unit_price")
+
+
+def read_list_prices(path: str) -> dict[str, float]:
+    """Read a price list (CSV or Excel with ``product`` and ``list_price``) as a dict.
+
+    The price column may also be called ``price``, ``sales_price`` or ``unit_price``. Product
+    names are matched to deals case-, space- and punctuation-blind by the history model.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    DataError
+        No product or price column, a price that is not a number (row named), or a product
+        listed twice with different prices.
+    """
+    from salesworkbench.errors import DataError
+    from salesworkbench.io import read_table
+
+    input_file(path, "--list-prices: a price list, CSV with product and list_price")
+    raw = read_table(path)
+    cols = {str(c).strip().lower(): c for c in raw.columns}
+    price = next((cols[c] for c in PRICE_COLUMNS if c in cols), None)
+    if "product" not in cols or price is None:
+        raise DataError(
+            f"a price list needs a 'product' column and a price column ({', '.join(PRICE_COLUMNS)}"
+            f"); the file has {', '.join(map(repr, raw.columns))}",
+            file=path,
+        )
+    products = raw[cols["product"]].astype("string").str.strip()
+    text = raw[price].astype("string").str.strip().str.replace(",", "", regex=False)
+    values = pd.to_numeric(text, errors="coerce")
+    bad = (values.isna() & text.notna() & (text != "")) | (values < 0)
+    if bad.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())][:5]
+        raise DataError("not a price (a number, zero or more)", file=path, rows=rows, column=price)
+    prices: dict[str, float] = {}
+    for product, value in zip(products, values, strict=True):
+        if pd.isna(product) or pd.isna(value):
+            continue
+        if product in prices and prices[product] != value:
+            raise DataError(f"product {product!r} is listed twice with different prices", file=path)
+        prices[str(product)] = float(value)
+    if not prices:
+        raise DataError("no product with a price", file=path)
+    return prices
+
+
+def read_stage_history_file(path: str, mapping: str | None) -> pd.DataFrame:
+    """Read ``--stage-history``; a mapping file's ``stage_history:`` section applies to it.
+
+    A mapping without that section (a plain column mapping written for the opportunity
+    export) is not applied: its targets are opportunity columns.
+    """
+    import yaml
+
+    from salesworkbench.io import read_stage_history
+
+    input_file(path, "--stage-history: a stage-history export")
+    use = None
+    if mapping is not None and Path(mapping).is_file():
+        try:
+            data = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict) and "stage_history" in data:
+            use = mapping
+    return read_stage_history(path, mapping=use)
 
 
 def read_value_case(path: str) -> ValueCase:

@@ -15,14 +15,24 @@ from salesworkbench.cli.common import (
     check_memory,
     input_file,
     mapping_option,
+    money_list,
     non_negative,
-    numbers,
+    note,
     positive_int,
+    read_list_prices,
+    read_stage_history_file,
     records,
 )
 from salesworkbench.defaults import FORECAST_TRIALS
 
-__all__ = ["EXAMPLES", "MAX_PERIODS", "add_parser"]
+__all__ = [
+    "EXAMPLES",
+    "MAX_PERIODS",
+    "add_forecast_options",
+    "add_list_prices_option",
+    "add_parser",
+    "run_forecast",
+]
 
 #: Most periods a forecast covers, by ``--freq``: twenty years.
 MAX_PERIODS = {"month": 240, "quarter": 80, "year": 20}
@@ -33,6 +43,8 @@ examples:
   {PROG} forecast pipeline.csv --history closed.csv --stage-history stages.csv \\
       --timing stage --quota 3000000 --periods 4 --freq quarter
   {PROG} forecast pipeline.csv --history closed.csv --mapping salesforce --deals --format csv
+  {PROG} forecast export.csv --history export.csv --mapping crm.yaml --list-prices products.csv \
+      --quota 2.5M --as-of 2017-10-01
   {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01 \\
       --rollup data/reps.csv
 
@@ -57,6 +69,33 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "deals in PIPELINE: bookings per period with P10/P50/P90 and P(bookings >= quota).",
         EXAMPLES,
     )
+    add_forecast_options(p)
+    p.add_argument(
+        "--deals",
+        action="store_true",
+        help="print each open deal's contribution instead of the period summary",
+    )
+    p.add_argument(
+        "--rollup",
+        metavar="REPS.csv",
+        help="roll the forecast up a hierarchy: owners (as in the owner column) in the first "
+        "column, then the levels above; by default the columns team and region where the file "
+        "has them (else every column); a 'quota' (or 'quota_per_<freq>') column gives each "
+        "rep's quota per period. Prints one row per node and period",
+    )
+    p.add_argument(
+        "--levels",
+        type=lambda s: [c.strip() for c in s.split(",") if c.strip()],
+        metavar="COL[,COL...]",
+        help="with --rollup: the hierarchy's columns, owner first (e.g. rep,team,region)",
+    )
+    add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
+    p.set_defaults(run=_run)
+    return p
+
+
+def add_forecast_options(p: argparse.ArgumentParser) -> None:
+    """Add the files and the forecast's options (``forecast``, ``report forecast``)."""
     p.add_argument("pipeline", metavar="PIPELINE.csv", help="opportunity export with open deals")
     p.add_argument(
         "--history",
@@ -104,10 +143,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--quota",
-        type=numbers,
-        metavar="X[,X...]",
-        help="quota per period: one number for all, or one per period",
+        type=money_list,
+        metavar="X[;X...]",
+        help="quota per period: one amount for all, or one per period (2.5M, 900k, "
+        "2,500,000; several separated by ';' or spaces: '3M;3.5M')",
     )
+    add_list_prices_option(p)
     p.add_argument(
         "--timing",
         choices=("created", "stage", "close_date"),
@@ -118,7 +159,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--group-by",
         metavar="COLUMN",
-        help="learn win rates by this column too (segment, product, owner, ...)",
+        default="auto",
+        help="learn win rates by this column too (segment, product, owner, ...); 'auto' "
+        "(default, as the library) picks the grouping with the lowest walk-forward error, "
+        "'none' learns one set of rates",
     )
     p.add_argument(
         "--win-prob",
@@ -131,31 +175,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=non_negative,
         default=90.0,
         metavar="DAYS",
-        help="leave out open deals whose expected close passed more than DAYS ago (default 90)",
-    )
-    p.add_argument("--keep-stale", action="store_true", help="keep stale deals in the forecast")
-    p.add_argument(
-        "--rollup",
-        metavar="REPS.csv",
-        help="roll the forecast up a hierarchy: owners (as in the owner column) in the first "
-        "column, then the levels above; by default the columns team and region where the file "
-        "has them (else every column); a 'quota' (or 'quota_per_<freq>') column gives each "
-        "rep's quota per period. Prints one row per node and period",
+        help="flag open deals whose expected close passed more than DAYS ago (default 90), or "
+        "older than the longest won cycle: counted in the notes and kept in the forecast with "
+        "the low chance their age gives them",
     )
     p.add_argument(
-        "--levels",
-        type=lambda s: [c.strip() for c in s.split(",") if c.strip()],
-        metavar="COL[,COL...]",
-        help="with --rollup: the hierarchy's columns, owner first (e.g. rep,team,region)",
+        "--keep-stale", action="store_true", help="do not flag stale deals (they count either way)"
     )
+
+
+def add_list_prices_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--list-prices FILE`` (forecast, backtest)."""
     p.add_argument(
-        "--deals",
-        action="store_true",
-        help="print each open deal's contribution instead of the period summary",
+        "--list-prices",
+        metavar="FILE",
+        help="price list (CSV: product, list_price; sales_price or price also read): a lost "
+        "deal recorded at 0 counts at its product's list price, as does an open deal "
+        "without an amount (product names match case-, space- and punctuation-blind)",
     )
-    add_common_options(p, seed_option=True, trials=FORECAST_TRIALS)
-    p.set_defaults(run=_run)
-    return p
 
 
 def _read_opps(path: str, mapping: str | None, what: str) -> pd.DataFrame:
@@ -216,7 +253,15 @@ def _hierarchy(path: str, levels: list[str] | None, freq: str) -> pd.DataFrame:
     return out
 
 
-def _run(args: argparse.Namespace) -> Output:
+def run_forecast(args: argparse.Namespace):
+    """Read the exports, fit the history model and run the forecast the flags describe.
+
+    Returns
+    -------
+    result : ForecastResult
+    notes : list of str
+        How the exports were rebuilt (``--as-of``) and what the summary leaves blank.
+    """
     from salesworkbench.pipeline import HistoryModel, forecast
 
     as_of = None
@@ -247,6 +292,7 @@ def _run(args: argparse.Namespace) -> Output:
         input_file(args.stage_history, _STAGES)
     mapping_option(args.mapping)
     mapping_option(args.history_mapping)
+    list_prices = read_list_prices(args.list_prices) if args.list_prices else None
     pipeline = _read_opps(args.pipeline, args.mapping, _PIPELINE)
     if Path(args.history).resolve() == Path(args.pipeline).resolve() and (
         args.history_mapping is None
@@ -254,12 +300,13 @@ def _run(args: argparse.Namespace) -> Output:
         history = pipeline
     else:
         history = _read_opps(args.history, args.history_mapping or args.mapping, _HISTORY)
-    hierarchy = _hierarchy(args.rollup, args.levels, args.freq) if args.rollup else None
+    rollup = getattr(args, "rollup", None)
+    hierarchy = _hierarchy(rollup, args.levels, args.freq) if rollup else None
     stage_history = None
     if args.stage_history:
-        from salesworkbench.io import read_stage_history
-
-        stage_history = read_stage_history(args.stage_history)
+        stage_history = read_stage_history_file(
+            args.stage_history, args.history_mapping or args.mapping
+        )
     fit_as_of, rebuilt = as_of, []
     if as_of is not None:
         pipeline, history, stage_history, rebuilt = _as_it_stood(
@@ -267,7 +314,15 @@ def _run(args: argparse.Namespace) -> Output:
         )
         if rebuilt:
             fit_as_of = as_of.normalize() - pd.Timedelta(days=1)  # closed before that day
-    model = HistoryModel.fit(history, stage_history, group_by=args.group_by, as_of=fit_as_of)
+    group_by = None if args.group_by.lower() == "none" else args.group_by
+    model = HistoryModel.fit(
+        history,
+        stage_history,
+        group_by=group_by,
+        as_of=fit_as_of,
+        list_prices=list_prices,
+    )
+
     result = forecast(
         pipeline,
         model,
@@ -283,6 +338,21 @@ def _run(args: argparse.Namespace) -> Output:
         progress=args.progress,
         hierarchy=hierarchy,
     )
+    open_deals = pipeline[(pipeline["status"].astype(object) == "open").to_numpy()]
+    if len(open_deals) and open_deals["close_date"].isna().all():
+        # no open deal has an expected close date: these columns are unknown, not 0
+        result.summary[["stage_weighted", "pipeline", "coverage"]] = float("nan")
+        text = (
+            "no open deal has an expected close date: stage_weighted, pipeline and coverage "
+            "are blank (unknown), not 0"
+        )
+        note(text)
+        rebuilt = [*rebuilt, text]
+    return result, rebuilt
+
+
+def _run(args: argparse.Namespace) -> Output:
+    result, rebuilt = run_forecast(args)
     summary = result.summary.copy()
     summary.index = summary.index.astype(str)
     summary.index.name = "period"
@@ -295,10 +365,11 @@ def _run(args: argparse.Namespace) -> Output:
         "stale_deals": len(result.stale),
         "notes": rebuilt + list(result.notes),
     }
-    if hierarchy is not None:
+    if result.rollup is not None:
         roll = result.rollup.reset_index(drop=True)
+        levels = ", ".join(dict.fromkeys(roll["level"].astype(str)))
         header = [
-            f"Bookings forecast by {', '.join(hierarchy.columns.drop('quota', errors='ignore'))} "
+            f"Bookings forecast by {levels} "
             f"as of {result.as_of:%Y-%m-%d} ({result.trials:,} trials, seed {result.seed}); "
             "a parent's mean is the sum of its children's, its P10 is not (children_p10)",
             "",

@@ -7,6 +7,7 @@ success, 2 bad input, 1 another failure such as Chromium failing to print a PDF)
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -14,7 +15,19 @@ from collections.abc import Sequence
 import yaml
 
 from salesworkbench import __version__
-from salesworkbench.cli import forecast, pacing, pilots, quotas, report, segment, value
+from salesworkbench.cli import (
+    backtest,
+    forecast,
+    notebook,
+    pacing,
+    pilots,
+    quotas,
+    report,
+    segment,
+    team,
+    territory,
+    value,
+)
 from salesworkbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -31,7 +44,19 @@ from salesworkbench.errors import DataError, DataWarning, ValueCaseError
 __all__ = ["EXAMPLES", "SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``--help`` lists them; each adds its own parser.
-SUBCOMMANDS = (segment, quotas, value, pilots, forecast, pacing, report)
+SUBCOMMANDS = (
+    segment,
+    territory,
+    quotas,
+    value,
+    pilots,
+    forecast,
+    pacing,
+    backtest,
+    team,
+    report,
+    notebook,
+)
 
 EXAMPLES = f"""\
 examples:
@@ -39,7 +64,12 @@ examples:
   {PROG} value data/value_cases/telecom_arpu.yaml --trials 100000 --seed 1
   {PROG} pilots data/value_cases/field_service_app.yaml --cost-fixed 20000 --cost-per-unit 50
   {PROG} forecast data/opportunities.csv --history data/opportunities.csv --as-of 2026-10-01
+  {PROG} backtest data/opportunities.csv --cutoffs quarterly:2025-01-01..2026-07-01
+  {PROG} team data/opportunities.csv --reps data/reps.csv
+  {PROG} territory data/accounts.csv --reps data/reps.csv --match-on territory
   {PROG} report value data/value_cases/telecom_arpu.yaml --out build/report.html --pdf
+  {PROG} report forecast data/opportunities.csv --history data/opportunities.csv --out f.html
+  {PROG} notebook run 04 -p AS_OF 2026-07-01 --out build/run
 
 Run '{PROG} COMMAND --help' for a command's options. Exit codes: 0 ok, 2 bad input,
 1 another failure (e.g. Chromium could not print a PDF). The sample files are under
@@ -53,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
         description=fill(
-            "salesworkbench: territory segmentation, value cases, pilot planning and "
-            "pipeline forecasts from the command line."
+            "salesworkbench: territory plans, value cases, pilot planning, pipeline forecasts "
+            "and backtests, the sales team, reports and the notebooks from the command line."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,12 +103,49 @@ def _one_line(exc: BaseException) -> str:
         text = f"{exc.filename}: {exc.strerror.lower()}"
     else:
         text = str(exc) or type(exc).__name__
+    text = _cli_syntax(text)
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+#: Hints in the Python API's syntax, and what the command line says instead.
+_CLI_SYNTAX = (
+    (
+        re.compile(r"[Pp]ass mapping=\{.*?\}\}? to name them"),
+        "Name them in a --mapping FILE (YAML: 'columns: {file column: canonical column}')",
+    ),
+    (
+        re.compile(r"pass mapping=\{'<one of them>': ('[^']*')\}\}? to say which"),
+        r"say which in the --mapping FILE ('columns: {<one of them>: \1}')",
+    ),
+    (
+        re.compile(r"with mapping=\{'<file column>': ('[^']*')\}\}?"),
+        r"in the --mapping FILE ('columns: {<file column>: \1}')",
+    ),
+    (
+        re.compile(r"[Pp]ass stages=\{.*?\}\}?(?=[ ,.;)]|$)"),
+        "map them in a 'stages:' section of the --mapping FILE (YAML: 'stages: {Stage: open}')",
+    ),
+    (re.compile(r"pass currency= for other dollars"), "other dollars need a currency column"),
+    (re.compile(r"\bgroup_by=(\S+) is not a column"), r"--group-by \1 is not a column"),
+    (re.compile(r"\blist_prices=\S*"), "--list-prices FILE"),
+)
+
+
+def _cli_syntax(text: str) -> str:
+    """Rewrite hints written for the Python API (``mapping={...}``) in the CLI's own syntax."""
+    for pattern, replacement in _CLI_SYNTAX:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _hint(exc: BaseException) -> str:
     """A command-line hint for errors whose fix differs from the Python API's."""
-    if isinstance(exc, DataError) and exc.column is not None and "unknown stage" in exc.problem:
+    if (
+        isinstance(exc, DataError)
+        and exc.column is not None
+        and "unknown stage" in exc.problem
+        and "stages:" not in _cli_syntax(exc.problem)
+    ):
         return " (on the command line: map it in a 'stages:' section of the --mapping file)"
     return ""
 
@@ -119,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(_one_line(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except notebook.NotebookFailed as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except (DataError, ValueCaseError, ValueError, KeyError, OSError, yaml.YAMLError) as exc:
         # OSError covers FileNotFoundError, IsADirectoryError, PermissionError on --out ...
         print(f"{PROG}: error: {_one_line(exc)}{_hint(exc)}", file=sys.stderr)

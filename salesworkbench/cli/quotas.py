@@ -13,6 +13,7 @@ from salesworkbench.cli.common import (
     add_common_options,
     input_file,
     mapping_option,
+    money,
     non_negative,
     note,
 )
@@ -23,7 +24,7 @@ __all__ = ["EXAMPLES", "add_parser"]
 EXAMPLES = f"""\
 examples:
   {PROG} quotas data/accounts.csv --reps data/reps.csv --objective 4000000
-  {PROG} quotas data/accounts.csv --reps data/reps.csv --objective 4e6 --match-on territory \\
+  {PROG} quotas data/accounts.csv --reps data/reps.csv --objective 4M --match-on territory \\
       --method blend --history data/opportunities.csv --floor 100000 --cap 600000
   {PROG} quotas data/accounts.csv --reps data/reps.csv --objective 4e6 --potential wallet
 
@@ -49,7 +50,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("accounts", metavar="ACCOUNTS.csv", help="account export (CSV or Excel)")
     p.add_argument("--mapping", metavar="FILE", help="column-mapping file for the accounts")
     p.add_argument(
-        "--objective", type=non_negative, required=True, metavar="AMOUNT", help="revenue objective"
+        "--objective",
+        type=money,
+        required=True,
+        metavar="AMOUNT",
+        help="revenue objective (4000000, 4,000,000, 4M)",
     )
     p.add_argument(
         "--method",
@@ -70,9 +75,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="opportunity export: bookings history and the open pipeline",
     )
     p.add_argument("--potential", default="potential", help="account column summed as potential")
-    p.add_argument("--floor", type=non_negative, metavar="AMOUNT", help="least quota per rep")
-    p.add_argument("--cap", type=non_negative, metavar="AMOUNT", help="most quota per rep")
-    p.add_argument("--unit", type=non_negative, default=1.0, help="round quotas to this unit")
+    p.add_argument("--floor", type=money, metavar="AMOUNT", help="least quota per rep (e.g. 150k)")
+    p.add_argument("--cap", type=money, metavar="AMOUNT", help="most quota per rep (e.g. 1.2M)")
+    p.add_argument(
+        "--unit", type=money, default=1.0, metavar="AMOUNT", help="round quotas to this unit (1k)"
+    )
     p.add_argument("--period", help="quota period, e.g. 2027Q1 (default: the history's quarter)")
     add_assign_options(p, required=True)
     add_common_options(p, seed_option=True, trials=None)

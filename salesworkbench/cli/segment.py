@@ -23,9 +23,11 @@ __all__ = [
     "EXAMPLES",
     "add_assign_options",
     "add_parser",
+    "add_segment_options",
     "positive_or_zero_int",
     "read_reps",
     "run_assignment",
+    "segmented",
 ]
 
 EXAMPLES = f"""\
@@ -34,11 +36,15 @@ examples:
   {PROG} segment export.csv --mapping crm_columns.yaml --format csv --out build/segments.csv
   {PROG} segment data/accounts.csv --potential-high 75 --relationship-high 40 --summary
   {PROG} segment data/accounts.csv --format json | jq '.[] | select(.segment == "Alpha")'
+  {PROG} segment accounts.csv --deals pipeline.csv --deals-mapping crm.yaml --summary
   {PROG} segment data/accounts.csv --assign optimal --reps data/reps.csv --match-on territory
   {PROG} segment data/accounts.csv --assign optimal --reps data/reps.csv --max-moves 20
 
 Accounts are listed in priority order (1 = work first: Alpha by relationship, then Beta,
-then Delta). A mapping file holds 'file column: canonical column' pairs (YAML).
+then Delta). A mapping file holds 'file column: canonical column' pairs (YAML), or sections
+('columns:', 'stages:', 'accounts:', 'opportunities:') so one file serves both exports.
+--deals derives the relationship (install base, current spend, recent projects, last
+activity) from won deals, for an account export that has only firmographics.
 """
 
 #: The columns shown by default (``--all-columns`` keeps every input column).
@@ -67,40 +73,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "potential), Beta (moderate potential, strong relationship) and Delta (the rest).",
         EXAMPLES,
     )
-    p.add_argument("accounts", metavar="ACCOUNTS.csv", help="account export (CSV or Excel)")
-    p.add_argument(
-        "--mapping",
-        metavar="FILE",
-        help="column-mapping file (YAML: 'file column: canonical column') or a preset name",
-    )
-    p.add_argument(
-        "--potential-high",
-        type=score,
-        default=70,
-        metavar="X",
-        help="potential score (0-100) from which an account is Alpha (default 70)",
-    )
-    p.add_argument(
-        "--potential-low",
-        type=score,
-        default=30,
-        metavar="X",
-        help="potential score below which an account has little or none (default 30)",
-    )
-    p.add_argument(
-        "--relationship-high",
-        type=score,
-        default=50,
-        metavar="X",
-        help="relationship score (0-100) that counts as strong (default 50)",
-    )
-    p.add_argument(
-        "--scores",
-        choices=("auto", "supplied", "compute"),
-        default="auto",
-        help="use potential/relationship columns in the file (supplied), compute "
-        "them from the drivers (compute), or supplied when present (auto)",
-    )
+    add_segment_options(p)
     p.add_argument(
         "--summary",
         action="store_true",
@@ -206,21 +179,116 @@ def run_assignment(args: argparse.Namespace, seg: pd.DataFrame):
     return asg, load
 
 
-def _run(args: argparse.Namespace) -> Output:
+def add_segment_options(p: argparse.ArgumentParser) -> None:
+    """Add the accounts file and the scoring options (``segment``, ``territory``)."""
+    p.add_argument("accounts", metavar="ACCOUNTS.csv", help="account export (CSV or Excel)")
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="column-mapping file (YAML: 'file column: canonical column') or a preset name",
+    )
+    p.add_argument(
+        "--deals",
+        metavar="FILE",
+        help="opportunity export: derive the relationship columns (install base, current "
+        "spend, recent projects, last activity) from its won deals, matched by account id or "
+        "name; columns the accounts already have are kept unless --overwrite-relationship",
+    )
+    p.add_argument(
+        "--deals-mapping",
+        metavar="FILE",
+        help="mapping for --deals when it differs from --mapping",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="with --deals: end of the look-back windows (default: the latest won deal)",
+    )
+    p.add_argument(
+        "--overwrite-relationship",
+        action="store_true",
+        help="with --deals: replace relationship columns the accounts already have",
+    )
+    p.add_argument(
+        "--potential-high",
+        type=score,
+        default=70,
+        metavar="X",
+        help="potential score (0-100) from which an account is Alpha (default 70)",
+    )
+    p.add_argument(
+        "--potential-low",
+        type=score,
+        default=30,
+        metavar="X",
+        help="potential score below which an account has little or none (default 30)",
+    )
+    p.add_argument(
+        "--relationship-high",
+        type=score,
+        default=50,
+        metavar="X",
+        help="relationship score (0-100) that counts as strong (default 50)",
+    )
+    p.add_argument(
+        "--scores",
+        choices=("auto", "supplied", "compute"),
+        default="auto",
+        help="use potential/relationship columns in the file (supplied), compute "
+        "them from the drivers (compute), or supplied when present (auto)",
+    )
+
+
+def _date(text: str, flag: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ValueError(f"{flag}: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _with_relationship(
+    accounts: pd.DataFrame, args: argparse.Namespace, as_of: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The accounts with relationship columns from ``--deals`` (as the API does)."""
+    from salesworkbench.io import read_opportunities
+    from salesworkbench.territory import relationship_from_deals
+
+    deals = read_opportunities(
+        args.deals, mapping=mapping_option(args.deals_mapping or args.mapping)
+    )
+    out = relationship_from_deals(
+        accounts, deals, as_of=as_of, overwrite=args.overwrite_relationship
+    )
+    out.attrs = dict(accounts.attrs)
+    won = int((deals["status"].astype(object) == "won").sum())
+    with_business = int((out["install_base"] > 0).sum())
+    note(
+        f"relationship from {won} won deals in {args.deals}: {with_business} of {len(out)} "
+        "accounts have business on record"
+    )
+    return out
+
+
+def segmented(args: argparse.Namespace) -> pd.DataFrame:
+    """Read, score and segment the accounts as :func:`add_segment_options`' flags say."""
     from salesworkbench.io import read_accounts
     from salesworkbench.territory import segment
 
-    if args.assign and not args.reps:
-        raise ValueError("--assign needs --reps REPS.csv")
-    if args.max_moves is not None and args.assign != "optimal":
-        raise ValueError("--max-moves needs --assign optimal")
     if args.potential_low > args.potential_high:
         raise ValueError(
             f"--potential-low ({args.potential_low:g}) must not be above --potential-high "
             f"({args.potential_high:g})"
         )
     input_file(args.accounts, "an account export, CSV or Excel")
+    if args.deals is None and (args.deals_mapping or args.as_of or args.overwrite_relationship):
+        raise ValueError("--deals-mapping, --as-of and --overwrite-relationship need --deals FILE")
+    as_of = _date(args.as_of, "--as-of") if args.as_of else None
+    if args.deals:
+        input_file(args.deals, "--deals: an opportunity export")
+        mapping_option(args.deals_mapping)
     accounts = read_accounts(args.accounts, mapping=mapping_option(args.mapping))
+    if args.deals:
+        accounts = _with_relationship(accounts, args, as_of)
     seg = segment(
         accounts,
         potential_high=args.potential_high,
@@ -239,6 +307,16 @@ def _run(args: argparse.Namespace) -> Output:
             else ""
         )
     )
+    return seg
+
+
+def _run(args: argparse.Namespace) -> Output:
+    if args.assign and not args.reps:
+        raise ValueError("--assign needs --reps REPS.csv")
+    if args.max_moves is not None and args.assign != "optimal":
+        raise ValueError("--max-moves needs --assign optimal")
+    seg = segmented(args)
+    counts = seg["segment"].value_counts().reindex(seg["segment"].cat.categories, fill_value=0)
     if args.assign:
         asg, load = run_assignment(args, seg)
         if args.summary:

@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 _QUANTILES = (("P10", 10, ":"), ("P50", 50, "-"), ("P90", 90, ":"))
+#: Vertical offset (points below the top of the Axes) of each percentile's label.
+_LEVEL = {"P10": -12, "P50": -24, "P90": -36}
 _LABELS = {
     "value": "value",
     "npv": "NPV",
@@ -78,7 +80,7 @@ def plot_value_distribution(sim, output: str = "value", bins: int = 60, ax=None)
             q,
             (0, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(3, -24 if q == "P50" else -12),  # P50 a line lower: no overlap with P10/P90
+            xytext=(3, _LEVEL[q]),  # one line each: the labels never run into each other
             textcoords="offset points",
             fontsize="small",
             gid=f"value:{q}:label",
@@ -127,6 +129,8 @@ def update_value_distribution(sim, ax, output: str = "value", bins: int = 60):
         if keep:
             art[f"value:{part}"].set_data(values, at)
     quantiles = np.percentile(x, [pct for _, pct, _ in _QUANTILES])
+    pad = 0.05 * (edges[-1] - edges[0] or 1.0)
+    lo, hi = edges[0] - pad, edges[-1] + pad
     for (q, _, _), v in zip(_QUANTILES, quantiles, strict=True):
         shown = bool(np.isfinite(v))
         line, text = art[f"value:{q}"], art[f"value:{q}:label"]
@@ -136,15 +140,21 @@ def update_value_distribution(sim, ax, output: str = "value", bins: int = 60):
             line.set_xdata([v, v])
             text.xy = (v, 1.0)
             text.set_text(f"{q} {fmt(v)}")
+            # in the right half the label reads leftwards from its line, so it stays inside
+            right_half = v > lo + 0.5 * (hi - lo)
+            text.set_horizontalalignment("right" if right_half else "left")
+            text.xyann = (-3 if right_half else 3, _LEVEL[q])
     art["value:zero"].set_visible(
         output in _MONEY and finite.size > 0 and finite.min() < 0 < finite.max()
     )
-    pad = 0.05 * (edges[-1] - edges[0] or 1.0)
-    ax.set_xlim(edges[0] - pad, edges[-1] + pad)
-    ax.set_ylim(0, 1.05 * max(float(share.max(initial=0.0)), 1e-12))
+    ax.set_xlim(lo, hi)
+    # headroom above the tallest bar: the percentile labels sit there, clear of the bars
+    ax.set_ylim(0, 1.3 * max(float(share.max(initial=0.0)), 1e-12))
     label = _LABELS.get(output, output)
     p_pos = float(np.mean(x > 0))
-    ax.set_title(f"{sim.case.name or 'Value case'}: P({label} > 0) = {format_percent(p_pos)}")
+    chance = format_percent(p_pos)
+    chance = chance if chance[0] in "<>" else f"= {chance}"  # "P(value > 0) >99.9%"
+    ax.set_title(f"{sim.case.name or 'Value case'}: P({label} > 0) {chance}")
     return ax
 
 
@@ -191,7 +201,7 @@ def plot_cumulative(sim, output: str = "value", ax=None):
     return ax
 
 
-def plot_waterfall(case, values=None, ax=None):
+def plot_waterfall(case, values=None, ax=None, *, simulation=None):
     """Benefits vs investment waterfall: each line's total over the horizon, adding up to value.
 
     Parameters
@@ -200,19 +210,30 @@ def plot_waterfall(case, values=None, ax=None):
     values : mapping, optional
         Assumption values; default the base case (most likely values).
     ax : matplotlib Axes, optional
+    simulation : ValueSimulation, optional
+        A simulation of ``case``: the bars are then each line's expected (mean) total over the
+        trials, adding up to the expected value (the headline of the report).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    if values is None:
-        base = case.base_case()
-        values = {n: base[n] for n in case.assumptions}
-    row = case.evaluate(values, lines=True).iloc[0]
+    expected = simulation is not None
+    if expected:
+        names = list(case.assumptions)
+        draws = simulation.samples
+        if not all(n in draws for n in names):
+            draws = case.sample(simulation.trials, simulation.seed, simulation.chunk_size)
+        row = case.evaluate(draws[names], lines=True).mean()
+    else:
+        if values is None:
+            base = case.base_case()
+            values = {n: base[n] for n in case.assumptions}
+        row = case.evaluate(values, lines=True).iloc[0]
     steps = [(line.name, float(row[f"benefit:{line.name}"])) for line in case.benefits]
     steps += [(line.name, -float(row[f"investment:{line.name}"])) for line in case.investments]
-    fmt = _fmt("value", case.currency)
+    fmt = lambda v: format_money(v, case.currency)  # noqa: E731  (the headline's 3 figures)
     level = 0.0
     labels = []
     for i, (name, amount) in enumerate(steps):
@@ -242,13 +263,18 @@ def plot_waterfall(case, values=None, ax=None):
         fontsize="small",
         fontweight="bold",
     )
-    labels.append("Value")
+    labels.append("Expected value" if expected else "Value")
     ax.axhline(0, color="#666666", linewidth=0.8)
     ax.margins(y=0.12)
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels([_wrap(s) for s in labels], fontsize="small")
+    crowded = len(labels) > 4
+    ax.set_xticklabels(
+        [_wrap(s, 12 if crowded else 14) for s in labels],
+        fontsize="x-small" if crowded else "small",
+    )
     h = case.horizon_years
-    ax.set_title(f"Benefits over {h} year{'s' if h != 1 else ''} vs investment")
+    what = "Expected benefits" if expected else "Benefits"
+    ax.set_title(f"{what} over {h} year{'s' if h != 1 else ''} vs investment")
     ax.set_ylabel(case.currency or "amount")
     format_ticks(ax.yaxis, fmt)
     return ax

@@ -12,16 +12,33 @@ needs it; this package re-exports it so faces have one place to look.
 """
 
 from salesworkbench.formatting import format_money, format_number, format_percent
-from salesworkbench.render.figures import figure_base64, figure_data_uri, figure_png
+from salesworkbench.render.figures import (
+    figure_base64,
+    figure_data_uri,
+    figure_png,
+    fit_tick_labels,
+    overlapping_labels,
+)
 from salesworkbench.render.page import escape, escape_markdown, html_page
-from salesworkbench.render.tables import html_table, markdown_table
+from salesworkbench.render.tables import (
+    NOISE_TOLERANCE,
+    format_pilot_plan,
+    format_table,
+    html_table,
+    markdown_table,
+)
 
 __all__ = [
+    "NOISE_TOLERANCE",
+    "format_pilot_plan",
+    "format_table",
     "escape",
     "escape_markdown",
     "figure_base64",
     "figure_data_uri",
     "figure_png",
+    "fit_tick_labels",
+    "overlapping_labels",
     "format_money",
     "format_number",
     "format_percent",

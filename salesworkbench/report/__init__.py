@@ -11,12 +11,16 @@ Both files are written atomically: a failed run never leaves a half-written repo
 The modules:
 
 - :mod:`~salesworkbench.report.valuecase`: :func:`value_report` (analyses and figures).
+- :mod:`~salesworkbench.report.forecast`: :func:`forecast_report`, a pipeline forecast's page
+  (and the helpers the other reports share: formatted tables, writing HTML and PDF).
+- :mod:`~salesworkbench.report.territory`: :func:`territory_report`, a territory plan's page.
 - :mod:`~salesworkbench.report.layout`: the report's page (sections, tables, stylesheet).
 - :mod:`~salesworkbench.report.pdf`: finding Chromium and printing a page to PDF.
 - :mod:`~salesworkbench.report.deck`: :func:`value_pptx`, the case as a PowerPoint deck.
 """
 
 from salesworkbench.report.deck import ValueDeck, value_pptx
+from salesworkbench.report.forecast import ReportFiles, forecast_report
 from salesworkbench.report.pdf import (
     CHROMIUM_FLAGS,
     ChromiumNotFoundError,
@@ -24,16 +28,20 @@ from salesworkbench.report.pdf import (
     find_chromium,
     html_to_pdf,
 )
+from salesworkbench.report.territory import territory_report
 from salesworkbench.report.valuecase import ValueReport, value_report
 
 __all__ = [
     "CHROMIUM_FLAGS",
     "ChromiumNotFoundError",
     "PdfError",
+    "ReportFiles",
     "ValueDeck",
     "ValueReport",
     "find_chromium",
+    "forecast_report",
     "html_to_pdf",
+    "territory_report",
     "value_pptx",
     "value_report",
 ]

@@ -8,13 +8,13 @@ Numbers go through :mod:`salesworkbench.formatting` and every user-supplied text
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from salesworkbench.formatting import format_money, format_number, format_percent
+from salesworkbench.formatting import format_money, format_number, format_percent, format_value
 from salesworkbench.render import escape, html_page, html_table
 
 if TYPE_CHECKING:
@@ -46,12 +46,15 @@ class ReportFigure:
         Shown under the figure (escaped).
     uri : str
         ``data:image/png;base64,...`` (see :func:`salesworkbench.render.figure_data_uri`).
+    overlaps : list of (str, str)
+        Labels that overlapped when the figure was drawn (empty when every label is clear).
     """
 
     key: str
     title: str
     caption: str
     uri: str
+    overlaps: list = field(default_factory=list)
 
     def html(self, wide: bool = False) -> str:
         """The ``<figure>`` element; ``wide`` spans the page."""
@@ -88,34 +91,68 @@ def _number(v: Any, digits: int = 3) -> str:
     return format_number(v, digits)
 
 
-def _dist_text(dist: Any) -> str:
+#: Distribution parameters in the assumption's own units (shown in its ``format``).
+_VALUED = frozenset({"value", "min", "max", "mode", "mean", "sd", "p10", "p50", "p90", "values"})
+
+
+def _value(v: Any, kind: str | None, currency: str, digits: int = 3) -> str:
+    """A value in an assumption's ``format`` (text that is no number stays text)."""
+    if kind is None or isinstance(v, dict):
+        return _number(v, digits) if not isinstance(v, dict) else str(v)
+    if isinstance(v, str):
+        try:
+            v = float(v)
+        except ValueError:
+            return v
+    return format_value(v, kind, currency, digits)
+
+
+def _dist_text(dist: Any, kind_of_value: str | None = None, currency: str = "") -> str:
     """A distribution in words, e.g. ``pert(min 90K, mode 100K, max 120K)``.
 
     Parameters are the user's inputs: they get four significant figures, one more than results.
+    Those in the assumption's units follow its ``format`` (``pert(min 2%, mode 3%, max 5%)``).
     """
     spec = dict(getattr(dist, "spec", {}) or {})
     kind = str(spec.pop("dist", getattr(dist, "kind", "?")))
     parts = []
     for k, v in spec.items():
+        fmt = kind_of_value if k in _VALUED else None
         if isinstance(v, list | tuple):
-            v = "[" + ", ".join(_number(x, 4) for x in v) + "]"
+            v = "[" + ", ".join(_value(x, fmt, currency, 4) for x in v) + "]"
         else:
-            v = _number(v, 4)
+            v = _value(v, fmt, currency, 4)
         parts.append(f"{k} {v}")
     return f"{kind}({', '.join(parts)})" if parts else kind
 
 
 def _assumption_rows(case: ValueCase) -> list[list[str]]:
     rows = []
+    cur = case.currency or ""
     for name, a in case.assumptions.items():
         d = a.dist
+        fmt = getattr(a, "format", None)
+
+        def f(v: Any, fmt: str | None = fmt) -> str:
+            return _value(v, fmt, cur)
+
         if d.is_fixed:
             lo = hi = ""
-            ml = _number(d.most_likely())
+            ml = f(d.most_likely())
         else:
             q = np.asarray(d.ppf(np.array([0.1, 0.9])), dtype=float)
-            lo, hi, ml = _number(q[0]), _number(q[1]), _number(d.most_likely())
-        rows.append([name, _dist_text(d), lo, ml, hi, a.unit or "", a.source or ""])
+            lo, hi, ml = f(q[0]), f(q[1]), f(d.most_likely())
+        rows.append(
+            [
+                getattr(a, "title", name),
+                _dist_text(d, fmt, cur),
+                lo,
+                ml,
+                hi,
+                a.unit or "",
+                a.source or "",
+            ]
+        )
     return rows
 
 
@@ -136,7 +173,7 @@ def _line_rows(case: ValueCase) -> list[list[str]]:
     return rows
 
 
-def _summary_rows(summary: pd.DataFrame, currency: str) -> list[list[str]]:
+def _summary_rows(summary: pd.DataFrame, currency: str, horizon: int) -> list[list[str]]:
     rows = []
     for out in summary.index:
         r = summary.loc[out]
@@ -144,12 +181,12 @@ def _summary_rows(summary: pd.DataFrame, currency: str) -> list[list[str]]:
             f = lambda v: format_money(v, currency)  # noqa: E731
         elif out == "roi":
             f = lambda v: format_percent(v, 0)  # noqa: E731
-        else:
-            f = _years
+        else:  # payback: beyond the horizon is all the simulation knows; no mean of "never"
+            f = lambda v: f">{horizon}" if _years(v) == "never" else _years(v)  # noqa: E731
         rows.append(
             [
                 OUTPUT_LABELS.get(out, out),
-                f(r["mean"]),
+                f(r["mean"]) if out != "payback_years" else "",
                 f(r["p10"]),
                 f(r["p50"]),
                 f(r["p90"]),
@@ -157,6 +194,73 @@ def _summary_rows(summary: pd.DataFrame, currency: str) -> list[list[str]]:
             ]
         )
     return rows
+
+
+_CF_HEADER = [
+    "year",
+    "benefits",
+    "investment",
+    "net",
+    "cumulative",
+    "discounted",
+    "cumulative discounted",
+]
+
+
+def _cash_flow_rows(flows: pd.DataFrame, currency: str) -> list[list[str]]:
+    """The expected scenario year by year, then its total."""
+    exp = flows[flows["scenario"] == "expected"]
+    if exp.empty:
+        exp = flows[flows["scenario"] == "base case"]
+
+    def m(v: Any) -> str:
+        return format_money(v, "")  # the currency is in the caption: narrow columns
+
+    rows = [
+        [
+            str(int(r.year)),
+            m(r.benefits),
+            m(r.investment),
+            m(r.net),
+            m(r.cumulative),
+            m(r.discounted),
+            m(r.cumulative_discounted),
+        ]
+        for r in exp.itertuples()
+    ]
+    rows.append(
+        [
+            "total",
+            m(exp["benefits"].sum()),
+            m(exp["investment"].sum()),
+            m(exp["net"].sum()),
+            "",
+            m(exp["discounted"].sum()),
+            "",
+        ]
+    )
+    return rows
+
+
+def _scenario_rows(flows: pd.DataFrame, currency: str) -> tuple[list[str], list[list[str]]]:
+    """Net cash flow by year per scenario, with value, NPV and IRR."""
+    years = sorted(flows["year"].unique())
+    header = ["scenario", *(f"year {y}" for y in years), "value", "NPV", "IRR"]
+    names = {"expected": "expected (mean)", "base case": "base case (most likely)"}
+    irr = flows.attrs.get("irr", {})
+    rows = []
+    for scenario, g in flows.groupby("scenario", sort=False):
+        r = irr.get(scenario, float("nan"))
+        rows.append(
+            [
+                names.get(scenario, str(scenario)),
+                *(format_money(v, "") for v in g["net"]),
+                format_money(g["cumulative"].iloc[-1], ""),
+                format_money(g["cumulative_discounted"].iloc[-1], ""),
+                "none" if not np.isfinite(r) else format_percent(r, 1),
+            ]
+        )
+    return header, rows
 
 
 def _driver_rows(tor: pd.DataFrame, rc: pd.DataFrame, sob: pd.DataFrame, currency: str):
@@ -234,6 +338,29 @@ def _pilot_text(plan: pd.DataFrame, currency: str, free: bool = False) -> str:
     return lead + "no pilot is worth its cost: <b>decide now</b> on today's evidence."
 
 
+def _cash_flow_html(flows: pd.DataFrame | None, currency: str, rate: str) -> str:
+    """The cash-flow section: the expected year by year, then every scenario's net cash flow."""
+    if flows is None or flows.empty:
+        return ""
+    header, rows = _scenario_rows(flows, currency)
+    n = len(header)
+    return "".join(
+        [
+            '<section id="cashflow"><div class="keep"><h2>Cash flow by year</h2>',
+            "<p>Expected (mean) cash flow"
+            + (f" in {escape(currency)}" if currency else "")
+            + f"; year 0 is up front. Discounted at {escape(rate)} a year to year 0.</p>",
+            html_table(_CF_HEADER, _cash_flow_rows(flows, currency), num_cols=range(1, 7)),
+            '</div><div class="keep">',
+            "<p>Net cash flow by year in each scenario"
+            + (f" ({escape(currency)})" if currency else "")
+            + ", with its value, NPV and internal rate of return (IRR).</p>",
+            html_table(header, rows, num_cols=range(1, n), cls="scenarios"),
+            "</div></section>",
+        ]
+    )
+
+
 #: The report's stylesheet (A4 print layout; no fonts, images or links from outside).
 CSS = """
 @page { size: A4; margin: 14mm 13mm 16mm 13mm; }
@@ -270,6 +397,8 @@ th.num, td.num { text-align: right; white-space: nowrap; }
 table.assumptions td:nth-child(2) { font-size: 7.5pt; color: #334e68; }
 table.assumptions td:nth-child(6) { font-size: 8pt; min-width: 22mm; }
 table.assumptions td:nth-child(7) { font-size: 8pt; }
+table.scenarios { font-size: 8pt; }
+table.scenarios th, table.scenarios td { padding: 2.5pt 3pt; }
 table.lines td:nth-child(3) { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }
 .figs { display: grid; grid-template-columns: 1fr 1fr; gap: 8pt; }
 figure { margin: 4pt 0 8pt 0; break-inside: avoid; page-break-inside: avoid; }
@@ -282,8 +411,8 @@ figcaption { font-size: 8pt; color: #52606d; margin-top: 2pt; }
 .notes li { margin-bottom: 2pt; }
 .keep { break-inside: avoid; page-break-inside: avoid; }
 .pagebreak { break-before: page; page-break-before: always; }
-footer { margin-top: 14pt; font-size: 7.5pt; color: #829ab1; border-top: 0.5pt solid #d9e2ec;
-         padding-top: 4pt; }
+footer { break-before: avoid; margin-top: 8pt; font-size: 7.5pt; color: #829ab1;
+         border-top: 0.5pt solid #d9e2ec; padding-top: 4pt; }
 """
 
 
@@ -300,6 +429,8 @@ def value_case_page(
     figs: dict[str, ReportFigure],
     notes: list[str],
     meta: dict[str, Any],
+    flows: pd.DataFrame | None = None,
+    payback: pd.Series | None = None,
 ) -> str:
     """The report of a value case as one self-contained HTML page.
 
@@ -323,14 +454,25 @@ def value_case_page(
     meta : dict
         ``trials``, ``seed``, ``sobol_n``, ``pilot_trials``, ``output``, ``free_pilots``,
         ``version`` and ``date``.
+    flows : DataFrame, optional
+        Cash flows by year per scenario
+        (:func:`~salesworkbench.value.cashflow_table.cash_flow_table`).
+    payback : Series, optional
+        The payback summary (:meth:`ValueSimulation.payback`).
     """
     cur = case.currency or ""
-    rate = format_percent(case.discount_rate, 1)
+    rate = format_percent(case.discount_rate, 1).replace(".0%", "%")
+    h = case.horizon_years
     val = summary.loc["value"]
     npv = summary.loc["npv"]
-    roi = summary.loc["roi"]
-    pb = summary.loc["payback_years"]
-    title = f"{case.name} - {case.customer}" if case.customer else str(case.name)
+    customer = case.customer if case.customer and case.customer != "the customer" else ""
+    title = f"{case.name} - {customer}" if customer else str(case.name)
+    irr = (flows.attrs.get("irr", {}) if flows is not None else {}).get("expected", float("nan"))
+    if payback is None:
+        pb = summary.loc["payback_years"]
+        payback = pd.Series({"median": pb["p50"], "prob_within_horizon": float("nan")})
+    median_pb = _years(payback["median"], 2)
+    median_pb = f"beyond {h} years" if median_pb == "never" else f"{median_pb} years"
     cards = [
         (
             "Expected value",
@@ -345,12 +487,15 @@ def value_case_page(
         (
             "Expected NPV",
             format_money(npv["mean"], cur),
-            f"at {rate} a year",
+            f"at {rate} a year"
+            + (f"; IRR {format_percent(irr, 1)}" if np.isfinite(irr) else "; no IRR"),
         ),
         (
-            "ROI, median",
-            format_percent(roi["p50"]),
-            f"payback {_years(pb['p50'], 2)} years (median)",
+            "Payback, median",
+            median_pb,
+            f"{format_percent(payback['prob_within_horizon'])} chance within {h} years"
+            if pd.notna(payback["prob_within_horizon"])
+            else "",
         ),
     ]
     card_html = "".join(
@@ -388,33 +533,57 @@ def value_case_page(
         "seed gives the same figures.",
         "Value = total benefits - total investment (undiscounted, the sales model's "
         f"definition); NPV discounts every line at {rate} a year to year 0 over a "
-        f"{case.horizon_years}-year horizon.",
+        f"{h}-year horizon.",
         "Tornado: one assumption at a time at its P10 and P90, the others at their most "
         f"likely value. Sensitivity figures look at {out_label}.",
-        f"Sobol' indices: Saltelli design with {meta['sobol_n']:,} base samples "
-        "(scipy.stats.sobol_indices) and bootstrap intervals; they treat assumptions as "
-        "independent.",
+        f"Sobol' indices: Saltelli design with {meta['sobol_n']:,} base samples and bootstrap "
+        "intervals; they treat assumptions as independent.",
+        "Cash flows by year: the expected scenario is the mean over the trials, year by year, so "
+        "it adds up to the expected value and NPV; P10, P50 and P90 are the average of the "
+        "trials within one percentile point of that percentile of value (whole scenarios, "
+        "so their years add up); the base case puts every assumption at its most likely value. "
+        "IRR is the rate at which a scenario's NPV is zero ('none' where its cash flows never "
+        "turn, or turn more than once).",
+        "Payback: the time until the cumulative cash flow turns positive (a year's benefits "
+        "taken to accrue evenly), as the median over the trials with the chance it comes "
+        "within the horizon; trials that do not pay back within the horizon make a mean "
+        "meaningless.",
         f"Pilot plan: value of information (EVPPI, EVSI) on {meta['pilot_trials']:,} trials, "
         "net benefit = NPV of investing against doing nothing.",
         *notes,
     ]
     parts = [
         f"<header><h1>{escape(case.name)}</h1>",
-        f'<div class="sub">Value case for <b>{escape(case.customer)}</b> &middot; amounts in '
-        f"{escape(cur)} &middot; {case.horizon_years}-year horizon &middot; discount rate "
-        f"{rate} &middot; {escape(meta['date'])}</div></header>",
+        '<div class="sub">'
+        + (f"Value case for <b>{escape(customer)}</b> &middot; " if customer else "")
+        + (f"amounts in {escape(cur)} &middot; " if cur else "")
+        + f"{h}-year horizon &middot; discount rate {rate} &middot; {escape(meta['date'])}"
+        + "</div></header>",
         '<section id="statement"><h2>Value statement</h2>',
         f'<div class="statement">{_statement_html(statement)}</div>',
         f'<div class="cards">{card_html}</div></section>',
         '<section id="results"><h2>Results</h2>',
         html_table(
-            ["", "mean", "P10", "P50", "P90", "P(> 0)"],
-            _summary_rows(summary, cur),
+            ["", "expected (mean)", "P10", "P50", "P90", "P(> 0)"],
+            _summary_rows(summary, cur, h),
             num_cols=(1, 2, 3, 4, 5),
         ),
+        f"<p>Payback: median {escape(median_pb)}"
+        + (
+            f"; {escape(format_percent(payback['prob_within_horizon']))} chance of paying back "
+            f"within the {h}-year horizon."
+            if pd.notna(payback["prob_within_horizon"])
+            else "."
+        )
+        + "</p>",
+        "<p>The expected value (the mean over all simulated outcomes) is the figure used "
+        "throughout this report. The P50 is the median outcome: half come out above it, half "
+        "below. The base case puts every assumption at its most likely value; it is shown "
+        "only where labelled so.</p>",
         f["distribution"].html(wide=True),
         f'<div class="figs">{f["cumulative"].html()}{f["waterfall"].html()}</div>',
         "</section>",
+        _cash_flow_html(flows, cur, rate),
         '<section id="assumptions"><h2>Assumptions</h2>',
         "<p>Each assumption with its range (P10 and P90 of its distribution), most likely "
         "value, unit and source. Fixed assumptions have no range.</p>",
@@ -428,10 +597,11 @@ def value_case_page(
         "<h3>Benefit and investment lines</h3>",
         html_table(["", "line", "formula", "when"], _line_rows(case), cls="lines"),
         "</section>",
-        '<section id="sensitivity"><h2>What drives the value</h2>',
+        '<section id="sensitivity"><div class="keep"><h2>What drives the value</h2>',
         f"<p>Which assumptions move {escape(out_label)} most: the ones to firm up with the "
         "customer first.</p>",
         f["tornado"].html(wide=True),
+        "</div>",
         f'<div class="figs">{f["rank_correlation"].html()}{f["sobol"].html()}</div>',
         '<div class="keep">',
         html_table(
@@ -440,8 +610,8 @@ def value_case_page(
             num_cols=(1, 2, 3, 4),
         ),
         "</div></section>",
-        '<section id="pilots"><h2>Pilot recommendation</h2>',
-        f'<div class="rec">{_pilot_text(plan, cur, free=meta["free_pilots"])}</div>',
+        '<section id="pilots"><div class="keep"><h2>Pilot recommendation</h2>',
+        f'<div class="rec">{_pilot_text(plan, cur, free=meta["free_pilots"])}</div></div>',
         f["evppi"].html(wide=True) if "evppi" in f else "",
         '<div class="keep">',
         html_table(
@@ -461,9 +631,9 @@ def value_case_page(
         "</div></section>",
         '<section id="method"><h2>How these figures were made</h2><ul class="notes">',
         *(f"<li>{escape(m)}</li>" for m in method),
-        "</ul></section>",
+        "</ul>",
         f"<footer>Generated by salesworkbench {escape(meta['version'])} from {escape(source)} on "
-        f"{escape(meta['date'])}.</footer>",
+        f"{escape(meta['date'])}.</footer></section>",
     ]
     body = "\n".join(p for p in parts if p)
     return html_page(f"{title}: value case report", body, css=CSS)

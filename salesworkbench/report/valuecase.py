@@ -23,7 +23,7 @@ import pandas as pd
 from salesworkbench import __version__
 from salesworkbench._files import atomic_write
 from salesworkbench.defaults import PILOT_TRIALS, VALUE_TRIALS
-from salesworkbench.render import figure_data_uri
+from salesworkbench.render import figure_data_uri, fit_tick_labels
 from salesworkbench.report.layout import OUTPUT_LABELS, ReportFigure, value_case_page
 from salesworkbench.report.pdf import ChromiumNotFoundError, find_chromium, html_to_pdf
 
@@ -49,9 +49,14 @@ def _draw(
 
     fig = Figure(figsize=size, dpi=dpi, layout="constrained")
     draw(fig.add_subplot())
+    overlaps = fit_tick_labels(fig)  # tilts crowded x labels; what still overlaps is recorded
     # constrained layout already fits the labels: no tight crop; a bare figure needs no closing
     return ReportFigure(
-        key, title, caption, figure_data_uri(fig, dpi=dpi, tight=False, close=False)
+        key,
+        title,
+        caption,
+        figure_data_uri(fig, dpi=dpi, tight=False, close=False),
+        overlaps=overlaps,
     )
 
 
@@ -106,6 +111,12 @@ class ValueReport:
         The analyses shown in the report.
     notes : list of str
         Caveats printed in the report's method section (e.g. warnings raised on the way).
+    cash_flows : pandas.DataFrame or None
+        The cash flows by year per scenario
+        (:func:`~salesworkbench.value.cashflow_table.cash_flow_table`).
+    figures : dict of str to ReportFigure
+        The figures, each with the labels that still overlapped after fitting (``overlaps``;
+        empty when every label is clear).
     """
 
     html: Path
@@ -117,6 +128,8 @@ class ValueReport:
     sobol: pd.DataFrame
     pilots: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    cash_flows: pd.DataFrame | None = None
+    figures: dict[str, ReportFigure] = field(default_factory=dict)
 
 
 def _read_case(path: str | os.PathLike) -> ValueCase:
@@ -234,7 +247,7 @@ def value_report(
 
     from salesworkbench.plotting.sensitivity import plot_rank_correlation, plot_sobol, plot_tornado
     from salesworkbench.plotting.voi import plot_evppi
-    from salesworkbench.value import rank_correlation, sobol, tornado
+    from salesworkbench.value import cash_flow_table, rank_correlation, sobol, tornado
     from salesworkbench.voi import plan_pilots
 
     trials = _check_positive_int("trials", trials)
@@ -299,6 +312,8 @@ def value_report(
             warnings.simplefilter("always")
             sim = case.simulate(trials, seed=seed, progress=False)
             summary = sim.summary
+            flows = cash_flow_table(case, sim)
+            payback = sim.payback()
             statement = case.value_statement(sim)
             step(1)
             tor = tornado(case, output=output)
@@ -318,6 +333,10 @@ def value_report(
             )
         caught(rec)
         step(5)
+        # assumptions by their labels in every figure and table
+        titles = {n: a.title for n, a in case.assumptions.items()}
+        tor_l, rc_l, sob_l, plan_l = (t.rename(index=titles) for t in (tor, rc, sob, plan))
+        plan_l.attrs = dict(plan.attrs)
         from salesworkbench.plotting.value import (
             plot_cumulative,
             plot_value_distribution,
@@ -328,8 +347,9 @@ def value_report(
             "distribution": _draw(
                 "distribution",
                 "Distribution of value",
-                f"Value (total benefits - total investment, {cur}) over {trials:,} simulated "
-                f"outcomes, with P10, P50 and P90 and the chance the value is positive.",
+                f"Value (total benefits - total investment{', ' + cur if cur else ''}) over "
+                f"{trials:,} simulated outcomes, with P10, P50 and P90 and the chance the value "
+                "is positive.",
                 lambda ax: plot_value_distribution(sim, ax=ax),
                 size=(7.2, 3.0),
             ),
@@ -344,8 +364,9 @@ def value_report(
             "waterfall": _draw(
                 "waterfall",
                 "Benefits versus investment",
-                "Each benefit and investment line (base case) adding up to the value.",
-                lambda ax: _headroom(plot_waterfall(case, ax=ax)),
+                "Each benefit and investment line (expected, the mean over the trials) adding up "
+                "to the expected value.",
+                lambda ax: _headroom(plot_waterfall(case, ax=ax, simulation=sim)),
                 size=(5.2, 3.6),
             ),
             "tornado": _draw(
@@ -353,7 +374,7 @@ def value_report(
                 "Tornado",
                 f"Swing of {OUTPUT_LABELS.get(output, output).lower()} as each assumption moves to "
                 "its P10 and P90 while the others stay at their most likely value.",
-                lambda ax: plot_tornado(tor, ax=ax, currency=cur),
+                lambda ax: plot_tornado(tor_l, ax=ax, currency=cur),
                 size=(7.2, 0.9 + 0.42 * max(len(tor), 1)),
             ),
             "rank_correlation": _draw(
@@ -362,7 +383,7 @@ def value_report(
                 "Spearman correlation of each assumption with "
                 f"{OUTPUT_LABELS.get(output, output).lower()} over the simulation.",
                 lambda ax: _retitle(
-                    plot_rank_correlation(rc, ax=ax),
+                    plot_rank_correlation(rc_l, ax=ax),
                     f"Rank correlation with {_SHORT.get(output, output)}",
                 ),
                 size=(5.2, 0.9 + 0.36 * max(len(rc), 1)),
@@ -374,7 +395,7 @@ def value_report(
                 "interactions (ST), with 95% confidence intervals.",
                 lambda ax: _tilt(
                     _retitle(
-                        plot_sobol(sob, ax=ax), f"Sobol' indices of {_SHORT.get(output, output)}"
+                        plot_sobol(sob_l, ax=ax), f"Sobol' indices of {_SHORT.get(output, output)}"
                     )
                 ),
                 size=(5.2, 3.4),
@@ -388,7 +409,7 @@ def value_report(
                 "What learning each assumption exactly would be worth (EVPPI, with ±2 "
                 "standard errors); the dashed line is the value of perfect information on "
                 "everything (EVPI).",
-                lambda ax: plot_evppi(plan, currency=cur, ax=ax),
+                lambda ax: plot_evppi(plan_l, currency=cur, ax=ax),
                 size=(7.2, 0.9 + 0.36 * len(uncertain_plan)),
             )
         step(6)
@@ -397,10 +418,12 @@ def value_report(
             source=source,
             summary=summary,
             statement=statement,
-            tor=tor,
-            rc=rc,
-            sob=sob,
-            plan=plan,
+            tor=tor_l,
+            rc=rc_l,
+            sob=sob_l,
+            plan=plan_l,
+            flows=flows,
+            payback=payback,
             figs=figs,
             notes=notes,
             meta={
@@ -438,4 +461,6 @@ def value_report(
         sobol=sob,
         pilots=plan,
         notes=notes,
+        cash_flows=flows,
+        figures=figs,
     )

@@ -60,7 +60,14 @@ from salesworkbench.team.stages import (
     _transitions,
 )
 
-__all__ = ["MEASURES", "TeamAnalysis", "analyse_team", "group_table"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "GROUP_NOISE",
+    "MEASURES",
+    "TeamAnalysis",
+    "analyse_team",
+    "group_table",
+]
 
 
 #: Measures reps can be ranked by (column of the rep table, higher is better unless noted).
@@ -673,14 +680,75 @@ def _ramped_bookings(closed, rep_info, idx, as_of, ramp_months, warmup_days, fir
     return pd.DataFrame({"rep": reps_, "quarter": [str(q) for q in qs], "bookings": book})
 
 
-def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:
+#: The columns :func:`group_table` shows by default (those present, in this order).
+GROUP_COLUMNS = (
+    "reps",
+    "closed",
+    "won",
+    "win_rate",
+    "win_rate_lo",
+    "win_rate_hi",
+    "mix_effect",
+    "deal_size",
+    "cycle_days",
+    "value_per_deal",
+    "pipeline_per_quarter",
+    "attainment",
+)
+
+#: Float noise tolerance of :func:`group_table`: a value smaller than this share of its
+#: column's largest magnitude is set to 0 (sums of shrunk rates leave ``-1.04e-10``).
+GROUP_NOISE = 1e-9
+
+
+def _focus(table: pd.DataFrame, all_columns: bool) -> pd.DataFrame:
+    """Zero the float noise and, unless ``all_columns``, keep :data:`GROUP_COLUMNS`."""
+    out = table.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c].dtype):
+            x = out[c].to_numpy(dtype="float64", copy=True)
+            finite = np.abs(x[np.isfinite(x)])
+            if finite.size and finite.max() > 0:
+                x[np.abs(x) < GROUP_NOISE * finite.max()] = 0.0
+                out[c] = x
+    if not all_columns:
+        out = out[[c for c in GROUP_COLUMNS if c in out.columns]]
+    out.attrs["formats"] = {
+        c: "percent"
+        for c in out.columns
+        if c.startswith(("win_rate", "mix_adj", "value_case_share", "power_sponsor"))
+        or c == "attainment"
+    }
+    return out
+
+
+def group_table(
+    analysis: TeamAnalysis, by: str = "team", *, all_columns: bool = False
+) -> pd.DataFrame:
     """The measures of :func:`analyse_team` per team, manager, region or territory.
 
     Each group pools its reps' deals; groups shrink towards the whole team like reps do.
-    ``by="rep"`` returns the rep table.
+    ``by="rep"`` gives the reps.
+
+    Parameters
+    ----------
+    analysis : TeamAnalysis
+    by : str, default "team"
+        A column of the reps table, or "rep".
+    all_columns : bool, default False
+        Every measure with its raw figures, counts and intervals (about 60 columns); by
+        default a focused set (:data:`GROUP_COLUMNS`: reps, deals, the win rate with its
+        interval, mix effect, deal size, cycle, value per deal, pipeline, attainment).
+
+    Returns
+    -------
+    DataFrame
+        One row per group. Float noise below :data:`GROUP_NOISE` of a column's largest
+        magnitude is 0; ``attrs["formats"]`` marks the rate columns as percentages for
+        :func:`salesworkbench.render.format_table`.
     """
     if by in ("rep", "owner"):
-        return analysis.reps
+        return _focus(analysis.reps, all_columns)
     if analysis.rep_info is None or by not in analysis.rep_info.columns:
         have = [] if analysis.rep_info is None else list(analysis.rep_info.columns)
         raise DataError(
@@ -719,4 +787,4 @@ def group_table(analysis: TeamAnalysis, by: str = "team") -> pd.DataFrame:
         analysis.horizon_days,
     )
     t["reps"] = g.groupby(g).size().reindex(idx).fillna(0).astype(int)
-    return t
+    return _focus(t, all_columns)

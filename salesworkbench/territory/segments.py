@@ -15,6 +15,13 @@ insufficient data       any                    Delta
 
 An account whose potential cannot be assessed is put in Delta with a reason naming the missing
 drivers. Every account gets a priority (1 = first to work) and a one-sentence reason.
+
+Thin data: the fixed thresholds (70/30) were set for a model with several potential drivers.
+When the potential score rests on one or two drivers (a plain CRM export with revenue and
+employees), scores bunch up and most accounts can land in Alpha; :func:`segment` then says so
+in ``attrs["territory_notes"]`` and offers rank-based thresholds instead:
+``thresholds="rank"`` puts the top ``top_share`` (default 20%) of the accounts by potential in
+the high band and the bottom ``low_share`` (default 30%) in little-to-none.
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ from salesworkbench.territory.checks import check_account_ids, score_column
 from salesworkbench.territory.drivers import ScoreModel
 from salesworkbench.territory.scoring import PreparedDrivers, prepare
 
-__all__ = ["SEGMENTS", "classify", "segment"]
+__all__ = ["SEGMENTS", "THIN_DRIVERS", "classify", "rank_thresholds", "segment"]
+
+#: At most this many potential drivers with data counts as thin data (see the module notes).
+THIN_DRIVERS = 2
 
 SEGMENTS = ("Alpha", "Beta", "Delta")
 """Segment names, in priority order (the categorical order of the ``segment`` column)."""
@@ -214,6 +224,69 @@ def classify(
     return out
 
 
+def rank_thresholds(
+    potential: pd.Series | np.ndarray, top_share: float = 0.2, low_share: float = 0.3
+) -> tuple[float, float]:
+    """Potential thresholds from ranks: the top ``top_share`` high, the bottom ``low_share`` low.
+
+    Parameters
+    ----------
+    potential : array-like
+        Potential scores (0-100); missing ones are ignored.
+    top_share : float, default 0.2
+        Share of the assessable accounts in the high band (accounts tied at the cut all go in,
+        so it can be a little more).
+    low_share : float, default 0.3
+        Share in the little-to-none band.
+
+    Returns
+    -------
+    (potential_high, potential_low) : tuple of float
+        The smallest score of the top ``top_share`` and the smallest score above the bottom
+        ``low_share`` (by the "higher" and "lower" order statistics, so the bands hold whole
+        accounts).
+
+    Examples
+    --------
+    >>> rank_thresholds([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    (90.0, 40.0)
+    """
+    for name, share in (("top_share", top_share), ("low_share", low_share)):
+        if not 0 < share < 1:
+            raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {share!r}")
+    if top_share + low_share > 1:
+        raise ValueError(f"top_share + low_share must be at most 1, got {top_share} + {low_share}")
+    p = np.asarray(potential, dtype="float64")
+    p = p[np.isfinite(p)]
+    if not len(p):
+        raise DataError("no account has a potential score: rank thresholds need some")
+    p = np.sort(p)
+    n = len(p)
+    high = float(p[n - max(int(np.floor(top_share * n)), 1)])
+    low = float(p[min(int(np.floor(low_share * n)), n - 1)])
+    return high, min(low, high)
+
+
+def _thin_note(prep: PreparedDrivers, ph: float, pl: float) -> str | None:
+    """The note for a potential score built on one or two drivers, else None."""
+    used = [d for d in prep.drivers["potential"] if d.name not in prep.dropped]
+    values = prep.values["potential"]
+    with_data = [
+        d.label or d.name
+        for j, d in enumerate(used)
+        if j < values.shape[1] and np.isfinite(values[:, j]).any()
+    ]
+    if len(with_data) > THIN_DRIVERS:
+        return None
+    which = _join(with_data) if with_data else "no driver"
+    return (
+        f"Potential rests on only {len(with_data)} driver(s) ({which}): the fixed thresholds "
+        f"({ph:g}/{pl:g}) were set for a fuller model, so scores bunch up. Add drivers (growth, "
+        "white space, sector fit) or rank the accounts instead: thresholds='rank' puts the top "
+        "20% by potential in the high band."
+    )
+
+
 def segment(
     accounts: pd.DataFrame,
     potential_high: float = 70,
@@ -226,6 +299,9 @@ def segment(
     scores: Literal["auto", "supplied", "compute"] = "auto",
     source: str | None = None,
     prepared: PreparedDrivers | None = None,
+    thresholds: Literal["fixed", "rank"] = "fixed",
+    top_share: float = 0.2,
+    low_share: float = 0.3,
 ) -> pd.DataFrame:
     """Score accounts and segment them into Alpha, Beta and Delta.
 
@@ -260,6 +336,13 @@ def segment(
     prepared : PreparedDrivers, optional
         The result of :func:`~salesworkbench.territory.prepare` on these same accounts, to skip the
         checks and transforms (interactive apps re-segment with new weights or thresholds this way).
+    thresholds : {"fixed", "rank"}, default "fixed"
+        ``"fixed"`` uses ``potential_high`` and ``potential_low`` as given; ``"rank"`` replaces
+        them with :func:`rank_thresholds` of the scores (the top ``top_share`` high, the bottom
+        ``low_share`` little-to-none): for thin data, where the fixed ones put most accounts in
+        Alpha.
+    top_share, low_share : float, default 0.2 and 0.3
+        For ``thresholds="rank"``.
 
     Returns
     -------
@@ -269,7 +352,9 @@ def segment(
         Alpha < Beta < Delta), ``priority`` (1 = first account to work: Alpha by relationship,
         then Beta, then Delta) and ``reason`` (a short sentence), plus
         ``potential_coverage`` and ``relationship_coverage`` when scores are computed.
-        ``attrs["territory"]`` records the thresholds.
+        ``attrs["territory"]`` records the thresholds used (rank-based ones as computed) and
+        ``attrs["territory_notes"]`` what the user should know: e.g. that the potential score
+        rests on only one or two drivers (thin data), with the rank-based alternative.
 
     Raises
     ------
@@ -280,6 +365,9 @@ def segment(
         outside 0-100 (names the accounts).
     """
     ph, pl, rh = _check_thresholds(potential_high, potential_low, relationship_high)
+    if thresholds not in ("fixed", "rank"):
+        raise ValueError(f"thresholds must be 'fixed' or 'rank', got {thresholds!r}")
+    notes: list[str] = []
     source = source or "accounts table"
     if scores not in ("auto", "supplied", "compute"):
         raise ValueError(f"scores must be 'auto', 'supplied' or 'compute', got {scores!r}")
@@ -313,7 +401,21 @@ def segment(
             raise ValueError("prepared drivers belong to another accounts table")
         sc = prep.combine(potential_weights, relationship_weights)
         missing_names = prep.missing_names
+        thin = _thin_note(prep, ph, pl)
+        if thin and thresholds == "fixed":
+            notes.append(thin)
+    if thresholds == "rank":
+        ph, pl = rank_thresholds(sc["potential"], top_share, low_share)
+        notes.append(
+            f"Rank-based thresholds: potential {ph:.3g} and above is high (the top "
+            f"{top_share:.0%} of the accounts), below {pl:.3g} little to none (the bottom "
+            f"{low_share:.0%})."
+        )
     seg = classify(sc, ph, pl, rh, missing_names=missing_names)
+    if len(sc) and np.isnan(sc["relationship"].to_numpy(dtype="float64", na_value=np.nan)).all():
+        notes.append(
+            "No relationship data: every account counts as a low relationship, so none is Beta."
+        )
     base = accounts.drop(
         columns=[c for c in seg.columns if c != "account_id" and c in accounts.columns]
     )
@@ -329,4 +431,5 @@ def segment(
     )
     out = pd.concat([base, extra], axis=1)
     out.attrs["territory"] = {"potential_high": ph, "potential_low": pl, "relationship_high": rh}
+    out.attrs["territory_notes"] = notes
     return out

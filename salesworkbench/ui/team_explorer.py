@@ -159,7 +159,7 @@ class TeamExplorer(App):
         """
         self.params = p = self.values()
         col, higher, label = MEASURES[p["measure"]]
-        table = group_table(self.analysis, p["grouping"])
+        table = group_table(self.analysis, p["grouping"], all_columns=True)
         if col in table.columns:
             table = table.sort_values(col, ascending=not higher, kind="stable")
         comp = stars_vs_rest(

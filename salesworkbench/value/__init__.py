@@ -23,6 +23,13 @@ One module per idea:
 """
 
 from salesworkbench.value.case import Assumption, Line, ValueCase
+from salesworkbench.value.cashflow_table import (
+    CASH_FLOW_COLUMNS,
+    SCENARIOS,
+    cash_flow_table,
+    irr,
+    payback_summary,
+)
 from salesworkbench.value.cashflows import OUTPUTS
 from salesworkbench.value.correlation import (
     IC_BLOCK,
@@ -88,6 +95,11 @@ from salesworkbench.value.versions import CaseDiff, CaseVersion, VersionStore, d
 from salesworkbench.value.whatif import with_values
 
 __all__ = [
+    "CASH_FLOW_COLUMNS",
+    "SCENARIOS",
+    "cash_flow_table",
+    "irr",
+    "payback_summary",
     "AcceptabilityCurve",
     "Assumption",
     "BreakEven",

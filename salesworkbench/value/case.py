@@ -45,7 +45,7 @@ from salesworkbench.value.distributions import DISTRIBUTIONS, Distribution, make
 from salesworkbench.value.formula import Formula
 from salesworkbench.value.simulation import DEFAULT_CHUNK_SIZE, ValueSimulation
 
-__all__ = ["Assumption", "Line", "ValueCase"]
+__all__ = ["ASSUMPTION_FORMATS", "Assumption", "Line", "ValueCase"]
 
 _TOP_KEYS = (
     "name",
@@ -59,7 +59,7 @@ _TOP_KEYS = (
     "benefits",
     "investments",
 )
-_META_KEYS = ("unit", "source", "note")
+_META_KEYS = ("unit", "source", "note", "label", "format")
 _STATEMENT_KEYS = ("goal", "capability", "as_a_result_of")
 _LINE_KEYS = {"benefit": ("name", "formula", "years", "ramp", "note"), "investment": ()}
 _LINE_KEYS["investment"] = (*_LINE_KEYS["benefit"], "year")
@@ -72,6 +72,7 @@ TEXT_LIMITS = {
     "unit": 60,
     "source": 500,
     "note": 1000,
+    "label": 200,
     "line name": 200,
 }
 
@@ -94,6 +95,11 @@ def _short_text(value: Any, what: str, limit_key: str) -> str:
     return value
 
 
+#: How an assumption's values are shown (its optional ``format``): a share as a percentage,
+#: an amount of money with the case's currency, or a plain number (the default).
+ASSUMPTION_FORMATS = ("percent", "money", "number")
+
+
 # --------------------------------------------------------------------------- building blocks
 @dataclass
 class Assumption:
@@ -107,6 +113,12 @@ class Assumption:
         Its (validated) distribution.
     unit, source : str or None
         Free text shown in the value statement.
+    label : str or None
+        How reports and the value statement name the assumption (e.g. "Fuel use (l/100 km)");
+        None shows the name.
+    format : {"percent", "money", "number"} or None
+        How its values are shown: ``percent`` (0.03 -> 3%), ``money`` (with the currency) or
+        ``number``; None is ``number``.
     extra : dict
         The optional ``note`` (free text); any other key is refused on reading.
     """
@@ -117,6 +129,13 @@ class Assumption:
     source: str | None = None
     extra: dict = field(default_factory=dict)
     bare: bool = False  # written as a bare number in the file
+    label: str | None = None
+    format: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The label if there is one, else the name."""
+        return self.label or self.name
 
     @classmethod
     def from_spec(cls, name: str, spec: Any) -> Assumption:
@@ -137,23 +156,38 @@ class Assumption:
                     f"assumption {name!r}: unknown key {key!r} for dist {dist.kind!r}; "
                     + _did_you_mean(key, allowed)
                 )
+        fmt = spec.get("format")
+        if fmt is not None and fmt not in ASSUMPTION_FORMATS:
+            raise ValueCaseError(
+                f"assumption {name!r}: format must be one of {', '.join(ASSUMPTION_FORMATS)}, "
+                f"got {fmt!r}"
+            )
         meta = {
             k: _short_text(spec[k], f"assumption {name!r}: {k!r}", k)
-            for k in _META_KEYS
+            for k in ("unit", "source", "note", "label")
             if spec.get(k) is not None
         }
+        if "label" in meta and not meta["label"].strip():
+            raise ValueCaseError(f"assumption {name!r}: label must be non-empty text")
         extra = {"note": meta["note"]} if "note" in meta else {}
-        return cls(name, dist, meta.get("unit"), meta.get("source"), extra)
+        return cls(
+            name,
+            dist,
+            meta.get("unit"),
+            meta.get("source"),
+            extra,
+            label=meta.get("label"),
+            format=fmt,
+        )
 
     def to_spec(self) -> Any:
         """The YAML mapping (or bare number) this assumption was read from."""
-        if self.bare and self.unit is None and self.source is None and not self.extra:
+        meta = {"unit": self.unit, "source": self.source, "label": self.label}
+        meta = {k: v for k, v in {**meta, "format": self.format}.items() if v is not None}
+        if self.bare and not meta and not self.extra:
             return self.dist.spec["value"]
         out = dict(self.dist.spec)
-        if self.unit is not None:
-            out["unit"] = self.unit
-        if self.source is not None:
-            out["source"] = self.source
+        out.update(meta)
         out.update(self.extra)
         return out
 

@@ -147,6 +147,21 @@ class ValueSimulation:
             ["mean", "sd", "p10", "p50", "p90", "prob_positive"]
         ]
 
+    def payback(self) -> pd.Series:
+        """Payback time as a median with the chance of paying back within the horizon.
+
+        See :func:`salesworkbench.value.cashflow_table.payback_summary`: trials that never pay
+        back make the mean meaningless, so this is what reports show.
+
+        Returns
+        -------
+        pandas.Series
+            ``median``, ``p10``, ``p90``, ``prob_within_horizon`` and ``horizon_years``.
+        """
+        from salesworkbench.value.cashflow_table import payback_summary
+
+        return payback_summary(self)
+
     def prob_positive(self, output: str = "value") -> float:
         """Share of trials with ``output > 0`` (e.g. the chance the case pays off).
 

@@ -46,7 +46,6 @@ ALLOWED: dict[str, dict[str, str]] = {
 PENDING = {
     "02_value_case_monte_carlo": "prose not yet made from results (issue 20, after i17ui)",
     "03_pilot_test_planning": "prose not yet made from results (issue 20)",
-    "04_pipeline_forecast": "prose not yet made from results (issue 20, after integ)",
 }
 
 _NUMBER = re.compile(

@@ -178,8 +178,7 @@ def test_forecast_matches_the_library_and_repeats_with_a_seed(capsys):
         opps = read_opportunities(OPPS)
         result = forecast(
             opps,
-            # the CLI's --group-by default is no grouping; the library's is "auto" (issue 13)
-            HistoryModel.fit(opps, as_of="2026-10-01", group_by=None),
+            HistoryModel.fit(opps, as_of="2026-10-01"),  # --group-by auto, as the library
             trials=2000,
             seed=3,
             quota=3e6,
@@ -212,9 +211,7 @@ def test_forecast_as_of_rebuilds_the_pipeline_as_it_stood(capsys):
         opps, hist = read_opportunities(OPPS), read_stage_history(STAGES)
         c = pd.Timestamp("2026-04-01")
         then = opportunities_at(opps, c, hist)
-        model = HistoryModel.fit(  # the CLI's --group-by default is no grouping
-            then, hist[hist["changed"] < c], as_of=c - pd.Timedelta(days=1), group_by=None
-        )
+        model = HistoryModel.fit(then, hist[hist["changed"] < c], as_of=c - pd.Timedelta(days=1))
         result = forecast(pipeline_at(opps, c, hist), model, trials=500, seed=3, as_of=c)
     got = pd.DataFrame(doc["summary"]).set_index("period")
     assert got["mean"].to_numpy() == pytest.approx(result.summary["mean"].to_numpy(), rel=1e-9)

@@ -159,7 +159,9 @@ def add_forecast_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--group-by",
         metavar="COLUMN",
-        help="learn win rates by this column too (segment, product, owner, ...)",
+        default="auto",
+        help="win curves by this column (segment, product, owner, ...), 'none', or 'auto' "
+        "(default, as the library: the grouping with the smallest walk-forward error)",
     )
     p.add_argument(
         "--win-prob",
@@ -310,7 +312,7 @@ def run_forecast(args: argparse.Namespace):
     model = HistoryModel.fit(
         history,
         stage_history,
-        group_by=args.group_by,
+        group_by=None if args.group_by in ("none", "") else args.group_by,
         as_of=fit_as_of,
         list_prices=list_prices,
     )

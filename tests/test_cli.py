@@ -178,7 +178,8 @@ def test_forecast_matches_the_library_and_repeats_with_a_seed(capsys):
         opps = read_opportunities(OPPS)
         result = forecast(
             opps,
-            HistoryModel.fit(opps, as_of="2026-10-01"),  # --group-by auto, as the library
+            # the CLI's defaults are the library's (group_by="auto", issue 13)
+            HistoryModel.fit(opps, as_of="2026-10-01"),
             trials=2000,
             seed=3,
             quota=3e6,
@@ -211,6 +212,7 @@ def test_forecast_as_of_rebuilds_the_pipeline_as_it_stood(capsys):
         opps, hist = read_opportunities(OPPS), read_stage_history(STAGES)
         c = pd.Timestamp("2026-04-01")
         then = opportunities_at(opps, c, hist)
+        # the CLI's --group-by default is the library's: "auto"
         model = HistoryModel.fit(then, hist[hist["changed"] < c], as_of=c - pd.Timedelta(days=1))
         result = forecast(pipeline_at(opps, c, hist), model, trials=500, seed=3, as_of=c)
     got = pd.DataFrame(doc["summary"]).set_index("period")

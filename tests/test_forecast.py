@@ -741,3 +741,25 @@ def test_relationship_from_deals_counts_only_deals_closed_by_as_of():
     out = relationship_from_deals(acc, opps, as_of="2026-03-01").set_index("account_id")
     assert out.loc["A", "install_base"] == 100.0 and out.loc["B", "install_base"] == 0.0
     assert out.loc["A", "last_activity"] == pd.Timestamp("2026-01-10")
+
+
+def test_the_models_own_as_of_day_is_not_look_ahead(history):
+    """The default forecast date is the model's as_of: that day's closes are known, not rebuilt."""
+    opps, _ = history
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        model = HistoryModel.fit(opps, group_by=None)  # as_of: the latest close date
+        res = forecast(opps, model, trials=200, seed=1, new_deals=False)
+    assert (opps["close_date"] == model.as_of).any()
+    assert not any("rebuilt" in n for n in res.notes)
+    is_open = opps["status"].astype(object) == "open"
+    assert sorted(res.deals["opportunity_id"]) == sorted(opps.loc[is_open, "opportunity_id"])
+
+
+def test_creation_rate_of_a_few_days_is_a_flat_rate_not_an_error():
+    from salesworkbench.pipeline.new_deals import fit_creation_rate
+
+    as_of = pd.Timestamp("2025-06-01")
+    rate = fit_creation_rate(pd.Series(as_of - pd.to_timedelta([3, 10, 12], "D")), as_of)
+    assert "flat rate" in rate.note and rate.trend == 0.0
+    assert np.exp(rate.log_level) == pytest.approx(3 / 13 * 30.4)

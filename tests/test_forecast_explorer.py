@@ -141,7 +141,7 @@ def test_plots_return_axes_with_labels():
     assert "80% confidence" in ax.get_title()
     bt = backtest(opps, pd.date_range("2025-07-01", "2026-04-01", freq="QS"), trials=200, seed=1)
     ax = fp.reliability_plot(bt, ax=axes[1, 0])
-    assert ax.get_xlabel() == "predicted win probability"
+    assert ax.get_xlabel() == "predicted P(won by the period end)"
     w = pipeline_waterfall(opps, opps)
     ax = fp.waterfall_chart(w, ax=axes[1, 1])
     assert len(ax.patches) == len(w)

@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-
-from tests.test_rollup import AS_OF, REPS, crm
+from test_rollup import AS_OF, REPS, crm  # tests/ is on sys.path (rootdir-less test modules)
 
 pytest.importorskip("ipywidgets")
 from salesworkbench.pipeline import HistoryModel, calls_from_categories, forecast, score_calls

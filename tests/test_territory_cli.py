@@ -20,22 +20,19 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
+def assign_optimal(capsys, *extra):
+    """``segment --assign optimal`` of the sample within territories, 2 s, CSV."""
+    argv = ["segment", ACCOUNTS, "--assign", "optimal", "--reps", REPS, "--match-on", "territory"]
+    return run(capsys, *argv, "--time-limit", "2", "--format", "csv", *extra)
+
+
+def quotas(capsys, objective, *extra):
+    """``quotas`` of the sample's accounts and reps towards ``objective``."""
+    return run(capsys, "quotas", ACCOUNTS, "--reps", REPS, "--objective", objective, *extra)
+
+
 def test_segment_assign_optimal_within_territory(capsys):
-    code, out, err = run(
-        capsys,
-        "segment",
-        ACCOUNTS,
-        "--assign",
-        "optimal",
-        "--reps",
-        REPS,
-        "--match-on",
-        "territory",
-        "--time-limit",
-        "2",
-        "--format",
-        "csv",
-    )
+    code, out, err = assign_optimal(capsys)
     assert code == 0, err
     asg = pd.read_csv(io.StringIO(out))
     assert len(asg) == 500 and asg["assigned_rep"].notna().all()
@@ -46,24 +43,7 @@ def test_segment_assign_optimal_within_territory(capsys):
 
 
 def test_segment_assign_summary_max_moves_zero_and_greedy(capsys):
-    code, out, err = run(
-        capsys,
-        "segment",
-        ACCOUNTS,
-        "--assign",
-        "optimal",
-        "--reps",
-        REPS,
-        "--match-on",
-        "territory",
-        "--max-moves",
-        "0",
-        "--summary",
-        "--format",
-        "csv",
-        "--time-limit",
-        "2",
-    )
+    code, out, err = assign_optimal(capsys, "--max-moves", "0", "--summary")
     assert code == 0, err
     load = pd.read_csv(io.StringIO(out), index_col="rep")
     assert load["moved_out"].sum() == 0 and "0 of 500 accounts move" in err
@@ -81,23 +61,10 @@ def test_segment_assign_bad_input(capsys):
 
 
 def test_quotas_sum_to_the_objective(capsys):
-    code, out, err = run(
-        capsys,
-        "quotas",
-        ACCOUNTS,
-        "--reps",
-        REPS,
-        "--objective",
-        "4000000",
-        "--assign",
-        "greedy",
-        "--floor",
-        "100000",
-        "--unit",
-        "1000",
-        "--format",
-        "csv",
-    )
+    code, out, err = quotas(
+        capsys, "4000000", "--assign", "greedy", "--floor", "100000", "--unit", "1000",
+        "--format", "csv",
+    )  # fmt: skip
     assert code == 0, err
     q = pd.read_csv(io.StringIO(out), index_col="rep")
     assert q["quota"].sum() == 4_000_000 and (q["quota"] >= 100_000).all()
@@ -106,30 +73,13 @@ def test_quotas_sum_to_the_objective(capsys):
 
 
 def test_quotas_blend_with_history_and_attainment(capsys):
-    code, out, err = run(
-        capsys,
-        "quotas",
-        ACCOUNTS,
-        "--reps",
-        REPS,
-        "--objective",
-        "3e6",
-        "--assign",
-        "greedy",
-        "--method",
-        "blend",
-        "--history",
-        OPPS,
-        "--format",
-        "csv",
-        "--seed",
-        "1",
-    )
+    code, out, err = quotas(
+        capsys, "3e6", "--assign", "greedy", "--method", "blend", "--history", OPPS,
+        "--format", "csv", "--seed", "1",
+    )  # fmt: skip
     assert code == 0, err
     q = pd.read_csv(io.StringIO(out), index_col="rep")
     assert q["quota"].sum() == 3_000_000
     assert q["p_attainment"].between(0, 1).all() and q["last_year_bookings"].notna().all()
-    code, out, err = run(
-        capsys, "quotas", ACCOUNTS, "--reps", REPS, "--objective", "3e6", "--method", "history"
-    )
+    code, out, err = quotas(capsys, "3e6", "--method", "history")
     assert code == EXIT_BAD_INPUT and "--history" in err

@@ -548,10 +548,7 @@ def test_statement_does_not_evaluate_the_trials_again(monkeypatch):
 
     monkeypatch.setattr(Formula, "__call__", counting)
     text = case.value_statement(sim)
-    assert (
-        f"expected benefits of {mean} a year from the first year (P10 {p10}, P90 {p90})."
-        in text
-    )
+    assert f"expected benefits of {mean} a year from the first year (P10 {p10}, P90 {p90})." in text
     assert calls and max(calls) == 1  # base case only: no formula sees the trials' arrays
     assert text == case.value_statement(sim)
 

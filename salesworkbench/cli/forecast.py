@@ -160,8 +160,9 @@ def add_forecast_options(p: argparse.ArgumentParser) -> None:
         "--group-by",
         metavar="COLUMN",
         default="auto",
-        help="win curves by this column (segment, product, owner, ...), 'none', or 'auto' "
-        "(default, as the library: the grouping with the smallest walk-forward error)",
+        help="learn win rates by this column too (segment, product, owner, ...); 'auto' "
+        "(default, as the library) picks the grouping with the lowest walk-forward error, "
+        "'none' learns one set of rates",
     )
     p.add_argument(
         "--win-prob",
@@ -174,9 +175,13 @@ def add_forecast_options(p: argparse.ArgumentParser) -> None:
         type=non_negative,
         default=90.0,
         metavar="DAYS",
-        help="leave out open deals whose expected close passed more than DAYS ago (default 90)",
+        help="flag open deals whose expected close passed more than DAYS ago (default 90), or "
+        "older than the longest won cycle: counted in the notes and kept in the forecast with "
+        "the low chance their age gives them",
     )
-    p.add_argument("--keep-stale", action="store_true", help="keep stale deals in the forecast")
+    p.add_argument(
+        "--keep-stale", action="store_true", help="do not flag stale deals (they count either way)"
+    )
 
 
 def add_list_prices_option(p: argparse.ArgumentParser) -> None:
@@ -309,10 +314,11 @@ def run_forecast(args: argparse.Namespace):
         )
         if rebuilt:
             fit_as_of = as_of.normalize() - pd.Timedelta(days=1)  # closed before that day
+    group_by = None if args.group_by.lower() == "none" else args.group_by
     model = HistoryModel.fit(
         history,
         stage_history,
-        group_by=None if args.group_by in ("none", "") else args.group_by,
+        group_by=group_by,
         as_of=fit_as_of,
         list_prices=list_prices,
     )

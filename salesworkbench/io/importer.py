@@ -24,7 +24,8 @@ order and decimal separators are detected per column (or given as ``dayfirst``,
 sniffed, common aliases of canonical column names (``created_date``, ``Create Date``,
 ``deal_stage``, ``account_name``, ``amount_usd``, ...) are recognised, and malformed rows,
 merged cells, formulas without values, mixed scales and currencies are refused naming the
-rows. Reading the file's shape is :mod:`salesworkbench.io.sheets`; reading dates and numbers is
+rows. Reading the file's shape is :mod:`salesworkbench.io.sheets`; naming its columns
+canonically is :mod:`salesworkbench.io.columns`; reading dates and numbers is
 :mod:`salesworkbench.io.parsing`.
 """
 
@@ -40,8 +41,8 @@ import pandas as pd
 
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.io.checks import check_values
+from salesworkbench.io.columns import rename_columns
 from salesworkbench.io.mapping import (
-    _AMOUNT_IN,
     _FALSE,
     _TRUE,
     ALIASES,
@@ -56,7 +57,6 @@ from salesworkbench.io.mapping import (
     load_mapping_spec,
 )
 from salesworkbench.io.parsing import (
-    CURRENCY_CODES,
     MONEY_COLUMNS,
     CellError,
     _first,
@@ -167,122 +167,8 @@ class _Importer:
         self.notes.append(message)
 
     def rename(self, mapping: Mapping[str, str]) -> pd.DataFrame:
-        raw = self.raw
-        canonical = set(self.schema.names)
-        unknown_targets = sorted(set(mapping.values()) - canonical)
-        if unknown_targets:
-            raise DataError(
-                f"mapping targets {', '.join(map(repr, unknown_targets))} are not canonical "
-                f"{self.schema.entity} columns ({', '.join(self.schema.names)})",
-                file=self.source,
-            )
-        missing_sources = [k for k in mapping if k not in raw.columns]
-        present = [k for k in mapping if k in raw.columns]
-        if missing_sources and not present:
-            raise DataError(
-                f"none of the mapped columns {missing_sources} are in the file; "
-                f"it has {list(raw.columns)}",
-                file=self.source,
-            )
-        if missing_sources:
-            self.note(
-                f"mapping entries for column(s) the file does not have, ignored: "
-                f"{', '.join(f'{k!r} -> {mapping[k]!r}' for k in missing_sources)}"
-            )
-        renames: dict[str, str] = {}
-        for file_col in present:
-            canon = mapping[file_col]
-            other = [k for k, v in renames.items() if v == canon]
-            if other:
-                raise DataError(
-                    f"columns {other[0]!r} and {file_col!r} are both mapped to {canon!r}; "
-                    "map only one of them",
-                    file=self.source,
-                )
-            renames[file_col] = canon
-        aliases = ALIASES.get(self.schema.entity, {})
-        guessed: dict[str, str] = {}
-        aliased: dict[str, str] = {}
-        for col in raw.columns:
-            if col in renames:
-                continue
-            guess = _norm(col).replace(" ", "_")
-            if guess in canonical:
-                guessed[col] = guess
-                continue
-            key = _key(col)
-            target = aliases.get(key)
-            money = _AMOUNT_IN.match(key)
-            if target is None and money and money["code"].upper() in CURRENCY_CODES:
-                target = "amount"
-                self.currency_from_name["amount"] = money["code"].upper()
-            if target is not None and target in canonical:
-                aliased[col] = target
-        clash = [c for c, canon in guessed.items() if canon in renames.values() and c != canon]
-        literal = [c for c in raw.columns if c in renames.values() and c not in renames]
-        if literal:
-            sources = {col for col, canon in renames.items() if canon in literal}
-            raise DataError(
-                f"column(s) {', '.join(map(repr, sorted(sources)))} are mapped to "
-                f"{', '.join(map(repr, literal))}, which the file already has; map one of them "
-                "elsewhere",
-                file=self.source,
-            )
-        if clash:
-            raise DataError(
-                f"column {clash[0]!r} is read as {guessed[clash[0]]!r}, but the mapping maps "
-                f"another column there; map {clash[0]!r} elsewhere or drop it from the mapping",
-                file=self.source,
-            )
-        auto = {**guessed}
-        skipped = []
-        for col, canon in aliased.items():
-            if canon in renames.values() or canon in guessed.values():
-                skipped.append((col, canon))
-            else:
-                auto[col] = canon
-        by_target: dict[str, list[str]] = {}
-        for col, canon in auto.items():
-            by_target.setdefault(canon, []).append(col)
-        for canon, cols in by_target.items():
-            if len(cols) > 1:
-                raise DataError(
-                    f"columns {', '.join(map(repr, cols))} could all be {canon!r}; pass "
-                    f"mapping={{'<one of them>': {canon!r}}} to say which",
-                    file=self.source,
-                )
-        used = {c: t for c, t in auto.items() if c in aliased}
-        if used:
-            self.note(
-                "column(s) recognised by a common name: "
-                + ", ".join(f"{c!r} as {t!r}" for c, t in used.items())
-            )
-        if skipped:
-            self.note(
-                "column(s) that look like a canonical column already mapped, kept as extra "
-                "columns: " + ", ".join(f"{c!r} (like {t!r})" for c, t in skipped)
-            )
-        renames.update(auto)
-        self.file_name = {canon: col for col, canon in renames.items()}
-        frame = raw.rename(columns=renames)
-        missing = [c for c in self.schema.required if c not in frame.columns]
-        if self.schema is OPPORTUNITIES:
-            # derivable or fillable: status from stage (or stage from status), the id from the
-            # opportunity name; account, owner and product are left blank with a note
-            fillable = {"status", "account", "created", "owner", "product"}
-            if "status" in frame.columns:
-                fillable.add("stage")
-            if "name" in frame.columns:
-                fillable.add("opportunity_id")
-            missing = [c for c in missing if c not in fillable]
-        if missing:
-            raise DataError(
-                f"missing required column(s) {', '.join(missing)}; the file has "
-                f"{', '.join(map(repr, raw.columns))}. Pass mapping={{'<file column>': "
-                f"'<canonical>'}} to name them",
-                file=self.source,
-            )
-        return frame
+        """The raw table with canonical column names (see :mod:`salesworkbench.io.columns`)."""
+        return rename_columns(self, mapping)
 
     def strip(self, frame: pd.DataFrame) -> pd.DataFrame:
         counts = 0
@@ -515,8 +401,26 @@ def _start(
     return imp, frame
 
 
-def _spec(mapping, entity: str, **given) -> MappingSpec:
+def _spec(
+    mapping,
+    entity: str,
+    dayfirst: bool | None,
+    date_format: str | None,
+    decimal: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    currency: str | None = None,
+) -> MappingSpec:
+    """The mapping spec with the reader's keyword options (in the readers' order) checked in."""
     spec = load_mapping_spec(mapping, entity)
+    given = {
+        "dayfirst": dayfirst,
+        "date_format": date_format,
+        "decimal": decimal,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "currency": currency,
+    }
     for name, value in given.items():
         if value is not None:
             spec.options[name] = _check_option(name, value, "arguments")
@@ -576,14 +480,7 @@ def read_opportunities(
         the message names the file, row(s) and column.
     """
     spec = _spec(
-        mapping,
-        "opportunities",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-        currency=currency,
+        mapping, "opportunities", dayfirst, date_format, decimal, delimiter, encoding, currency
     )
     raw, source, notes = _raw(path, "opportunities", sheet, skiprows, spec.options)
     imp, frame = _start(raw, source, notes, OPPORTUNITIES, spec)
@@ -689,15 +586,7 @@ def read_accounts(
         Missing required column, non-numeric driver, negative revenue/employees/spend,
         satisfaction outside 0-10, duplicate or blank id; names file, row(s) and column.
     """
-    spec = _spec(
-        mapping,
-        "accounts",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "accounts", dayfirst, date_format, decimal, delimiter, encoding)
     columns = spec.columns
     raw, source, notes = _raw(path, "accounts", sheet, skiprows, spec.options)
     has_id = "account_id" in {_norm(c).replace(" ", "_") for c in raw.columns} | set(
@@ -747,15 +636,7 @@ def read_leads(
     ``state`` accepts the lifecycle's lead states (``new``, ``qualified_lead``, ``suspect``,
     ``qualified_opportunity``, ``disqualified``); spaces are read as underscores.
     """
-    spec = _spec(
-        mapping,
-        "leads",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "leads", dayfirst, date_format, decimal, delimiter, encoding)
     raw, source, notes = _raw(path, "leads", sheet, skiprows, spec.options)
     imp, frame = _start(raw, source, notes, LEADS, spec)
     imp.check_key(frame)
@@ -779,15 +660,7 @@ def read_stage_history(
 
     Without a ``change_id`` column, one is made from the row number.
     """
-    spec = _spec(
-        mapping,
-        "stage_history",
-        dayfirst=dayfirst,
-        date_format=date_format,
-        decimal=decimal,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    spec = _spec(mapping, "stage_history", dayfirst, date_format, decimal, delimiter, encoding)
     raw, source, notes = _raw(path, "stage history", sheet, skiprows, spec.options)
     names = {_norm(c).replace(" ", "_") for c in raw.columns} | set(spec.columns.values())
     names |= {ALIASES["stage history"].get(_key(c)) for c in raw.columns}

@@ -177,9 +177,11 @@ def forecast(
     ----------
     open_pipeline : DataFrame
         Canonical opportunities; rows whose status is not ``open`` are left out (counted). A
-        full export that runs past ``as_of`` (deals created after it, or closed on or after
-        it) is first rebuilt as it stood on ``as_of`` with
-        :func:`~salesworkbench.pipeline.pipeline_at`.
+        full export that runs past ``as_of`` (deals created or closed on or after it; see
+        :func:`~salesworkbench.pipeline.backtesting.runs_past`) is first rebuilt as it stood
+        at the start of that day with :func:`~salesworkbench.pipeline.pipeline_at`. On the
+        history model's own ``as_of`` day (the default) the table may hold that day, whose
+        closes the model was fitted on: it is rebuilt as it stood at the end of the day.
     history_model : HistoryModel
         Fitted on the history (closed and still-open deals).
     periods : int or sequence of periods
@@ -264,14 +266,20 @@ def forecast(
     as_of = pd.Timestamp(as_of if as_of is not None else model.as_of).normalize()
     pidx = forecast_periods(as_of, periods, freq)
 
-    if _runs_past(open_pipeline, as_of):
-        from salesworkbench.pipeline.backtesting import pipeline_at
+    # what the table may hold: what was known at the start of as_of, or, on the model's own
+    # as_of day, what the model was fitted on (closes through the end of that day)
+    from salesworkbench.pipeline.backtesting import pipeline_at, runs_past
 
+    model_day = as_of == pd.Timestamp(model.as_of).normalize()
+    known_to = as_of + pd.Timedelta(days=1) if model_day else as_of
+    if runs_past(open_pipeline, known_to):
         n_rows = len(open_pipeline)
-        open_pipeline = pipeline_at(open_pipeline, as_of, stage_history)
+        open_pipeline = pipeline_at(open_pipeline, known_to, stage_history)
+        day = "the model's as_of: at the end" if model_day else "at the start"
         notes.append(
-            f"the table runs past {as_of.date()}: the pipeline was rebuilt as it stood then "
-            f"({len(open_pipeline)} deals open of {n_rows} rows; see pipeline_at)"
+            f"the table runs past {as_of.date()} ({day} of that day): the pipeline was rebuilt "
+            f"as it stood then ({len(open_pipeline)} deals open of {n_rows} rows; see "
+            "pipeline_at)"
         )
     is_open = (open_pipeline["status"].astype(object) == "open").to_numpy()
     if (~is_open).any():
@@ -486,13 +494,6 @@ def forecast(
         rollup_nodes=roll_nodes,
         rollup_bookings=roll_b,
     )
-
-
-def _runs_past(opps: pd.DataFrame, as_of: pd.Timestamp) -> bool:
-    """Whether a table holds deals created after ``as_of`` or closed on or after it."""
-    st = opps["status"].astype(object)
-    late_close = st.isin(["won", "lost"]) & (opps["close_date"] >= as_of)
-    return bool(((opps["created"] > as_of) | late_close).any())
 
 
 def _given_probability(win_prob, deals, model, as_of, is_open, source) -> np.ndarray:

@@ -94,7 +94,7 @@ def fit_creation_rate(created: pd.Series, as_of) -> CreationRate:
         return CreationRate(-np.inf, 0.0, np.zeros(12), 0, 0, last, "no creation dates")
     first = c.min().to_period("M") + 1  # the first month is usually partial
     first = max(first, last - (RATE_MONTHS - 1))
-    months = pd.period_range(first, last, freq="M") if first <= last else pd.PeriodIndex([])
+    months = pd.period_range(first, last, freq="M")  # empty when first > last
     if len(months) < 3:
         days = max((a - c.min()).days + 1, 1)
         rate = len(c) / days * 30.4

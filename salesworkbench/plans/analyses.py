@@ -438,7 +438,8 @@ def opportunity_portfolio(
         Forecast date (default: the latest date in the data).
     periods, freq, trials, seed :
         Passed to :func:`salesworkbench.pipeline.forecast` (bookings from the account's open
-        deals in the next ``periods`` quarters; stale deals are left out and listed). Trials
+        deals in the next ``periods`` quarters; stale deals are flagged in ``open_deals`` and
+        count with the low chance their age gives them). Trials
         default to :data:`salesworkbench.defaults.FORECAST_TRIALS`.
     stage_history : DataFrame, optional
         Canonical stage history for the default history model.

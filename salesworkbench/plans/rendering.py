@@ -25,7 +25,9 @@ import dataclasses
 import datetime as dt
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,8 +97,13 @@ def _kv(pairs: list[tuple[str, object]]) -> _Block:
     return _Block("kv", [(k, _fmt(v)) for k, v in pairs])
 
 
+def _para(value: str, gap: str) -> _Block:
+    """A paragraph, or the gap to fill when the text is empty."""
+    return _Block("p", value) if value else _gap(gap)
+
+
 def _text(title: str, value: str) -> list[_Block]:
-    return [_Block("h3", title), _Block("p", value) if value else _gap(f"{title}: not written")]
+    return [_Block("h3", title), _para(value, f"{title}: not written")]
 
 
 def _bullets(title: str, items: list) -> list[_Block]:
@@ -112,6 +119,24 @@ def _records(items: list, columns: list[str] | None = None) -> pd.DataFrame:
     if columns is not None:
         frame = frame.reindex(columns=columns)
     return frame
+
+
+def _table(items: list, gap: str, frame: Callable[[list], pd.DataFrame] = _records) -> _Block:
+    """The items as a table (``frame(items)``), or the gap to fill when there are none."""
+    return _Block("table", frame(items)) if items else _gap(gap)
+
+
+def _table_with_total(items: list, gap: str, total: Callable[[pd.DataFrame], str]) -> list[_Block]:
+    """The items as a table and the sentence ``total(table)``, or the gap to fill."""
+    if not items:
+        return [_gap(gap)]
+    t = _records(items)
+    return [_Block("table", t), _Block("p", total(t))]
+
+
+def _unless_none(record: Any, gap: str, blocks: Callable[[Any], list[_Block]]) -> list[_Block]:
+    """``blocks(record)``, or the gap to fill when the section's record is missing."""
+    return [_gap(gap)] if record is None else blocks(record)
 
 
 def _png(draw, size: tuple[float, float] = (7, 3.2)) -> str:
@@ -198,51 +223,37 @@ def _account_blocks(
         b += _text("Market analysis", p.market_analysis)
         b += _bullets("Competition", p.competition)
         b.append(_Block("h3", "Executive biographies"))
-        b.append(_Block("table", _records(p.executives)) if p.executives else _gap("none recorded"))
+        b.append(_table(p.executives, "none recorded"))
         b += _bullets("Likely business issues", p.business_issues)
         b += _bullets("Potential capabilities required", p.capabilities_required)
 
     # install base, recurring revenue
     b.append(_Block("h2", T["install_base"]))
-    if plan.install_base:
-        t = _records(plan.install_base)
-        b.append(_Block("table", t))
-        b.append(_Block("p", f"Total installed: {_fmt(float(t['value'].fillna(0).sum()))} {cur}."))
-    else:
-        b.append(_gap("no install base recorded"))
+    b += _table_with_total(
+        plan.install_base,
+        "no install base recorded",
+        lambda t: f"Total installed: {_fmt(float(t['value'].fillna(0).sum()))} {cur}.",
+    )
     b.append(_Block("h2", T["recurring_revenue"]))
-    if plan.recurring_revenue:
-        t = _records(plan.recurring_revenue)
-        b.append(_Block("table", t))
-        b.append(
-            _Block("p", f"Total recurring: {_fmt(float(t['annual_amount'].sum()))} {cur}/year.")
-        )
-    else:
-        b.append(_gap("no recurring revenues recorded"))
+    b += _table_with_total(
+        plan.recurring_revenue,
+        "no recurring revenues recorded",
+        lambda t: f"Total recurring: {_fmt(float(t['annual_amount'].sum()))} {cur}/year.",
+    )
 
     # satisfaction
     b.append(_Block("h2", T["satisfaction"]))
-    s = plan.satisfaction
-    if s is None:
-        b.append(_gap("no satisfaction level recorded"))
-    else:
-        b.append(
-            _kv(
-                [
-                    ("Score (0-10)", s.score),
-                    ("Measured", s.measured),
-                    ("Source", s.source),
-                ]
-            )
-        )
-        b += _bullets("Issues raised", s.issues)
+    b += _unless_none(
+        plan.satisfaction,
+        "no satisfaction level recorded",
+        lambda s: [
+            _kv([("Score (0-10)", s.score), ("Measured", s.measured), ("Source", s.source)]),
+            *_bullets("Issues raised", s.issues),
+        ],
+    )
 
     b.append(_Block("h2", T["recent_projects"]))
-    b.append(
-        _Block("table", _records(plan.recent_projects))
-        if plan.recent_projects
-        else _gap("no recent projects recorded")
-    )
+    b.append(_table(plan.recent_projects, "no recent projects recorded"))
 
     b.append(_Block("h2", T["key_players"]))
     if plan.key_players:
@@ -252,17 +263,9 @@ def _account_blocks(
         b.append(_gap("no key players listed"))
 
     b.append(_Block("h2", T["account_team"]))
-    b.append(
-        _Block("table", _records(plan.account_team))
-        if plan.account_team
-        else _gap("no account team or coverage recorded")
-    )
+    b.append(_table(plan.account_team, "no account team or coverage recorded"))
     b.append(_Block("h2", T["initiatives"]))
-    b.append(
-        _Block("table", _records(plan.initiatives))
-        if plan.initiatives
-        else _gap("no current initiatives recorded")
-    )
+    b.append(_table(plan.initiatives, "no current initiatives recorded"))
 
     # white space
     b.append(_Block("h2", T["wallet"]))
@@ -323,8 +326,8 @@ def _account_blocks(
                 _Block(
                     "p",
                     f"{n_open} open deals worth {_fmt(sm['open_pipeline'])} {cur} "
-                    f"({n_stale} stale, {_fmt(sm['stale_pipeline'])} {cur}, left out "
-                    f"of the forecast). Expected bookings {_fmt(sm['expected'])} {cur} "
+                    f"({n_stale} stale, {_fmt(sm['stale_pipeline'])} {cur}, counted with the low "
+                    f"chance their age gives them). Expected bookings {_fmt(sm['expected'])} {cur} "
                     f"(P10 {_fmt(sm['p10'])}, P50 {_fmt(sm['p50'])}, P90 {_fmt(sm['p90'])}; "
                     f"{span}). Won in the last 12 months: {_fmt(sm['won_12m'])} {cur}.",
                 )
@@ -332,33 +335,21 @@ def _account_blocks(
         else:
             b.append(_gap("no open opportunities in the pipeline"))
     b.append(_Block("h3", T["future_opportunities"]))
-    if plan.future_opportunities:
-        t = _records(plan.future_opportunities)
-        b.append(_Block("table", t))
-        b.append(
-            _Block(
-                "p",
-                f"Estimated future opportunities: "
-                f"{_fmt(float(t['estimated_amount'].fillna(0).sum()))} {cur}.",
-            )
-        )
-    else:
-        b.append(_gap("no future opportunities identified"))
+    b += _table_with_total(
+        plan.future_opportunities,
+        "no future opportunities identified",
+        lambda t: (
+            f"Estimated future opportunities: "
+            f"{_fmt(float(t['estimated_amount'].fillna(0).sum()))} {cur}."
+        ),
+    )
     if plan.opportunity_plans:
         b += _bullets("Opportunity plans", plan.opportunity_plans)
 
     b.append(_Block("h2", T["action_plan"]))
-    b.append(
-        _Block("table", _actions_table(plan.action_plan, as_of))
-        if plan.action_plan
-        else _gap("no actions planned")
-    )
+    b.append(_table(plan.action_plan, "no actions planned", lambda a: _actions_table(a, as_of)))
     b.append(_Block("h2", T["resource_plan"]))
-    b.append(
-        _Block("table", _records(plan.resource_plan))
-        if plan.resource_plan
-        else _gap("no resources planned")
-    )
+    b.append(_table(plan.resource_plan, "no resources planned"))
     return b
 
 
@@ -466,11 +457,7 @@ def _opportunity_blocks(
         _Block("list", plan.customer_rules) if plan.customer_rules else _gap("no customer rules")
     )
     b.append(_Block("h2", T["analysis_and_presentation"]))
-    b.append(
-        _Block("p", plan.analysis_and_presentation)
-        if plan.analysis_and_presentation
-        else _gap("analysis and presentation not planned")
-    )
+    b.append(_para(plan.analysis_and_presentation, "analysis and presentation not planned"))
     b.append(_Block("h2", T["compelling"]))
     c = plan.compelling
     b.append(
@@ -503,11 +490,7 @@ def _opportunity_blocks(
     else:
         b.append(_gap("no key players listed"))
     b.append(_Block("h2", T["coverage_strategy"]))
-    b.append(
-        _Block("p", plan.coverage_strategy)
-        if plan.coverage_strategy
-        else _gap("no coverage strategy")
-    )
+    b.append(_para(plan.coverage_strategy, "no coverage strategy"))
 
     b.append(_Block("h2", T["qualification"]))
     sc = qualification_scorecard(plan)
@@ -534,67 +517,70 @@ def _opportunity_blocks(
     if q is not None and q.evidence:
         b.append(_Block("p", f"Evidence: {q.evidence}"))
 
+    def actions(items: list) -> pd.DataFrame:
+        return _actions_table(items, as_of)
+
     b.append(_Block("h2", T["solution_status"]))
-    s = plan.solution_status
-    if s is None:
-        b.append(_gap("solution creation not started or not recorded"))
-    else:
-        b.append(_kv([("Status", s.status), ("Description", s.description)]))
-        b += _bullets("Open items", s.open_items)
+    b += _unless_none(
+        plan.solution_status,
+        "solution creation not started or not recorded",
+        lambda s: [
+            _kv([("Status", s.status), ("Description", s.description)]),
+            *_bullets("Open items", s.open_items),
+        ],
+    )
 
     b.append(_Block("h2", T["evaluation_plan"]))
-    e = plan.evaluation_plan
-    if e is None:
-        b.append(_gap("no evaluation plan or buying process"))
-    else:
-        b += _text("Buying process", e.buying_process)
-        b += _bullets("Decision criteria", e.decision_criteria)
-        b.append(_Block("h3", "Evaluation steps"))
-        b.append(_Block("table", _actions_table(e.steps, as_of)) if e.steps else _gap("no steps"))
+    b += _unless_none(
+        plan.evaluation_plan,
+        "no evaluation plan or buying process",
+        lambda e: [
+            *_text("Buying process", e.buying_process),
+            *_bullets("Decision criteria", e.decision_criteria),
+            _Block("h3", "Evaluation steps"),
+            _table(e.steps, "no steps", actions),
+        ],
+    )
 
     b.append(_Block("h2", T["competitive_strategy"]))
-    cs = plan.competitive_strategy
-    if cs is None:
-        b.append(_gap("no competitive strategy"))
-    else:
-        b += _text("Strategy", cs.strategy)
-        b += _bullets("Our strengths", cs.our_strengths)
-        b += _bullets("Our weaknesses", cs.our_weaknesses)
-        b.append(_Block("h3", "Competitors: strength and position"))
-        b.append(
-            _Block("table", _records(cs.competitors))
-            if cs.competitors
-            else _gap("no competitors analysed")
-        )
+    b += _unless_none(
+        plan.competitive_strategy,
+        "no competitive strategy",
+        lambda cs: [
+            *_text("Strategy", cs.strategy),
+            *_bullets("Our strengths", cs.our_strengths),
+            *_bullets("Our weaknesses", cs.our_weaknesses),
+            _Block("h3", "Competitors: strength and position"),
+            _table(cs.competitors, "no competitors analysed"),
+        ],
+    )
 
     b.append(_Block("h2", T["negotiation_and_close"]))
-    n = plan.negotiation_and_close
-    if n is None:
-        b.append(_gap("no negotiation and close strategy"))
-    else:
-        b.append(
+    b += _unless_none(
+        plan.negotiation_and_close,
+        "no negotiation and close strategy",
+        lambda n: [
             _kv(
                 [
                     ("Strategy", n.strategy),
                     ("Target close", n.target_close),
                     ("Walk-away position", n.walk_away),
                 ]
-            )
-        )
-        b += _bullets("Concessions we can trade", n.concessions)
+            ),
+            *_bullets("Concessions we can trade", n.concessions),
+        ],
+    )
 
     b.append(_Block("h2", T["implementation_plan"]))
-    ip = plan.implementation_plan
-    if ip is None:
-        b.append(_gap("no implementation plan"))
-    else:
-        b += _text("Summary", ip.summary)
-        b.append(_Block("h3", "Milestones"))
-        b.append(
-            _Block("table", _actions_table(ip.milestones, as_of))
-            if ip.milestones
-            else _gap("no milestones")
-        )
+    b += _unless_none(
+        plan.implementation_plan,
+        "no implementation plan",
+        lambda ip: [
+            *_text("Summary", ip.summary),
+            _Block("h3", "Milestones"),
+            _table(ip.milestones, "no milestones", actions),
+        ],
+    )
     return b
 
 
@@ -769,17 +755,17 @@ def to_html(
     return html_page(title, "\n".join(parts), css=_CSS)
 
 
-def write_markdown(plan: AccountPlan | OpportunityPlan, path: str | os.PathLike, **kw) -> Path:
-    """Write :func:`to_markdown` to ``path`` atomically; keywords as :func:`to_markdown`."""
-    text = to_markdown(plan, **kw)
+def _write(text: str, path: str | os.PathLike) -> Path:
     with atomic_write(path, "w") as fh:
         fh.write(text)
     return Path(path)
+
+
+def write_markdown(plan: AccountPlan | OpportunityPlan, path: str | os.PathLike, **kw) -> Path:
+    """Write :func:`to_markdown` to ``path`` atomically; keywords as :func:`to_markdown`."""
+    return _write(to_markdown(plan, **kw), path)
 
 
 def write_html(plan: AccountPlan | OpportunityPlan, path: str | os.PathLike, **kw) -> Path:
     """Write :func:`to_html` to ``path`` atomically; keywords as :func:`to_markdown`."""
-    text = to_html(plan, **kw)
-    with atomic_write(path, "w") as fh:
-        fh.write(text)
-    return Path(path)
+    return _write(to_html(plan, **kw), path)

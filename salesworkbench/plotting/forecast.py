@@ -158,7 +158,10 @@ def funnel_chart(plan, ax=None, *, confidence_label: bool = True):
 
 
 def reliability_plot(backtest_result, bins: int = 10, ax=None):
-    """Predicted win probability vs observed win rate (diagonal = perfectly calibrated)."""
+    """Predicted vs observed P(won by the end of the forecast period) (diagonal = calibrated).
+
+    Deals still open at the period end count as not won (:meth:`BacktestResult.reliability`).
+    """
     ax = _ax(ax)
     rel = backtest_result.reliability(bins=bins)
     used = rel[rel["deals"] > 0]
@@ -182,8 +185,8 @@ def reliability_plot(backtest_result, bins: int = 10, ax=None):
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted win probability")
-    ax.set_ylabel("observed win rate")
+    ax.set_xlabel("predicted P(won by the period end)")
+    ax.set_ylabel("observed share won by the period end")
     ax.set_title(f"Reliability (P10-P90 coverage {backtest_result.coverage:.0%}, nominal 80%)")
     ax.legend(fontsize=8, loc="upper left")
     return ax

@@ -43,6 +43,16 @@ def _money_axis(axis, currency: str) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _p: format_money(v, currency, digits=2)))
 
 
+def _money_axis_if(axis, output: str, currency: str) -> None:
+    """Money ticks on ``axis`` when ``output`` is an amount of money."""
+    if output in _MONEY_OUTPUTS:
+        _money_axis(axis, currency)
+
+
+def _colour(i: int) -> str:
+    return _COLOURS[i % len(_COLOURS)]
+
+
 def _x_axis_for(ax, case, name: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
@@ -51,6 +61,18 @@ def _x_axis_for(ax, case, name: str) -> None:
     ax.xaxis.set_major_formatter(
         FuncFormatter(lambda v, _p: format_assumption_value(case, name, v))
     )
+
+
+def _mark_and_label(ax, result, marker: str, ylabel: str) -> None:
+    """The found value as a dashed line, the axes' labels and the assumption's ticks.
+
+    Shared by the curves of the output against one assumption (break-even, walk-away).
+    """
+    if result.found:
+        ax.axvline(result.value, color=_RED, ls="--", lw=1.5, label=marker)
+    ax.set_xlabel(result.assumption.replace("_", " "))
+    ax.set_ylabel(ylabel)
+    _x_axis_for(ax, result.case, result.assumption)
 
 
 def plot_break_even(result, ax=None):
@@ -70,13 +92,8 @@ def plot_break_even(result, ax=None):
     c = result.curve
     ax.plot(c["x"], c["mean"], color=_BLUE, lw=2, label=f"mean {result.output}")
     ax.axhline(0, color=_GREY, lw=1)
-    if result.found:
-        ax.axvline(result.value, color=_RED, ls="--", lw=1.5, label=result.sentence)
-    ax.set_xlabel(result.assumption.replace("_", " "))
-    ax.set_ylabel(f"mean {result.output}")
-    _x_axis_for(ax, result.case, result.assumption)
-    if result.output in _MONEY_OUTPUTS:
-        _money_axis(ax.yaxis, result.case.currency)
+    _mark_and_label(ax, result, result.sentence, f"mean {result.output}")
+    _money_axis_if(ax.yaxis, result.output, result.case.currency)
     ax.set_title("Break-even" if result.found else result.message, fontsize=10)
     ax.legend(fontsize=8, loc="best")
     return ax
@@ -99,12 +116,8 @@ def plot_walk_away(result, ax=None):
     c = result.curve
     ax.plot(c["x"], c["prob_positive"], color=_BLUE, lw=2, label=f"P({result.output} > 0)")
     ax.axhline(result.target, color=_GREY, ls=":", lw=1, label=f"target {result.target:.0%}")
-    if result.found:
-        ax.axvline(result.value, color=_RED, ls="--", lw=1.5, label="walk-away")
+    _mark_and_label(ax, result, "walk-away", f"P({result.output} > 0)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(result.assumption.replace("_", " "))
-    ax.set_ylabel(f"P({result.output} > 0)")
-    _x_axis_for(ax, result.case, result.assumption)
     ax.set_title(result.sentence if result.found else result.message, fontsize=9, wrap=True)
     ax.legend(fontsize=8, loc="best")
     return ax
@@ -134,8 +147,7 @@ def plot_stress(result, ax=None):
     ax.axvline(0, color=_GREY, lw=1)
     ax.set_ylabel("cumulative probability")
     ax.set_xlabel(result.output)
-    if result.output in _MONEY_OUTPUTS:
-        _money_axis(ax.xaxis, result.case.currency)
+    _money_axis_if(ax.xaxis, result.output, result.case.currency)
     ax.legend(fontsize=8, loc="best")
     return ax
 
@@ -198,7 +210,7 @@ def plot_options(comparison, ax=None, bins: int = 80):
     currency = next(iter(comparison.options.values())).currency
     for i, name in enumerate(y.columns):
         x = y[name].to_numpy()
-        colour = _COLOURS[i % len(_COLOURS)]
+        colour = _colour(i)
         label = f"{name}: P(best) {format_percent(summ.loc[name, 'p_best'])}"
         if np.ptp(x) == 0:
             ax.axvline(x[0], color=colour, lw=2, label=label)
@@ -208,8 +220,7 @@ def plot_options(comparison, ax=None, bins: int = 80):
     ax.set_xlabel(comparison.output)
     ax.set_ylabel("density")
     ax.set_yticks([])
-    if comparison.output in _MONEY_OUTPUTS:
-        _money_axis(ax.xaxis, currency)
+    _money_axis_if(ax.xaxis, comparison.output, currency)
     ax.legend(fontsize=8, loc="best")
     return ax
 
@@ -231,7 +242,7 @@ def plot_acceptability(curve, ax=None):
     t = curve.summary
     for i, name in enumerate(t.columns):
         lw = 2.5 if name == curve.option else 1.5
-        ax.plot(t.index, t[name], color=_COLOURS[i % len(_COLOURS)], lw=lw, label=name)
+        ax.plot(t.index, t[name], color=_colour(i), lw=lw, label=name)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(f"{curve.assumption.replace('_', ' ')} of {curve.option}")
     ax.set_ylabel("P(best)")
@@ -267,7 +278,7 @@ def plot_fits(fit, ax=None, top: int | None = 4, bins: int = 50):
         with np.errstate(all="ignore"):
             dens = fit.distribution(name).pdf(grid)
         aic = fit.summary.loc[name, "delta_aic"]
-        ax.plot(grid, dens, color=_COLOURS[i % len(_COLOURS)], lw=2 if i == 0 else 1.2,
+        ax.plot(grid, dens, color=_colour(i), lw=2 if i == 0 else 1.2,
                 label=f"{name} (dAIC {format_number(aic)})")  # fmt: skip
     ax.set_xlabel(fit.name.replace("_", " "))
     ax.set_ylabel("density")
@@ -328,7 +339,7 @@ def plot_pool(pool, ax=None, kind: str = "cdf"):
         zip(pool.experts, pool.components, pool.weights, strict=True)
     ):
         y = comp.cdf(grid) if kind == "cdf" else comp.pdf(grid)
-        ax.plot(grid, y, color=_COLOURS[(i + 1) % len(_COLOURS)], lw=1.2,
+        ax.plot(grid, y, color=_colour(i + 1), lw=1.2,
                 label=f"{name} (weight {w:.2f})")  # fmt: skip
     y = d.cdf(grid) if kind == "cdf" else d.pdf(grid)
     ax.plot(grid, y, color="#000000", lw=2.5, label="pooled")

@@ -192,24 +192,19 @@ def plot_sobol(table: pd.DataFrame, ax=None):
     order = table.sort_values("ST", ascending=False, kind="stable")
     x = np.arange(len(order))
     width = 0.4
-    ax.bar(
-        x - width / 2,
-        order["S1"],
-        width,
-        yerr=order["S1_conf"],
-        capsize=3,
-        color=POSITIVE_COLOUR,
-        label="first order S1 (alone)",
-    )
-    ax.bar(
-        x + width / 2,
-        order["ST"],
-        width,
-        yerr=order["ST_conf"],
-        capsize=3,
-        color="#9bbb59",
-        label="total ST (with interactions)",
-    )
+    for at, index, colour, label in (
+        (x - width / 2, "S1", POSITIVE_COLOUR, "first order S1 (alone)"),
+        (x + width / 2, "ST", "#9bbb59", "total ST (with interactions)"),
+    ):
+        ax.bar(
+            at,
+            order[index],
+            width,
+            yerr=order[f"{index}_conf"],
+            capsize=3,
+            color=colour,
+            label=label,
+        )
     ax.set_xticks(x, [str(i) for i in order.index], rotation=30, ha="right")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylabel("share of output variance")

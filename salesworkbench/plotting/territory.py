@@ -53,6 +53,51 @@ def _thresholds(accounts: pd.DataFrame, potential_high, potential_low, relations
     return out
 
 
+def _matrix_frame(ax) -> None:
+    """Draw the matrix without data: its empty artists, found by gid, and its axes.
+
+    The dots, the crosses and strip of accounts that cannot be assessed, the threshold lines
+    and the region names; :func:`update_segment_matrix` puts the data in.
+    """
+    ax.scatter([], [], edgecolors="none", gid="territory:accounts")
+    ax.scatter(
+        [],
+        [],
+        marker="x",
+        c=_INSUFFICIENT_COLOUR,
+        alpha=0.8,
+        linewidths=1,
+        gid="territory:insufficient",
+    )
+    ax.axhspan(-14, -4, color="#f2f2f2", zorder=0, gid="territory:strip")
+    ax.text(
+        1,
+        -5.8,
+        "potential cannot be assessed",
+        fontsize=8,
+        color=_INSUFFICIENT_COLOUR,
+        va="bottom",
+        gid="territory:strip_text",
+    )
+    line = {"color": "black", "lw": 0.9, "ls": "--"}
+    for name in ("potential_high", "potential_low", "relationship_high"):
+        ax.plot([], [], gid=f"territory:{name}", **line)
+    box = {"fontsize": 10, "fontweight": "bold", "alpha": 0.55, "ha": "center", "va": "center"}
+    for i, name in enumerate(("Alpha", "Beta", "Delta", "Delta")):
+        ax.text(50, 50, name, gid=f"territory:region{i}", **box)
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel("current relationship (0-100)")
+    ax.set_ylabel("business potential (0-100)")
+    ax.set_title("Territory segmentation: potential x relationship")
+
+
+def _artists(ax) -> dict:
+    """The Axes' artists that have a gid, by gid."""
+    return {
+        a.get_gid(): a for a in (*ax.collections, *ax.lines, *ax.texts, *ax.patches) if a.get_gid()
+    }
+
+
 def plot_segment_matrix(
     accounts: pd.DataFrame,
     ax=None,
@@ -90,36 +135,7 @@ def plot_segment_matrix(
     update_segment_matrix : redraw the same Axes with new data (fast, for widgets).
     """
     ax = _axes(ax)
-    ax.scatter([], [], edgecolors="none", gid="territory:accounts")
-    ax.scatter(
-        [],
-        [],
-        marker="x",
-        c=_INSUFFICIENT_COLOUR,
-        alpha=0.8,
-        linewidths=1,
-        gid="territory:insufficient",
-    )
-    ax.axhspan(-14, -4, color="#f2f2f2", zorder=0, gid="territory:strip")
-    ax.text(
-        1,
-        -5.8,
-        "potential cannot be assessed",
-        fontsize=8,
-        color=_INSUFFICIENT_COLOUR,
-        va="bottom",
-        gid="territory:strip_text",
-    )
-    line = {"color": "black", "lw": 0.9, "ls": "--"}
-    for name in ("potential_high", "potential_low", "relationship_high"):
-        ax.plot([], [], gid=f"territory:{name}", **line)
-    box = {"fontsize": 10, "fontweight": "bold", "alpha": 0.55, "ha": "center", "va": "center"}
-    for i, name in enumerate(("Alpha", "Beta", "Delta", "Delta")):
-        ax.text(50, 50, name, gid=f"territory:region{i}", **box)
-    ax.set_xlim(-2, 102)
-    ax.set_xlabel("current relationship (0-100)")
-    ax.set_ylabel("business potential (0-100)")
-    ax.set_title("Territory segmentation: potential x relationship")
+    _matrix_frame(ax)
     return update_segment_matrix(
         accounts,
         ax,
@@ -149,19 +165,10 @@ def update_segment_matrix(
     from matplotlib.colors import to_rgba_array
     from matplotlib.lines import Line2D
 
-    art = {
-        a.get_gid(): a for a in (*ax.collections, *ax.lines, *ax.texts, *ax.patches) if a.get_gid()
-    }
+    art = _artists(ax)
     if "territory:accounts" not in art:
-        return plot_segment_matrix(
-            accounts,
-            ax,
-            potential_high=potential_high,
-            potential_low=potential_low,
-            relationship_high=relationship_high,
-            label_top=label_top,
-            size=size,
-        )
+        _matrix_frame(ax)
+        art = _artists(ax)
     th = _thresholds(accounts, potential_high, potential_low, relationship_high)
     p = accounts["potential"].to_numpy(dtype="float64", na_value=np.nan)
     r = np.nan_to_num(accounts["relationship"].to_numpy(dtype="float64", na_value=np.nan))
@@ -355,21 +362,18 @@ def plot_tradeoff(result, ax=None):
         ax.plot(opt["moves"], 100 * opt[col], mark, label=f"optimal: {label}")
     if "greedy" in s.index:
         g = s.loc["greedy"]
-        ax.plot(
-            [g["moves"]],
-            [100 * g["potential_spread"]],
-            "o",
-            color="#d62728",
-            label="greedy: potential",
-        )
-        ax.plot(
-            [g["moves"]],
-            [100 * g["hours_spread"]],
-            "s",
-            color="#d62728",
-            mfc="none",
-            label="greedy: hours",
-        )
+        for col, mark, label, face in (
+            ("potential_spread", "o", "potential", {}),
+            ("hours_spread", "s", "hours", {"mfc": "none"}),
+        ):
+            ax.plot(
+                [g["moves"]],
+                [100 * g[col]],
+                mark,
+                color="#d62728",
+                label=f"greedy: {label}",
+                **face,
+            )
     ax.set_xlabel("accounts moved from their current owner")
     ax.set_ylabel("worst rep's deviation from fair share (%)")
     ax.set_title("Balance against continuity")

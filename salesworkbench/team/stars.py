@@ -149,10 +149,11 @@ def _rank(table: pd.DataFrame, measure: str, quantile: float, rank_by: str):
     return stars, rest, table[col].rename(f"score ({measure}, {rank_by})")
 
 
-def _share_effect(x1: np.ndarray, x2: np.ndarray, z: float) -> dict:
-    n1, n2 = len(x1), len(x2)
-    p1, p2 = float(np.mean(x1)), float(np.mean(x2))
-    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+def _share_result(p1: float, p2: float, se: float, n1: int, n2: int, z: float) -> dict:
+    """Stars' and rest's shares, their difference with its interval and Cohen's h with its.
+
+    ``se`` is the standard error of the difference; h's is ``sqrt(1/n1 + 1/n2)``.
+    """
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
     se_h = math.sqrt(1 / n1 + 1 / n2)
     return {
@@ -165,9 +166,16 @@ def _share_effect(x1: np.ndarray, x2: np.ndarray, z: float) -> dict:
         "effect": h,
         "effect_lo": h - z * se_h,
         "effect_hi": h + z * se_h,
-        "n_stars": n1,
-        "n_rest": n2,
+        "n_stars": int(n1),
+        "n_rest": int(n2),
     }
+
+
+def _share_effect(x1: np.ndarray, x2: np.ndarray, z: float) -> dict:
+    n1, n2 = len(x1), len(x2)
+    p1, p2 = float(np.mean(x1)), float(np.mean(x2))
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return _share_result(p1, p2, se, n1, n2, z)
 
 
 def _log_effect(y1: np.ndarray, y2: np.ndarray, z: float, level: float) -> dict:
@@ -273,22 +281,7 @@ def _std_share(x, cells, s_mask, r_mask, weights: pd.Series, z: float) -> dict |
         p = (g["sum"] / g["count"]).to_numpy(float)
         res.append((float(w @ p), float(np.sum(w**2 * p * (1 - p) / g["count"])), g["count"].sum()))
     (p1, v1, n1), (p2, v2, n2) = res
-    se = math.sqrt(v1 + v2)
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
-    se_h = math.sqrt(1 / n1 + 1 / n2)
-    return {
-        "kind": "share",
-        "stars": p1,
-        "rest": p2,
-        "difference": p1 - p2,
-        "diff_lo": p1 - p2 - z * se,
-        "diff_hi": p1 - p2 + z * se,
-        "effect": h,
-        "effect_lo": h - z * se_h,
-        "effect_hi": h + z * se_h,
-        "n_stars": int(n1),
-        "n_rest": int(n2),
-    }
+    return _share_result(p1, p2, math.sqrt(v1 + v2), n1, n2, z)
 
 
 def _boot_weights(rng, owners: np.ndarray, interval: str, b: int) -> np.ndarray:

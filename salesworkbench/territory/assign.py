@@ -176,8 +176,9 @@ def assign_accounts(
         w["moves"] = 0.0
     problem = _problem(acc, r, names, owner, hours, p, grp, match_on, has_xy)
     info: dict = {"method": method}
-    if method == "greedy":
-        choice, notes = _greedy(
+
+    def greedy() -> tuple[np.ndarray, list[str]]:
+        return _greedy(
             names,
             r["hours"].to_numpy(float),
             r,
@@ -193,26 +194,14 @@ def assign_accounts(
             match_on,
             balance,
         )
+
+    if method == "greedy":
+        choice, notes = greedy()
         info.update(status="heuristic", mip_gap=float("nan"), candidates=None, phases=[])
     else:
 
         def fallback():
-            c, _ = _greedy(
-                names,
-                r["hours"].to_numpy(float),
-                r,
-                acc,
-                seg,
-                owner,
-                p,
-                grp,
-                hours,
-                cov,
-                role,
-                keep_owners,
-                match_on,
-                balance,
-            )
+            c, _ = greedy()
             moved = int((problem.owned & (c != problem.owner)).sum())
             if max_moves is not None and moved > max_moves:
                 raise RuntimeError(

@@ -42,7 +42,8 @@ class ForecastExplorer(App):
     opportunities : DataFrame
         Canonical opportunities (closed history and open pipeline).
     stage_history : DataFrame, optional
-        Canonical stage history (stage-based win rates, slippage, timing from close dates).
+        Canonical stage history (stage-based win rates, slippage; ``timing="stage"`` or
+        ``"close_date"``).
     leads : DataFrame, optional
         Canonical leads (funnel conversion rates); without them the funnel starts at
         opportunities.
@@ -61,7 +62,8 @@ class ForecastExplorer(App):
     seed : int
         Seed of both (same seed, same figures).
     timing : str, optional
-        Timing model (default ``close_date`` with stage history, else ``created``).
+        Timing model (default ``created``, as :func:`~salesworkbench.pipeline.forecast`: win
+        chance and timing from the curves by deal age).
     stage_order : sequence of str, optional
         Open stages in funnel order (see :meth:`HistoryModel.fit`).
     draw : bool
@@ -109,7 +111,7 @@ class ForecastExplorer(App):
         self.periods = periods
         self.trials = int(trials)
         self.seed = seed
-        self.timing = timing or ("close_date" if stage_history is not None else "created")
+        self.timing = timing or "created"
         self.stage_order = stage_order
         self._models: dict[str, HistoryModel] = {}
         self._rates: dict[pd.Timestamp, pd.DataFrame] = {}
@@ -249,7 +251,7 @@ class ForecastExplorer(App):
         )
         first = res.summary.iloc[0]
         self.status.value = (
-            f"{len(res.deals)} open deals ({len(res.stale)} stale left out); "
+            f"{len(res.deals)} open deals ({len(res.stale)} stale: flagged, kept); "
             f"{res.summary.index[0]}: mean {first['mean']:,.0f}, P10-P90 "
             f"{first['p10']:,.0f} - {first['p90']:,.0f}, P(>= quota) {first['p_quota']:.0%}; "
             f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities "

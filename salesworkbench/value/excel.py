@@ -32,7 +32,8 @@ Spreadsheet safety
 * Lists (``years``, ``ramp``, ``values``, ``probs``) are comma-separated text, e.g.
   ``1, 2, 3``.
 
-openpyxl is imported inside the functions, so importing :mod:`salesworkbench` stays light.
+Cells are written by :mod:`salesworkbench.value.xlsx_cells`. openpyxl is imported inside the
+functions, so importing :mod:`salesworkbench` stays light.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from salesworkbench._files import atomic_write
 from salesworkbench.defaults import VALUE_TRIALS
 from salesworkbench.errors import ValueCaseError
 from salesworkbench.value.distributions import DISTRIBUTIONS
+from salesworkbench.value.xlsx_cells import header_row, list_text, number_or_text, number_text, put
 
 if TYPE_CHECKING:
     from salesworkbench.value.case import ValueCase
@@ -103,7 +105,6 @@ _CASE_KEYS = ("name", "customer", "currency", "horizon_years", "discount_rate")
 _STATEMENT_KEYS = ("goal", "capability", "as_a_result_of")
 _LIST_COLUMNS = {"years", "ramp", "values", "probs"}
 _MAX_ROWS = 500  # rows the drop-down and number formats cover on the editable sheets
-_HEADER_FILL = "DCE6F1"
 _FORMULA_HINT = (
     "type the number, or a value-case formula as plain text (no leading '='); Excel formulas "
     "are not read"
@@ -176,66 +177,6 @@ class ExcelCaseError(ValueCaseError):
 
 
 # --------------------------------------------------------------------------- writing
-def _list_text(values: Sequence[Any]) -> str:
-    return ", ".join(_number_text(v) for v in values)
-
-
-def _number_text(v: Any) -> str:
-    if isinstance(v, numbers.Real) and not isinstance(v, bool):
-        f = float(v)
-        return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
-    return str(v)
-
-
-def _put(ws: Any, row: int, col: int, value: Any, *, number_format: str | None = None) -> Any:
-    """Write one cell: numbers as numbers, everything else as (quote-prefixed) text."""
-    cell = ws.cell(row=row, column=col)
-    if value is None:
-        return cell
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    if isinstance(value, numbers.Real):
-        cell.value = float(value) if not isinstance(value, numbers.Integral) else int(value)
-        if number_format is None:
-            f = float(value)
-            number_format = "#,##0" if f.is_integer() and abs(f) >= 1000 else "General"
-        cell.number_format = number_format
-        return cell
-    if isinstance(value, Mapping | list | tuple):
-        value = json.dumps(value)
-    text = _clean_text(str(value))
-    cell.value = text
-    cell.data_type = "s"  # openpyxl makes "=..." a formula: this cell is text, always
-    cell.quotePrefix = True  # stays text when the customer edits the cell
-    return cell
-
-
-def _numeric(text: str) -> Any:
-    try:
-        x = float(text.replace("_", ""))
-    except ValueError:
-        return text
-    return x if math.isfinite(x) else text
-
-
-def _clean_text(text: str) -> str:
-    """Drop characters XML (hence xlsx) cannot hold; keep everything else as it is."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text)
-
-
-def _header(ws: Any, columns: Sequence[str], widths: Mapping[str, float] | None = None) -> None:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    for j, name in enumerate(columns, start=1):
-        cell = _put(ws, 1, j, name)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)
-        width = (widths or {}).get(name, max(10, len(name) + 2))
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.freeze_panes = "B2"
-
-
 def _extra_columns(items: Sequence[Mapping[str, Any]], known: Sequence[str]) -> list[str]:
     out: list[str] = []
     for item in items:
@@ -247,19 +188,19 @@ def _extra_columns(items: Sequence[Mapping[str, Any]], known: Sequence[str]) -> 
 
 def _write_table(ws: Any, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     widths = {"name": 26, "formula": 48, "source": 34, "notes": 30, "unit": 16, "dist": 13}
-    _header(ws, columns, widths)
+    header_row(ws, columns, widths)
     for i, row in enumerate(rows, start=2):
         for j, col in enumerate(columns, start=1):
             value = row.get(col)
             if col in _LIST_COLUMNS and isinstance(value, list | tuple):
-                value = _list_text(value)
+                value = list_text(value)
             elif col in _PARAMS and isinstance(value, str):
-                value = _numeric(value)  # YAML 1.1 reads 2.0e6 as text: a number in Excel
-            _put(ws, i, j, value)
+                value = number_or_text(value)  # YAML 1.1 reads 2.0e6 as text: a number in Excel
+            put(ws, i, j, value)
 
 
 def _write_case_sheet(ws: Any, data: Mapping[str, Any]) -> None:
-    _header(ws, ("key", "value"), {"key": 22, "value": 70})
+    header_row(ws, ("key", "value"), {"key": 22, "value": 70})
     ws.freeze_panes = "A2"
     rows: list[tuple[str, Any]] = [(k, data.get(k)) for k in _CASE_KEYS]
     statement = data.get("statement") or {}
@@ -268,9 +209,9 @@ def _write_case_sheet(ws: Any, data: Mapping[str, Any]) -> None:
     known = {*_CASE_KEYS, "statement", "assumptions", "correlations", "benefits", "investments"}
     rows += [(f"extra.{k}", json.dumps(v)) for k, v in data.items() if k not in known]
     for i, (key, value) in enumerate(rows, start=2):
-        _put(ws, i, 1, key)
+        put(ws, i, 1, key)
         fmt = "0.0%" if key == "discount_rate" else None
-        _put(ws, i, 2, value, number_format=fmt)
+        put(ws, i, 2, value, number_format=fmt)
 
 
 def _write_results(ws: Any, case: ValueCase, trials: int, seed: int) -> None:
@@ -282,25 +223,25 @@ def _write_results(ws: Any, case: ValueCase, trials: int, seed: int) -> None:
 
     sim = case.simulate(trials, seed=seed, progress=False)
     summary = sim.summary
-    _put(ws, 1, 1, f"Results of {case.name or 'the value case'} (read-only)").font = Font(
+    put(ws, 1, 1, f"Results of {case.name or 'the value case'} (read-only)").font = Font(
         bold=True, size=13
     )
-    _put(ws, 2, 1, f"{trials:,} simulated outcomes, seed {seed}; currency {case.currency}.")
-    _put(ws, 3, 1, "P(value > 0)")
-    _put(ws, 3, 2, float(sim.prob_positive("value")), number_format="0.0%")
+    put(ws, 2, 1, f"{trials:,} simulated outcomes, seed {seed}; currency {case.currency}.")
+    put(ws, 3, 1, "P(value > 0)")
+    put(ws, 3, 2, float(sim.prob_positive("value")), number_format="0.0%")
     cols = ["output", *summary.columns]
     for j, c in enumerate(cols, start=1):
-        _put(ws, 5, j, c).font = Font(bold=True)
+        put(ws, 5, j, c).font = Font(bold=True)
     for i, out in enumerate(OUTPUTS, start=6):
-        _put(ws, i, 1, out)
+        put(ws, i, 1, out)
         for j, c in enumerate(summary.columns, start=2):
             v = float(summary.loc[out, c])
             if not math.isfinite(v):
-                _put(ws, i, j, "inf" if v > 0 else ("-inf" if v < 0 else "n/a"))
+                put(ws, i, j, "inf" if v > 0 else ("-inf" if v < 0 else "n/a"))
                 continue
             money = out in ("total_benefits", "total_investment", "value", "npv")
             fmt = "0.0%" if c == "prob_positive" else ("#,##0" if money else "0.00")
-            _put(ws, i, j, v, number_format=fmt)
+            put(ws, i, j, v, number_format=fmt)
     ws.column_dimensions["A"].width = 20
     for letter in "BCDEFG":
         ws.column_dimensions[letter].width = 15
@@ -373,7 +314,7 @@ def to_excel(
     how.title = "How to edit"
     how.column_dimensions["A"].width = 110
     for i, line in enumerate(_HOW_TO, start=1):
-        cell = _put(how, i, 1, line)
+        cell = put(how, i, 1, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if i == 1:
             cell.font = Font(bold=True, size=13)
@@ -396,7 +337,7 @@ def to_excel(
         known = LINE_COLUMNS[sheet]
         lines = [dict(line) for line in data[key]]
         for line in lines:  # a formula is text, whatever YAML made of it
-            line["formula"] = _number_text(line.get("formula", ""))
+            line["formula"] = number_text(line.get("formula", ""))
         _write_table(wb.create_sheet(sheet), list(known) + _extra_columns(lines, known), lines)
 
     ws = wb.create_sheet("Correlations")
@@ -553,7 +494,7 @@ def _as_list(sheet: _Sheet, row: int, column: str, value: Any, label: str | None
 
 def _as_text(sheet: _Sheet, row: int, column: str, value: Any, label: str | None) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return _number_text(value)
+        return number_text(value)
     if not isinstance(value, str):
         sheet.error(f"expected text, got {value!r}", row=row, column=column, label=label)
     return value
@@ -576,24 +517,43 @@ def _strip_prefix(message: str, label: str) -> str:
     return message
 
 
+def _row_name(
+    sheet: _Sheet, row: int, cells: Mapping[str, Any], what: str, rows_of: dict[str, int]
+) -> str:
+    """The row's ``name`` (``what`` says what it names), refused when blank or used twice.
+
+    ``rows_of`` maps the names read so far to their rows; the row's name is added to it.
+    """
+    name = cells.get("name")
+    if name is None:
+        sheet.error(f"{what} has no name", row=row, column="name")
+    name = _as_text(sheet, row, "name", name, None)
+    if name in rows_of:
+        sheet.error(
+            f"the name {name!r} is used twice (also row {rows_of[name]})",
+            row=row,
+            column="name",
+            label=name,
+        )
+    rows_of[name] = row
+    return name
+
+
+def _refused(
+    sheet: _Sheet, row: int, name: str, exc: ValueCaseError, columns: Sequence[str], default: str
+) -> None:
+    """Report the validation error ``exc`` of row ``name`` at the column its message names."""
+    message = _strip_prefix(str(exc), name)
+    sheet.error(message, row=row, column=_locate(message, columns) or default, label=name)
+
+
 def _read_assumptions(sheet: _Sheet) -> dict[str, Any]:
     from salesworkbench.value.case import Assumption
 
     out: dict[str, Any] = {}
     rows_of: dict[str, int] = {}
     for row, cells in sheet.rows():
-        name = cells.get("name")
-        if name is None:
-            sheet.error("the assumption has no name", row=row, column="name")
-        name = _as_text(sheet, row, "name", name, None)
-        if name in out:
-            sheet.error(
-                f"the name {name!r} is used twice (also row {rows_of[name]})",
-                row=row,
-                column="name",
-                label=name,
-            )
-        rows_of[name] = row
+        name = _row_name(sheet, row, cells, "the assumption", rows_of)
         kind = cells.get("dist")
         if kind is None:
             sheet.error(
@@ -639,10 +599,7 @@ def _read_assumptions(sheet: _Sheet) -> dict[str, Any]:
         try:
             Assumption.from_spec(name, spec)
         except ValueCaseError as exc:
-            message = _strip_prefix(str(exc), name)
-            sheet.error(
-                message, row=row, column=_locate(message, ("name", *_PARAMS)) or "dist", label=name
-            )
+            _refused(sheet, row, name, exc, ("name", *_PARAMS), "dist")
         out[name] = spec
     return out
 
@@ -664,18 +621,7 @@ def _read_lines(sheet: _Sheet, kind: str, names: Sequence[str], horizon: Any) ->
     out: list[dict] = []
     rows_of: dict[str, int] = {}
     for i, (row, cells) in enumerate(sheet.rows()):
-        name = cells.get("name")
-        if name is None:
-            sheet.error(f"the {kind} has no name", row=row, column="name")
-        name = _as_text(sheet, row, "name", name, None)
-        if name in rows_of:
-            sheet.error(
-                f"the name {name!r} is used twice (also row {rows_of[name]})",
-                row=row,
-                column="name",
-                label=name,
-            )
-        rows_of[name] = row
+        name = _row_name(sheet, row, cells, f"the {kind}", rows_of)
         line: dict[str, Any] = {"name": name}
         for key in known[1:]:
             if key not in cells:
@@ -697,10 +643,7 @@ def _read_lines(sheet: _Sheet, kind: str, names: Sequence[str], horizon: Any) ->
             try:
                 _parse_line(line, kind, i, names, int(horizon))
             except ValueCaseError as exc:
-                message = _strip_prefix(str(exc), name)
-                sheet.error(
-                    message, row=row, column=_locate(message, known[1:]) or "formula", label=name
-                )
+                _refused(sheet, row, name, exc, known[1:], "formula")
         out.append(line)
     return out
 

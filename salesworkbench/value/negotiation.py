@@ -286,6 +286,39 @@ def _search_range(
     return v - span, v + span, True
 
 
+def _check_grid(grid: Any) -> int:
+    grid = _check_int(grid, "grid")
+    if grid < 3:
+        raise ValueCaseError(f"grid must be at least 3 points, got {grid}")
+    return grid
+
+
+def _tabulate(
+    d: CommonDraws,
+    name: str,
+    output: str,
+    stat: Callable[[np.ndarray], np.ndarray],
+    search: tuple[float, float, bool],
+    grid: int,
+    done: Callable[[np.ndarray, np.ndarray], bool],
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """``(xs, stat of output at xs, lo, hi)`` on ``grid`` points of ``name``, the same trials.
+
+    ``search`` is ``(lo, hi, may_widen)`` from :func:`_search_range`. Until ``done(xs, values)``
+    (a sign change, the target crossed), a range that may widen is widened by half its span on
+    each side, at most ``_MAX_WIDEN`` times; ``lo, hi`` is the range finally tabulated.
+    """
+    lo, hi, widen = search
+    for _ in range(_MAX_WIDEN + 1):
+        xs = np.linspace(lo, hi, grid)
+        values = d.output_grid(name, xs, output, stat)
+        if done(xs, values) or not widen:
+            break
+        span = hi - lo
+        lo, hi = lo - span / 2, hi + span / 2
+    return xs, values, lo, hi
+
+
 def _correlation_note(case: ValueCase, name: str) -> str:
     partners = sorted({b if a == name else a for a, b, _ in case.correlations if name in (a, b)})
     if not partners:
@@ -445,14 +478,10 @@ def break_even(
     """
     _check_output(output)
     _check_assumption(case, assumption)
-    grid = _check_int(grid, "grid")
-    if grid < 3:
-        raise ValueCaseError(f"grid must be at least 3 points, got {grid}")
+    grid = _check_grid(grid)
     d = draws if draws is not None else common_draws(case, trials, seed)
-    lo, hi, widen = _search_range(case, assumption, bounds)
-    for _ in range(_MAX_WIDEN + 1):
-        xs = np.linspace(lo, hi, grid)
-        means = d.output_grid(assumption, xs, output, lambda y: y.mean(axis=1))
+
+    def changes_sign(xs: np.ndarray, means: np.ndarray) -> bool:
         if not np.all(np.isfinite(means)):
             bad = xs[~np.isfinite(means)][0]
             raise ValueCaseError(
@@ -460,10 +489,14 @@ def break_even(
                 f"choose another output or narrow the bounds"
             )
         s = np.sign(means)
-        if (s == 0).any() or (s[:-1] != s[1:]).any() or not widen:
-            break
-        span = hi - lo
-        lo, hi = lo - span / 2, hi + span / 2
+        return bool((s == 0).any() or (s[:-1] != s[1:]).any())
+
+    search = _search_range(case, assumption, bounds)
+    widen = search[2]
+    xs, means, lo, hi = _tabulate(
+        d, assumption, output, lambda y: y.mean(axis=1), search, grid, changes_sign
+    )
+    s = np.sign(means)
     curve = pd.DataFrame({"x": xs, "mean": means})
     mean_at = lambda x: float(d.output_at(assumption, x, output).mean())  # noqa: E731
     roots: list[float] = []
@@ -652,20 +685,18 @@ def walk_away(
     target = float(target)
     if not 0.0 < target < 1.0:
         raise ValueCaseError(f"target must be a probability strictly between 0 and 1, got {target}")
-    grid = _check_int(grid, "grid")
-    if grid < 3:
-        raise ValueCaseError(f"grid must be at least 3 points, got {grid}")
+    grid = _check_grid(grid)
     d = draws if draws is not None else common_draws(case, trials, seed)
-    lo, hi, widen = _search_range(case, assumption, bounds)
     tol = 1.5 / math.sqrt(d.trials)
-    for _ in range(_MAX_WIDEN + 1):
-        xs = np.linspace(lo, hi, grid)
-        probs = d.output_grid(assumption, xs, output, lambda y: (y > 0).mean(axis=1))
-        crossed = (probs.min() <= target <= probs.max()) and np.ptp(probs) > 0
-        if crossed or not widen:
-            break
-        span = hi - lo
-        lo, hi = lo - span / 2, hi + span / 2
+
+    def crosses(_xs: np.ndarray, probs: np.ndarray) -> bool:
+        return bool((probs.min() <= target <= probs.max()) and np.ptp(probs) > 0)
+
+    search = _search_range(case, assumption, bounds)
+    xs, probs, lo, hi = _tabulate(
+        d, assumption, output, lambda y: (y > 0).mean(axis=1), search, grid, crosses
+    )
+    crossed = crosses(xs, probs)
     curve = pd.DataFrame({"x": xs, "prob_positive": probs})
     _check_monotone(case, assumption, output, xs, probs, tol)
     direction = -1 if probs[-1] < probs[0] else 1

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,34 @@ def start_server(cmd: list[str], log: Path, cwd: Path, env: dict | None = None):
         start_new_session=True,
         env={**os.environ, **(env or {})},
     )
+
+
+def serve_voila(app: Path, case: Path, workdir: Path, trials: int) -> Iterator[str]:
+    """Voilà serving ``app`` on ``case`` on a free loopback port; yields the URL, then stops it.
+
+    For module fixtures (``yield from serve_voila(...)``): no token (tests only), light theme,
+    no tracebacks shown, ``trials`` simulated outcomes; the log is ``workdir/voila.log``.
+    """
+    port = free_port()
+    log = workdir / "voila.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(app),
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--port={port}",
+        "--theme=light",
+        "--show_tracebacks=False",
+    ]
+    env = {"SALESWORKBENCH_CASE": str(case), "SALESWORKBENCH_TRIALS": str(trials)}
+    proc = start_server(cmd, log, workdir, env)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", proc, log, timeout=120)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop(proc)
 
 
 def root_flag() -> list[str]:

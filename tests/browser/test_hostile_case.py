@@ -9,12 +9,11 @@ browser ever read them as markup.
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 import yaml
 
-from .conftest import REPO, free_port, screenshot, start_server, stop, wait_for_http
+from .conftest import REPO, screenshot, serve_voila
 
 APP = REPO / "salesworkbench" / "apps" / "value_case.ipynb"
 IMG = '<img src=x onerror="window.__pwned=1">'
@@ -72,26 +71,7 @@ def hostile_voila(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("voila_hostile")
     case = workdir / "hostile.yaml"
     case.write_text(yaml.safe_dump(hostile_case(), sort_keys=False), encoding="utf-8")
-    port = free_port()
-    log = workdir / "voila.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(APP),
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--port={port}",
-        "--theme=light",
-        "--show_tracebacks=False",
-    ]
-    env = {"SALESWORKBENCH_CASE": str(case), "SALESWORKBENCH_TRIALS": "5000"}
-    proc = start_server(cmd, log, workdir, env)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/", proc, log, timeout=120)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(proc)
+    yield from serve_voila(APP, case, workdir, trials=5000)
 
 
 def test_hostile_case_in_voila(hostile_voila, page):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from .conftest import REPO, free_port, screenshot, start_server, stop, wait_for_http
+from .conftest import REPO, screenshot, serve_voila
 
 APP = REPO / "salesworkbench" / "apps" / "value_case.ipynb"
 CASE = REPO / "data" / "value_cases" / "telecom_arpu.yaml"
@@ -15,27 +13,7 @@ CASE = REPO / "data" / "value_cases" / "telecom_arpu.yaml"
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory):
     """Voilà serving the app on a free loopback port (no token: tests only), stopped at the end."""
-    workdir = tmp_path_factory.mktemp("voila")
-    port = free_port()
-    log = workdir / "voila.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(APP),
-        "--no-browser",
-        "--Voila.ip=127.0.0.1",
-        f"--port={port}",
-        "--theme=light",
-        "--show_tracebacks=False",
-    ]
-    env = {"SALESWORKBENCH_CASE": str(CASE), "SALESWORKBENCH_TRIALS": "20000"}
-    proc = start_server(cmd, log, workdir, env)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/", proc, log, timeout=120)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(proc)
+    yield from serve_voila(APP, CASE, tmp_path_factory.mktemp("voila"), trials=20000)
 
 
 def headline(page) -> str:

@@ -52,6 +52,11 @@ RUNS = {
         "BACKTEST_TRIALS": 300,
         "BACKTEST_QUARTERS": 4,
     },
+    "05_account_and_opportunity_plans": lambda d: {
+        **_data(d),
+        "VALUE_TRIALS": 2000,
+        "FORECAST_TRIALS": 1000,
+    },
     "06_sales_team_performance": lambda d: {**_data(d), "TRIALS": 500},
     "07_forecast_rollup_and_pacing": lambda d: {**_data(d), "TRIALS": 500},
 }
@@ -60,7 +65,6 @@ RUNS = {
 PENDING = {
     "02_value_case_monte_carlo": "parameters cell not yet converted (issue 20, after i17ui)",
     "03_pilot_test_planning": "parameters cell not yet converted (issue 20)",
-    "05_account_and_opportunity_plans": "parameters cell not yet converted (issue 20, after integ)",
     "08_value_negotiation": "parameters cell not yet converted (issue 20, after i17ui)",
     "09_value_through_the_sale": "parameters cell not yet converted (issue 20)",
 }

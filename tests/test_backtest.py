@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from salesworkbench.defaults import BACKTEST_TRIALS
-from salesworkbench.pipeline import BacktestResult, backtest, pipeline_at
+from salesworkbench.pipeline import BacktestResult, backtest, opportunities_at, pipeline_at
 from salesworkbench.pipeline.backtesting import conformal_factor, target_period
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -236,6 +236,39 @@ def test_pipeline_at_uses_only_what_was_known():
     assert p["stage"].tolist() == ["Qualification", "Proposal"]
     assert p["amount"].tolist() == [240.0, 310.0]
     assert p["close_date"].tolist() == [pd.Timestamp("2026-04-20"), pd.Timestamp("2026-06-30")]
+
+
+def test_pipeline_at_blanks_amounts_an_export_sets_at_the_close():
+    """Open deals without any amount (Maven's close_value): amounts are set at the close.
+
+    Today's amount of a deal open at the cut-off is then known only if it went on to be won,
+    so keeping it would tell the forecast which deals win: every rebuilt amount is blank
+    (imputed as the forecast does), or the original amount where the export keeps one.
+    """
+    opps = OPPORTUNITIES.coerce(
+        pd.DataFrame(
+            {
+                "opportunity_id": ["A", "B", "C", "D"],
+                "account": "x",
+                "stage": ["Won", "Won", "Lost", "Engaging"],
+                "status": ["won", "won", "lost", "open"],
+                "amount": [100.0, 200.0, 0.0, np.nan],
+                "created": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01", "2026-03-01"]),
+                "close_date": pd.to_datetime(["2026-03-01", "2026-05-01", "2026-05-01", None]),
+                "owner": "o",
+                "product": "p",
+            }
+        )
+    )
+    p = pipeline_at(opps, "2026-04-01")
+    assert p["opportunity_id"].tolist() == ["B", "C", "D"]
+    assert p["amount"].isna().all()  # B's 200 was set when it was won, after the cut-off
+    then = opportunities_at(opps, "2026-04-01")
+    assert then.set_index("opportunity_id").loc["A", "amount"] == 100.0  # closed before: kept
+    opps["original_amount"] = [90.0, 180.0, 150.0, 120.0]
+    assert pipeline_at(opps, "2026-04-01")["amount"].tolist() == [180.0, 150.0, 120.0]
+    opps["amount"] = [100.0, 200.0, 0.0, 50.0]  # open deals carry amounts: today's are kept
+    assert pipeline_at(opps, "2026-04-01")["amount"].tolist() == [200.0, 150.0, 50.0]
 
 
 def test_pipeline_at_cutoff_day_later_dates_and_open_stages():

@@ -573,6 +573,66 @@ def test_competing_risk_curves_match_aalen_johansen_and_a_hand_table():
     assert rc.S[0, ref["time"].astype(int)] == pytest.approx(ref["survival"].to_numpy())
 
 
+def test_win_probability_by_age_matches_the_closed_form_with_deals_open_for_ever():
+    """The age clock and the censoring, end to end, against a known truth.
+
+    Deals created uniformly over four years; 30% are never closed in the CRM (open for ever);
+    the rest close T days after creation, T uniform on 0..199, and win with probability 0.6
+    if T < 60, else 0.2 (timing and outcome depend on each other). Rebuilt as the CRM stood at
+    the cut-off and fitted on what had closed the day before, as a backtest does, the chance
+    that an open deal of age a is won within the next 30 days is
+
+        P = 0.7 sum_{t=a}^{a+29} p(t) / 200 / (0.3 + 0.7 (200 - a) / 200),
+
+    and 0 from age 200 (older than any cycle): the deals open for ever drag it down at old
+    ages as they should, and nothing is extrapolated past the last win.
+    """
+    from salesworkbench.pipeline import opportunities_at, pipeline_at
+
+    rng = np.random.default_rng(11)
+    n, L, dead_share, W = 20_000, 200, 0.3, 30
+    start, cut = pd.Timestamp("2020-01-01"), pd.Timestamp("2024-01-01")
+    created = rng.integers(0, 1500, n)
+    T = rng.integers(0, L, n)
+    dead = rng.random(n) < dead_share
+    won = rng.random(n) < np.where(T < 60, 0.6, 0.2)
+    crm = OPPORTUNITIES.coerce(
+        pd.DataFrame(
+            {
+                "opportunity_id": [f"D{i}" for i in range(n)],
+                "account": "a",
+                "stage": np.where(dead, "Open", np.where(won, "Won", "Lost")),
+                "status": np.where(dead, "open", np.where(won, "won", "lost")),
+                "amount": 100.0,
+                "created": start + pd.to_timedelta(created, "D"),
+                "close_date": (start + pd.to_timedelta(created + T, "D")).where(~dead),
+                "owner": "o",
+                "product": "p",
+            }
+        )
+    )
+
+    def truth(a):
+        t = np.arange(L)
+        p_win = np.where(t < 60, 0.6, 0.2) * ((t >= a) & (t < a + W))
+        return (
+            (1 - dead_share) * p_win.sum() / L / (dead_share + (1 - dead_share) * np.mean(t >= a))
+        )
+
+    pipe = pipeline_at(crm, cut)
+    model = HistoryModel.fit(
+        opportunities_at(crm, cut), group_by=None, as_of=cut - pd.Timedelta(days=1)
+    )
+    day = (cut - pd.Timestamp(0)).days
+    q = model.win_model.probabilities(pipe, cut, [day], [day + W - 1])[:, 0]
+    age = (cut - pipe["created"]).dt.days.to_numpy()
+    want = np.array([truth(a) for a in age])
+    assert q.sum() == pytest.approx(want.sum(), rel=0.06)  # the expected count of wins
+    for a in (1, 10, 30, 59, 60, 90, 150, 185, 199):
+        assert q[age == a][0] == pytest.approx(truth(a), abs=0.008), a
+    assert (q[age >= L] == 0).all() and (age >= L).sum() > 1000  # open for ever: nothing
+
+
 def test_deal_older_than_every_won_cycle_gets_a_low_probability(history):
     opps, model = history
     longest = model.cycle_days.max()  # 119 days: cycles are 10..119

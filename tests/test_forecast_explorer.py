@@ -80,6 +80,17 @@ def test_controls_drive_the_result(app):
     assert app.params["period"] == "month"
 
 
+def test_no_quota_leaves_p_quota_blank():
+    """An export without quotas (quota=None) starts the app; P(quota) is blank, not an error."""
+    a = ForecastExplorer(crm(), as_of=AS_OF, quota=None, grouping="none", trials=200, draw=False)
+    assert a.controls["quota"].value == 0
+    assert a.result["error"] is None
+    assert a.result["summary"]["p_quota"].isna().all()
+    assert "P(>= quota)" not in a.status.value
+    a.controls["quota"].value = 100_000
+    assert a.result["summary"]["p_quota"].notna().all() and "P(>= quota)" in a.status.value
+
+
 def test_grouping_and_objective(app):
     opps = app.opportunities
     needed = app.result["plan"].table.loc["opportunities", "needed"]

@@ -738,3 +738,42 @@ def test_example_files_are_plain_yaml():
         assert data["kind"] in ("account_plan", "opportunity_plan")
         json.dumps(P.load_plan(path).to_dict(json_safe=True))
         assert dataclasses.is_dataclass(P.load_plan(path))
+
+
+def test_drafts_take_the_data_currency():
+    """A draft on EUR data is in EUR, not the class default GBP; a given currency wins."""
+    import pandas as pd
+
+    from salesworkbench.plans import draft_account_plan, draft_opportunity_plan
+
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A1"],
+            "name": ["Acme"],
+            "sector": ["Bau"],
+            "wallet": [1000.0],
+            "current_spend": [100.0],
+        }
+    )
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["O1", "O2"],
+            "account": ["A1", "A1"],
+            "status": ["won", "open"],
+            "amount": [100.0, 50.0],
+            "product": ["X", "Y"],
+            "created": pd.to_datetime(["2023-01-01", "2023-02-01"]),
+            "close_date": pd.to_datetime(["2023-03-01", "2023-09-01"]),
+            "owner": ["R", "R"],
+            "stage": ["won", "Proposal"],
+        }
+    )
+    no_currency = draft_opportunity_plan("O2", opps, as_of="2023-06-01")
+    assert no_currency.currency == "GBP"  # nothing known: the format's default
+    eur = opps.assign(currency="EUR")
+    assert draft_account_plan("A1", accounts, eur, as_of="2023-06-01").currency == "EUR"
+    assert draft_opportunity_plan("O2", eur, as_of="2023-06-01").currency == "EUR"
+    assert (
+        draft_account_plan("A1", accounts, opps, as_of="2023-06-01", currency="CHF").currency
+        == "CHF"
+    )

@@ -349,6 +349,10 @@ def test_quotas_from_the_value_chain_with_team_and_forecast(sample_segmented, sa
     assert (plan.summary["quota"] >= 80_000).all()
     f = plan.fairness
     assert f["p_attainment"].between(0, 1).all()
+    # each rep's forecast is their own open deals only, never the company's new deals too
+    is_open = opp["status"].astype(object) == "open"
+    own = opp[is_open].groupby(opp.loc[is_open, "owner"].astype(object))["amount"].sum()
+    assert (f["forecast_mean"] <= own.reindex(f.index).fillna(0) + 1e-6).all()
     assert f["last_year_bookings"].gt(0).sum() >= 10
     # new reps (no ramped quarter) are on the team average, scaled by their ramp share
     assert (plan.summary["ramp"] <= 1).all() and any("ramped quarter" in n for n in plan.notes)

@@ -119,6 +119,8 @@ def _as_stood(
     # amount: a lost deal's 0 means unknown; its original amount where the export keeps one
     amount = pipe["amount"].to_numpy(float).copy()
     zero = lost_now & (amount == 0)
+    if _amount_set_at_close(o):  # no deal open then had one: today's would reveal the outcome
+        zero = np.ones(len(pipe), bool)
     if "original_amount" in pipe.columns:
         amount = np.where(zero, pipe["original_amount"].to_numpy(float), amount)
     else:
@@ -154,6 +156,20 @@ def _as_stood(
     return table, pipe
 
 
+def _amount_set_at_close(opportunities: pd.DataFrame) -> bool:
+    """Whether the export records a deal's amount only when it closes.
+
+    True when it has open deals and none of them has an amount (e.g. the Maven CRM's
+    ``close_value``): then a deal open at a cut-off had no amount then either, and keeping
+    today's (known only for the deals that went on to close, and 0 for the lost ones) would
+    tell the forecast which deals win.
+    """
+    is_open = (opportunities["status"].astype(object) == "open").to_numpy()
+    return bool(is_open.any()) and bool(
+        np.isnan(opportunities["amount"].to_numpy(float)[is_open]).all()
+    )
+
+
 def pipeline_at(
     opportunities: pd.DataFrame, cutoff, stage_history: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -168,7 +184,10 @@ def pipeline_at(
     - Without it (or for a deal without history rows then): stage, expected close date and
       forecast category are blank, since their current values would reveal the outcome; the
       amount is today's, except that a lost deal's 0 (unknown) becomes its
-      ``original_amount``, or blank (to be imputed) without one.
+      ``original_amount``, or blank (to be imputed) without one. An export whose open deals
+      have no amount at all records amounts at the close (e.g. Maven's ``close_value``):
+      then every deal's amount is its ``original_amount``, or blank, since today's is known
+      only for the deals that went on to be won.
     - The CRM ``probability`` is blank: it follows the stage and the export has only today's.
     - Any other date of the deal on or after the cut-off (e.g. ``engaged``) is blank.
     - ``attrs["open_stages"]``: the open stage names of that time (the stages the pipeline's

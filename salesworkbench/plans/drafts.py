@@ -33,6 +33,17 @@ def _num(v) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
+def _currency(given: str | None, deals: pd.DataFrame, default: str) -> str:
+    """The currency given, else the one currency of ``deals``, else ``default``."""
+    if given:
+        return str(given)
+    if "currency" in deals.columns:
+        codes = deals["currency"].dropna().astype(str).unique()
+        if len(codes) == 1:
+            return str(codes[0])
+    return default
+
+
 def draft_account_plan(
     account_id: str,
     accounts: pd.DataFrame,
@@ -41,6 +52,7 @@ def draft_account_plan(
     as_of=None,
     wallet_mix: Mapping[str, float] | None = None,
     name: str | None = None,
+    currency: str | None = None,
 ) -> AccountPlan:
     """Start an account plan from the CRM tables; the team fills in the rest.
 
@@ -51,7 +63,8 @@ def draft_account_plan(
     won amounts by product across accounts of the same sector, i.e. what similar customers buy)
     and its ``current_spend`` by the account's own won amounts by product over the last 24
     months (or the same mix when it has none). Both splits are estimates to be replaced with
-    the customer's figures; the wallet lines say so in their notes.
+    the customer's figures; the wallet lines say so in their notes. ``currency`` (default: the
+    one currency of the opportunities' ``currency`` column, else GBP) is the plan's.
 
     Raises
     ------
@@ -139,6 +152,7 @@ def draft_account_plan(
         account_id=account_id,
         owner=str(a.get("owner") or ""),
         segment=None if seg is None or pd.isna(seg) else str(seg),
+        currency=_currency(currency, opp, "GBP"),
         updated=as_of.date(),
         profile=profile,
         install_base=install,
@@ -156,12 +170,15 @@ def draft_opportunity_plan(
     *,
     as_of=None,
     name: str | None = None,
+    currency: str | None = None,
 ) -> OpportunityPlan:
     """Start an opportunity plan from the pipeline (and the lead it came from, if known).
 
     Qualification (in the market, budget, timeframe) is taken from the converted lead's
     ``in_market``/``has_budget``/``timeframe`` flags; the expected close date becomes the
     target close. Key players, value proposition and strategy are for the team to fill in.
+    ``currency`` defaults to the deal's own ``currency``, else the pipeline's one currency,
+    else GBP.
 
     Raises
     ------
@@ -199,7 +216,13 @@ def draft_opportunity_plan(
         account_id=str(o["account"]) if isinstance(o["account"], str) else "",
         opportunity_id=opportunity_id,
         owner=str(o.get("owner") or ""),
-        currency=str(o.get("currency") or "GBP"),
+        currency=_currency(
+            currency
+            if currency
+            else (o.get("currency") if isinstance(o.get("currency"), str) else None),
+            opportunities,
+            "GBP",
+        ),
         updated=updated,
         qualification=qual,
         negotiation_and_close=neg,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from salesworkbench.formatting import format_number
 from salesworkbench.territory.drivers import DEFAULT_MODEL, ScoreModel
 
 __all__ = ["CustomerProfile"]
@@ -166,9 +167,5 @@ class CustomerProfile:
 
 
 def _fmt_num(x: float | None) -> str:
-    if x is None:
-        return "any"
-    for div, suf in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{x / div:g}{suf}"
-    return f"{x:g}"
+    """A criterion's bound in the package's one number style ("10M", "1B"); None is "any"."""
+    return "any" if x is None else format_number(x)

@@ -437,6 +437,7 @@ def _fairness(summary, last_year, pipeline, model, history, period, trials, seed
                 quota=float(q[rep]),
                 trials=trials or FORECAST_TRIALS,
                 seed=seed,
+                new_deals=False,  # the rep's open deals only, not the company's new deals
             )
         stale += len(res.stale)
         f.loc[rep, "forecast_mean"] = float(res.summary.loc["total", "mean"])

@@ -52,7 +52,8 @@ class ForecastExplorer(App):
     periods : int
         Periods to forecast.
     quota, objective : float
-        Starting quota per period and revenue objective for the reverse funnel.
+        Starting quota per period (None or 0: no quota, P(quota) left blank) and revenue
+        objective for the reverse funnel.
     confidence : float
         Starting confidence level of the reverse funnel.
     grouping : str
@@ -91,7 +92,7 @@ class ForecastExplorer(App):
         *,
         as_of=None,
         periods: int = 2,
-        quota: float = 5_000_000.0,
+        quota: float | None = 5_000_000.0,
         objective: float = 5_000_000.0,
         confidence: float = 0.8,
         grouping: str = "product",
@@ -130,7 +131,7 @@ class ForecastExplorer(App):
                 },
                 "quota": {
                     "kind": "BoundedFloatText",
-                    "value": float(quota),
+                    "value": float(quota or 0.0),  # 0: no quota (P(quota) left blank)
                     "min": 0.0,
                     "max": 1e12,
                     "step": 100_000.0,
@@ -214,7 +215,7 @@ class ForecastExplorer(App):
                     freq=p["period"],
                     trials=self.trials,
                     seed=self.seed,
-                    quota=p["quota"],
+                    quota=p["quota"] or None,
                     as_of=as_of,
                     timing=self.timing,
                     progress=False,
@@ -253,7 +254,9 @@ class ForecastExplorer(App):
         self.status.value = (
             f"{len(res.deals)} open deals ({len(res.stale)} stale: flagged, kept); "
             f"{res.summary.index[0]}: mean {first['mean']:,.0f}, P10-P90 "
-            f"{first['p10']:,.0f} - {first['p90']:,.0f}, P(>= quota) {first['p_quota']:.0%}; "
+            f"{first['p10']:,.0f} - {first['p90']:,.0f}"
+            + (f", P(>= quota) {first['p_quota']:.0%}" if pd.notna(first.get("p_quota")) else "")
+            + "; "
             f"objective needs {plan.table.loc['opportunities', 'needed']:,.0f} opportunities "
             f"({self.trials:,} trials)"
         )

@@ -31,7 +31,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 #: notebook -> {figure as written: why the prose may state it without the outputs}.
 ALLOWED: dict[str, dict[str, str]] = {
     "00_quickstart": {},
-    "01_territory_segmentation": {"100,000": "the quota floor (a parameter of set_quotas)"},
+    "01_territory_segmentation": {},
     "06_sales_team_performance": {  # the rest of its figures are made from results
         "90%": "the credible level of every interval (a method setting)",
         "0.2": "Cohen's thresholds for a small effect (method)",
@@ -46,8 +46,6 @@ ALLOWED: dict[str, dict[str, str]] = {
 PENDING = {
     "02_value_case_monte_carlo": "prose not yet made from results (issue 20, after i17ui)",
     "03_pilot_test_planning": "prose not yet made from results (issue 20)",
-    "04_pipeline_forecast": "prose not yet made from results (issue 20, after integ)",
-    "07_forecast_rollup_and_pacing": "prose not yet made from results (issue 20, after i16)",
 }
 
 _NUMBER = re.compile(

@@ -45,17 +45,26 @@ def _data(d: Path) -> dict:
 #: notebook -> parameters for the run on the second sample (d = its folder).
 RUNS = {
     "00_quickstart": lambda d: _data(d),
+    "01_territory_segmentation": lambda d: {**_data(d), "NODE_LIMIT": 5, "FRONTIER_POINTS": 2},
+    "04_pipeline_forecast": lambda d: {
+        **_data(d),
+        "TRIALS": 1000,
+        "BACKTEST_TRIALS": 300,
+        "BACKTEST_QUARTERS": 4,
+    },
+    "05_account_and_opportunity_plans": lambda d: {
+        **_data(d),
+        "VALUE_TRIALS": 2000,
+        "FORECAST_TRIALS": 1000,
+    },
     "06_sales_team_performance": lambda d: {**_data(d), "TRIALS": 500},
+    "07_forecast_rollup_and_pacing": lambda d: {**_data(d), "TRIALS": 500},
 }
 
 #: Notebooks not parameterised yet on this branch (the run would only show the known gaps).
 PENDING = {
-    "01_territory_segmentation": "not yet converted (issue 20): the sample's profile and capacity",
     "02_value_case_monte_carlo": "parameters cell not yet converted (issue 20, after i17ui)",
     "03_pilot_test_planning": "parameters cell not yet converted (issue 20)",
-    "04_pipeline_forecast": "parameters cell not yet converted (issue 20, after integ)",
-    "05_account_and_opportunity_plans": "parameters cell not yet converted (issue 20, after integ)",
-    "07_forecast_rollup_and_pacing": "parameters cell not yet converted (issue 20, after i16)",
     "08_value_negotiation": "parameters cell not yet converted (issue 20, after i17ui)",
     "09_value_through_the_sale": "parameters cell not yet converted (issue 20)",
 }

@@ -61,7 +61,8 @@ class CreationRate:
         """Expected creations on each day (days since 1970-01-01)."""
         dates = pd.to_datetime(np.asarray(days, float), unit="D")
         per = dates.to_period("M")
-        ahead = np.asarray([(p - self.last_month).n for p in per], float)
+        # months after the last complete month: (p - last_month).n for monthly periods
+        ahead = (per.asi8 - pd.Period(self.last_month, "M").ordinal).astype(float)
         lift = np.clip(self.trend * ahead, np.log(0.5), np.log(2.0))
         month = np.asarray(dates.month) - 1
         return np.exp(self.log_level + lift + self.season[month]) / np.asarray(

@@ -56,6 +56,20 @@ class RateDraws:
         self.age = today - base
         lo = np.maximum(starts[None, :], today) - base[:, None]
         self.idx = window_index(self.age, lo, ends[None, :] - base[:, None], model.cycle_scale)
+        # the thresholds are a function of each deal's curve row and grid indices alone, and
+        # deals share them (creation day x group): computed once per distinct combination
+        a, lo_, hi_ = self.idx
+        K = lo_.shape[1]
+        if len(self.rows):
+            key = np.column_stack([self.rows, a, lo_, hi_]).astype(np.int64)
+            uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        else:
+            uniq, inv = np.zeros((0, 2 + 2 * K), np.int64), np.zeros(0, np.intp)
+        self._u_rows = uniq[:, 0].astype(np.intp)
+        self._u_idx = tuple(
+            x.astype(np.intp) for x in (uniq[:, 1], uniq[:, 2 : 2 + K], uniq[:, 2 + K :])
+        )
+        self._inv = np.asarray(inv, np.intp).reshape(-1)
         self.starts, self.ends = starts, ends
         self._mu: dict[int, np.ndarray] = {}
         self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -71,13 +85,13 @@ class RateDraws:
         """Cumulative win thresholds of the open deals under block ``tb``'s draws (n, R, K)."""
         F, S = self._draw(tb)
         m = self.model
-        q = window_from_index(F, S, self.rows, *self.idx)
-        q = _scaled(q, m.win_rate_scale)  # (R, n, K)
+        q = window_from_index(F, S, self._u_rows, *self._u_idx)
+        q = _scaled(q, m.win_rate_scale)  # (R, distinct, K)
         thr = np.minimum(np.cumsum(q, axis=-1), 1.0).astype(np.float32)
         if self.nd is not None:
             self.new_mu(tb)
         self._curves.pop(tb, None)
-        return np.ascontiguousarray(thr.transpose(1, 0, 2))
+        return np.ascontiguousarray(thr.transpose(1, 0, 2))[self._inv]  # (n, R, K)
 
     def new_mu(self, tb: int) -> np.ndarray:
         """Expected new wins per period under block ``tb``'s draws (R, K)."""

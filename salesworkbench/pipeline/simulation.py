@@ -60,11 +60,7 @@ class RateDraws:
         # deals share them (creation day x group): computed once per distinct combination
         a, lo_, hi_ = self.idx
         K = lo_.shape[1]
-        if len(self.rows):
-            key = np.column_stack([self.rows, a, lo_, hi_]).astype(np.int64)
-            uniq, inv = np.unique(key, axis=0, return_inverse=True)
-        else:
-            uniq, inv = np.zeros((0, 2 + 2 * K), np.int64), np.zeros(0, np.intp)
+        uniq, inv = _distinct_rows(np.column_stack([self.rows, a, lo_, hi_]).astype(np.int64))
         self._u_rows = uniq[:, 0].astype(np.intp)
         self._u_idx = tuple(
             x.astype(np.intp) for x in (uniq[:, 1], uniq[:, 2 : 2 + K], uniq[:, 2 + K :])
@@ -104,6 +100,26 @@ class RateDraws:
             g = named_stream(self.seed, "forecast.creation_rate", tb).gamma(c, 1.0 / c, _R)
             self._mu[tb] = mu * g[:, None]
         return self._mu[tb]
+
+
+def _distinct_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix and each row's position among them.
+
+    One mixed-radix int64 code per row (a 1-d sort) where the columns' ranges allow it, else
+    ``np.unique(axis=0)`` (a much slower sort of row records).
+    """
+    if not len(key):
+        return key, np.zeros(0, np.intp)
+    lo = key.min(axis=0)
+    span = key.max(axis=0) - lo + 1
+    if float(np.prod(span.astype(float))) < 2.0**62:
+        code = np.zeros(len(key), np.int64)
+        for j in range(key.shape[1]):
+            code = code * span[j] + (key[:, j] - lo[j])
+        first, inv = np.unique(code, return_index=True, return_inverse=True)[1:]
+        return key[first], np.asarray(inv, np.intp).reshape(-1)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    return uniq, np.asarray(inv, np.intp).reshape(-1)
 
 
 def _epoch_day(ts) -> float:
@@ -233,8 +249,10 @@ class _Blocks:
             for db in range(math.ceil(n / DEAL_BLOCK)):
                 d0, d1 = db * DEAL_BLOCK, min(n, (db + 1) * DEAL_BLOCK)
                 rows = pos[d0:d1]
+                # by column (deal): the product streams the outcomes row by row; each group's
+                # sum still runs over its deals in order, so the same sums as by row
                 self.mats.append(
-                    sp.csr_matrix(
+                    sp.csc_matrix(
                         (self.amt32[d0:d1], (rows, np.arange(d1 - d0))),
                         shape=(used.size, d1 - d0),
                     )

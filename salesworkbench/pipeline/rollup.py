@@ -274,6 +274,9 @@ def rollup_table(
     pct = np.percentile(B, [10, 50, 90], axis=0)  # (3, nodes, K)
     mean = B.mean(axis=0)
     with_total = K > 1
+    if with_total:  # over the periods: every node's trials and percentiles at once
+        Bt = B.sum(axis=2)  # (trials, nodes)
+        pct_t = np.percentile(Bt, [10, 50, 90], axis=0)  # (3, nodes)
     rows = []
     n_level, n_name, n_parent = (nodes[c].tolist() for c in ("level", "name", "parent"))
     for i in range(len(nodes)):
@@ -285,12 +288,11 @@ def rollup_table(
                 c10 = pct[0, kids, k].sum() if kids is not None else np.nan
                 c90 = pct[2, kids, k].sum() if kids is not None else np.nan
             else:
-                b = B[:, i].sum(axis=1)
-                p, lab, q = np.percentile(b, [10, 50, 90]), "total", quota[i] * K
+                b = np.ascontiguousarray(Bt[:, i])
+                p, lab, q = pct_t[:, i], "total", quota[i] * K
                 m, pm, nm = b.mean(), pipe_mean[i].sum(), new_mean[i].sum()
                 if kids is not None:
-                    kt = B[:, kids].sum(axis=2)
-                    c10, c90 = np.percentile(kt, [10, 90], axis=0).sum(axis=1)
+                    c10, c90 = pct_t[0, kids].sum(), pct_t[2, kids].sum()
                 else:
                     c10 = c90 = np.nan
             vals = B[:, i, k] if b is None else b

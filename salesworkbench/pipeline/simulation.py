@@ -68,6 +68,7 @@ class RateDraws:
         self._inv = np.asarray(inv, np.intp).reshape(-1)
         self.starts, self.ends = starts, ends
         self._mu: dict[int, np.ndarray] = {}
+        self._daily: np.ndarray | None = None  # the creation rate per day, for every draw
         self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _draw(self, tb: int):
@@ -93,8 +94,16 @@ class RateDraws:
         """Expected new wins per period under block ``tb``'s draws (R, K)."""
         if tb not in self._mu:
             F, _ = self._draw(tb)
+            if self._daily is None and np.isfinite(self.nd.rate.log_level):
+                self._daily = self.nd.rate.daily(np.arange(self.today, self.ends[-1] + 1))
             mu = new_deal_means(
-                self.nd.rate, F[:, 0], self.today, self.starts, self.ends, self.model.cycle_scale
+                self.nd.rate,
+                F[:, 0],
+                self.today,
+                self.starts,
+                self.ends,
+                self.model.cycle_scale,
+                daily=self._daily,
             )
             c = max(self.nd.rate.created, 1)
             g = named_stream(self.seed, "forecast.creation_rate", tb).gamma(c, 1.0 / c, _R)

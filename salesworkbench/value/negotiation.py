@@ -283,7 +283,18 @@ def _search_range(
         return rng[0], rng[1], False
     v = float(case.assumptions[name].dist._value)
     span = max(abs(v), 1.0)
-    return v - span, v + span, True
+    return (max(v - span, 0.0) if v >= 0 else v - span), v + span, True
+
+
+def _wider(lo: float, hi: float, floor: float) -> tuple[float, float]:
+    """The search range half its width wider each side, not below ``floor``.
+
+    A fixed assumption's range starts at (0, 2 x value) for a non-negative value; widening it
+    further must not search negative prices (issue 20: on a case that cannot reach the target
+    at any price, the walk-away came out as a negative installation cost).
+    """
+    span = hi - lo
+    return max(lo - span / 2, floor), hi + span / 2
 
 
 def _correlation_note(case: ValueCase, name: str) -> str:
@@ -450,6 +461,7 @@ def break_even(
         raise ValueCaseError(f"grid must be at least 3 points, got {grid}")
     d = draws if draws is not None else common_draws(case, trials, seed)
     lo, hi, widen = _search_range(case, assumption, bounds)
+    floor = 0.0 if lo >= 0 else -math.inf  # a price or a count never searched below 0
     for _ in range(_MAX_WIDEN + 1):
         xs = np.linspace(lo, hi, grid)
         means = d.output_grid(assumption, xs, output, lambda y: y.mean(axis=1))
@@ -462,8 +474,7 @@ def break_even(
         s = np.sign(means)
         if (s == 0).any() or (s[:-1] != s[1:]).any() or not widen:
             break
-        span = hi - lo
-        lo, hi = lo - span / 2, hi + span / 2
+        lo, hi = _wider(lo, hi, floor)
     curve = pd.DataFrame({"x": xs, "mean": means})
     mean_at = lambda x: float(d.output_at(assumption, x, output).mean())  # noqa: E731
     roots: list[float] = []
@@ -657,6 +668,7 @@ def walk_away(
         raise ValueCaseError(f"grid must be at least 3 points, got {grid}")
     d = draws if draws is not None else common_draws(case, trials, seed)
     lo, hi, widen = _search_range(case, assumption, bounds)
+    floor = 0.0 if lo >= 0 else -math.inf  # a price or a count never searched below 0
     tol = 1.5 / math.sqrt(d.trials)
     for _ in range(_MAX_WIDEN + 1):
         xs = np.linspace(lo, hi, grid)
@@ -664,8 +676,7 @@ def walk_away(
         crossed = (probs.min() <= target <= probs.max()) and np.ptp(probs) > 0
         if crossed or not widen:
             break
-        span = hi - lo
-        lo, hi = lo - span / 2, hi + span / 2
+        lo, hi = _wider(lo, hi, floor)
     curve = pd.DataFrame({"x": xs, "prob_positive": probs})
     _check_monotone(case, assumption, output, xs, probs, tol)
     direction = -1 if probs[-1] < probs[0] else 1

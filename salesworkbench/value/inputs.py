@@ -46,6 +46,8 @@ PathLike = str | os.PathLike
 #: The bundled case and reference customers (under ``data/``).
 SAMPLE_CASE = "value_cases/telecom_arpu.yaml"
 SAMPLE_REFERENCES = "reference_customers.csv"
+#: The bundled case with real doubt about the decision (notebook 03's default: pilot planning).
+SAMPLE_PILOT_CASE = "value_cases/field_service_app.yaml"
 #: What we knew about the bundled case's customer on day one (its annual report).
 SAMPLE_PROSPECT: dict[str, float] = {"subscribers": 110_000, "sites": 3, "arpu_before": 22.0}
 #: The industries the bundled prospect borrows from.

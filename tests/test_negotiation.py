@@ -279,3 +279,25 @@ def test_negotiation_plots(telecom):
         fig, ax = plt.subplots()
         assert obj.plot(ax=ax) is ax
         plt.close(fig)
+
+
+def test_walk_away_never_searches_a_negative_price():
+    # issue 20: on the fleet case a 90% target could not be met at any price; widening the
+    # search range of the (fixed, positive) price went below 0 and reported a negative price
+    from salesworkbench.value import ValueCase, walk_away
+
+    case = ValueCase.from_dict(
+        {
+            "name": "thin",
+            "currency": "EUR",
+            "assumptions": {
+                "gain": {"dist": "normal", "mean": 10.0, "sd": 100.0},
+                "price": {"dist": "fixed", "value": 50.0, "unit": "EUR"},
+            },
+            "benefits": [{"name": "b", "formula": "gain", "years": [1]}],
+            "investments": [{"name": "i", "formula": "price", "year": 0}],
+        }
+    )
+    wa = walk_away(case, "price", target=0.9, trials=4_000, seed=1)
+    assert not wa.found and min(wa.curve["x"]) >= 0
+    assert "EUR 0" in wa.message or "0 to" in wa.message

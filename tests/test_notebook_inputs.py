@@ -171,3 +171,17 @@ def test_importing_the_loader_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_second_sample_reference_customers_fit_its_value_case(second):
+    from salesworkbench.value import nearest_reference, read_reference_customers, straw_man
+
+    refs = read_reference_customers(second / "reference_customers.csv")
+    case = ValueCase.from_yaml(second / "value_case.yaml")
+    assert set(refs["currency"]) == {"EUR"} and (refs["payback_years"] > 0).all()
+    assert not set(refs["customer"]) & {second_sample.CUSTOMER}
+    prospect = {"trucks": 420.0}
+    ref = nearest_reference(prospect, refs)
+    straw = straw_man(ref, prospect, case, scale_by={"install_cost": "trucks"})
+    assert straw.assumptions["trucks"].dist.is_fixed
+    assert "straw-man" in straw.assumptions["install_cost"].source

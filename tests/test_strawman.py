@@ -177,3 +177,29 @@ def test_straw_man_bad_inputs_name_the_problem(tmp_path):
     bad.write_text("customer,industry,year,subscribers\nA,telecom,2022,100\nB,telecom,2023,lots\n")
     with pytest.raises(DataError, match=r"refs.csv.*'subscribers'.*row 3"):
         read_reference_customers(bad)
+
+
+def test_a_cost_scaled_by_a_count_assumption_is_widened_as_a_whole():
+    # issue 20: on the fleet case, install_cost scales with trucks (an assumption of the case,
+    # in vehicles); the "uplift over the driver" rule (for ARPU after over ARPU before, in the
+    # same unit) anchored the cost's range at the truck count
+    from salesworkbench.value import ValueCase, straw_man
+
+    case = ValueCase.from_dict(
+        {
+            "name": "fleet",
+            "currency": "EUR",
+            "assumptions": {
+                "trucks": {"dist": "pert", "min": 380, "mode": 420, "max": 450, "unit": "vehicles"},
+                "install_cost": {"dist": "normal", "mean": 180000, "sd": 15000, "unit": "EUR"},
+            },
+            "benefits": [{"name": "b", "formula": "trucks * 1000", "years": [1]}],
+            "investments": [{"name": "i", "formula": "install_cost", "year": 0}],
+        }
+    )
+    ref = {"customer": "R", "trucks": 480.0, "install_cost": 201_000.0}
+    straw = straw_man(ref, {"trucks": 420.0}, case, scale_by={"install_cost": "trucks"})
+    spec = straw.assumptions["install_cost"].dist.spec
+    value = 201_000.0 * 420 / 480
+    assert spec["mode"] == pytest.approx(value)
+    assert spec["min"] > 0.4 * value and "uplift" not in straw.assumptions["install_cost"].source

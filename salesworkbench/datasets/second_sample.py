@@ -54,9 +54,11 @@ __all__ = [
     "CURRENCY",
     "CUSTOMER",
     "DEFAULT_SEED",
+    "REFERENCE_CUSTOMERS",
     "VALUE_CASE",
     "generate",
     "mapping_text",
+    "reference_customers",
     "truth",
     "write",
 ]
@@ -107,6 +109,53 @@ investments:
   - {{name: Telematics units and installation, formula: install_cost, year: 0}}
   - {{name: Coaching programme, formula: "60000", year: 0}}
 """
+
+#: Realised fleet-telematics cases of earlier customers (for the value case's straw-man):
+#: customer, industry, country, year, trucks, km_per_truck, fuel_eur_per_km, fuel_saving,
+#: coached_share, install_cost. Written as reference_customers.csv by :func:`reference_customers`.
+REFERENCE_CUSTOMERS = (
+    (
+        "Kunde 007 Logistik",
+        "Spedition",
+        "Deutschland",
+        2020,
+        150,
+        88_000,
+        0.30,
+        0.062,
+        0.71,
+        72_000,
+    ),
+    ("Kunde 113 Logistik", "Handel", "Niederlande", 2021, 640, 61_000, 0.33, 0.058, 0.68, 262_000),
+    (
+        "Kunde 168 Logistik",
+        "Lebensmittel",
+        "Schweden",
+        2021,
+        300,
+        70_000,
+        0.35,
+        0.055,
+        0.66,
+        131_000,
+    ),
+    (
+        "Kunde 254 Logistik",
+        "Spedition",
+        "Österreich",
+        2022,
+        480,
+        82_000,
+        0.31,
+        0.048,
+        0.74,
+        201_000,
+    ),
+    ("Kunde 301 Logistik", "Bau", "Deutschland", 2022, 95, 68_000, 0.34, 0.07, 0.7, 49_000),
+    ("Kunde 377 Logistik", "Entsorgung", "Schweiz", 2022, 220, 52_000, 0.37, 0.055, 0.7, 104_000),
+)
+_LICENCE_EUR, _COACHING_EUR = 420.0, 60_000.0
+
 _START = pd.Timestamp("2020-01-01")
 
 _PRODUCTS = {  # name: (share of deals, median amount EUR, log-sd, share of long roll-outs)
@@ -368,6 +417,29 @@ def truth(seed: int = DEFAULT_SEED) -> pd.DataFrame:
     )
 
 
+def reference_customers() -> pd.DataFrame:
+    """The realised cases of :data:`REFERENCE_CUSTOMERS` as a reference-customers table.
+
+    The layout of the bundled ``data/reference_customers.csv``
+    (:func:`salesworkbench.value.read_reference_customers`): ``customer``, ``industry``,
+    ``country``, ``year``, ``currency``, one column per value-case assumption the customer
+    realised, then ``investment``, ``benefit_per_year`` and ``payback_years`` (computed with the
+    case's licence price and coaching programme).
+    """
+    cols = [
+        "customer", "industry", "country", "year", "trucks", "km_per_truck",
+        "fuel_eur_per_km", "fuel_saving", "coached_share", "install_cost",
+    ]  # fmt: skip
+    refs = pd.DataFrame(REFERENCE_CUSTOMERS, columns=cols)
+    refs.insert(4, "currency", CURRENCY)
+    fuel = refs["trucks"] * refs["km_per_truck"] * refs["fuel_eur_per_km"]
+    benefit = fuel * refs["fuel_saving"] * refs["coached_share"] - refs["trucks"] * _LICENCE_EUR
+    refs["investment"] = refs["install_cost"] + _COACHING_EUR
+    refs["benefit_per_year"] = benefit.round(-2)
+    refs["payback_years"] = (refs["investment"] / refs["benefit_per_year"]).round(2)
+    return refs
+
+
 def mapping_text() -> str:
     """The mapping file the importer needs for this export (YAML)."""
     lines = ["# Column and stage mapping for the second sample (a HubSpot-like export)."]
@@ -381,7 +453,9 @@ def mapping_text() -> str:
 
 
 def write(out: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the export's CSV files, ``mapping.yaml`` and ``value_case.yaml`` into ``out``.
+    """Write the export's files into ``out``.
+
+    The CSV files, ``mapping.yaml``, ``value_case.yaml`` and ``reference_customers.csv``.
 
     ``out`` is created if missing; the same seed writes byte-identical files.
 
@@ -403,6 +477,9 @@ def write(out: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     with atomic_write(out / "value_case.yaml", "w", newline="") as fh:
         fh.write(VALUE_CASE)
     paths.append(out / "value_case.yaml")
+    with atomic_write(out / "reference_customers.csv", "w", newline="") as fh:
+        reference_customers().to_csv(fh, index=False, float_format="%.12g", lineterminator="\n")
+    paths.append(out / "reference_customers.csv")
     return paths
 
 

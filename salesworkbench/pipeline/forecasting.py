@@ -400,7 +400,9 @@ def forecast(
             n_groups=hier.n_leaves + 1,
             executor=executor,
         )
-        leaf_pipe = np.diff(SG, axis=2, prepend=0.0)
+        # per period from the cumulative sums, in place (np.diff with prepend copies SG twice)
+        leaf_pipe = SG
+        leaf_pipe[:, :, 1:] = np.diff(SG, axis=2)
     else:
         S = simulate_pipeline(amount, thr0, trials, seed, progress, draws, executor=executor)
     pipe_b = np.diff(np.concatenate([np.zeros((trials, 1)), S], axis=1), axis=1)

@@ -14,8 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesworkbench.pipeline.curves import WinModel, outcomes_at
-from salesworkbench.pipeline.periods import _days
+from salesworkbench.pipeline.curves import (
+    MAX_DAYS,
+    _grid_curves,
+    risk_curves,
+    window_probability,
+)
 
 __all__ = ["INNER_CUTOFFS", "MAX_GROUPS", "MIN_GAIN", "choose_group_by"]
 
@@ -27,6 +31,39 @@ MAX_GROUPS = 60
 MIN_GAIN = 0.05
 #: Closed deals needed before an inner cut-off for it to be scored.
 MIN_CLOSED = 30
+
+
+def _day_number(ts: pd.Timestamp) -> float:
+    """``periods._days`` of one timestamp: whole days since 1970-01-01, as a float."""
+    return float(np.datetime64(ts, "ns").astype("datetime64[D]").astype(np.int64))
+
+
+class _GroupCodes:
+    """A candidate column coded once, for ``risk_curves``' groups at each cut-off.
+
+    ``risk_curves`` makes one group per distinct (non-missing) key among the rows it is fitted
+    on, sorted by their text, and a deal's curve row is its group's position + 1 (0: missing or
+    unknown key). Coding the whole column once, sorted the same way, gives those rows for any
+    subset of rows by a lookup instead of a ``value_counts`` and an index per fit.
+    """
+
+    def __init__(self, column: pd.Series):
+        self.values = column.astype(object).to_numpy()
+        uniq = pd.Series(self.values).value_counts().index
+        self.groups = pd.Index(sorted(uniq, key=str))
+        self.code = self.groups.get_indexer(pd.Index(pd.Series(self.values, dtype=object)))
+        # two keys with the same text would sort by count in risk_curves: not coded here
+        self.ok = len({str(g) for g in self.groups}) == len(self.groups)
+
+    def rows(self, fit: np.ndarray, deals: np.ndarray):
+        """Groups, curve rows of the ``fit`` rows and of the ``deals`` rows (or None, None...)."""
+        if not self.ok:
+            return None, None, None
+        cf = self.code[fit]
+        present = np.unique(cf[cf >= 0])
+        lut = np.zeros(len(self.groups) + 1, np.intp)  # lut[-1]: missing key -> 0
+        lut[present] = np.arange(1, present.size + 1)
+        return present.size, lut[cf], lut[self.code[deals]]
 
 
 def choose_group_by(
@@ -68,38 +105,66 @@ def choose_group_by(
     logs: dict[str, list[float]] = {c: [] for c in err}
     luck: dict[str, list[float]] = {c: [] for c in err}
     total, used = 0.0, 0
+    # the columns once, as numpy (the same values and arithmetic as ``outcomes_at`` and
+    # ``WinModel.place`` / ``probabilities``, without a DataFrame per cut-off and candidate)
     amt_all = opportunities["amount"].to_numpy(float)
     status = opportunities["status"].astype(object).to_numpy()
-    close = opportunities["close_date"]
+    created = opportunities["created"].to_numpy("datetime64[ns]")
+    close = opportunities["close_date"].to_numpy("datetime64[ns]")
+    has_created = ~np.isnat(created)
+    has_close = ~np.isnat(close)
+    is_closed = np.isin(status, ["won", "lost"])
+    is_won = status == "won"
+    keys = {cand: _GroupCodes(opportunities[cand]) for cand in err if cand != "none"}
+    is_open_status = status == "open"
+    epoch, day = np.datetime64(0, "ns"), np.timedelta64(1, "D")
     for c in starts:
         end = c + pd.offsets.MonthEnd(0)
         if end > a:
             continue
-        world, dur, code = outcomes_at(opportunities, c - pd.Timedelta(days=1))
+        # outcomes_at(opportunities, c - 1 day)
+        cut = np.datetime64(c - pd.Timedelta(days=1), "ns")
+        keep = has_created & (created <= cut)
+        closed = is_closed[keep] & has_close[keep] & (close[keep] <= cut)
+        end_k = np.where(closed, close[keep], cut)
+        dur = np.maximum((end_k - created[keep]) / day, 0.0)
+        code = np.where(closed, np.where(is_won[keep], 1, 2), 0).astype(np.intp)
         if int((code > 0).sum()) < MIN_CLOSED:
             continue
-        created = opportunities["created"]
-        is_open = (created <= c) & (
-            (pd.Series(status, index=opportunities.index) == "open") | (close >= c)
-        )
-        pipe = opportunities.loc[is_open.to_numpy()]
-        if not len(pipe):
+        c64 = np.datetime64(c, "ns")
+        is_open = has_created & (created <= c64) & (is_open_status | (close >= c64))
+        if not is_open.any():
             continue
-        amt = amt_all[is_open.to_numpy()].copy()
-        won_amt = world.loc[code == 1, "amount"].to_numpy(float)
+        amt = amt_all[is_open].copy()
+        won_amt = amt_all[keep][code == 1]
         fill = float(np.nanmedian(won_amt)) if won_amt.size else 0.0
         amt = np.where(np.isnan(amt) | (amt <= 0), fill, amt)
-        won_in = (
-            (pipe["status"].astype(object) == "won")
-            & (pipe["close_date"] >= c)
-            & (pipe["close_date"] <= end)
-        ).to_numpy()
-        actual = float(pipe["amount"].to_numpy(float)[won_in].sum())
-        s, e = _days(pd.Series([c]))[0], _days(pd.Series([end]))[0]
+        e64 = np.datetime64(end, "ns")
+        won_in = is_won[is_open] & (close[is_open] >= c64) & (close[is_open] <= e64)
+        actual = float(amt_all[is_open][won_in].sum())
+        s, e = _day_number(c), _day_number(end)
+        # WinModel.place / probabilities of the open deals at c (created <= c: no fill, clip)
+        base = np.floor((np.minimum(created[is_open], c64) - epoch) / day)
+        today = np.floor((c64 - epoch) / day)
+        age = today - base
+        lo = np.maximum(np.asarray([s], float)[None, :], today) - base[:, None]
+        hi = np.asarray([e], float)[None, :] - base[:, None]
+        # risk_curves' day grid, shared by every candidate at this cut-off
+        d = np.clip(np.floor(dur), 0, MAX_DAYS).astype(np.intp)
+        T = int(d.max()) + 2 if d.size else 2
+        ones = np.ones((1, d.size))
         for cand in err:
-            key = None if cand == "none" else cand
-            m = WinModel.fit(world, dur, code, key, prior_strength)
-            p = m.probabilities(pipe, c, [s], [e])[:, 0]
+            if cand == "none":
+                G, row, rows = 0, np.zeros(d.size, np.intp), np.zeros(len(amt), np.intp)
+            else:
+                G, row, rows = keys[cand].rows(keep, is_open)
+            if G is None:  # keys whose text collides: the general path
+                rc = risk_curves(dur, code, keys[cand].values[keep], prior_strength=prior_strength)
+                F, S, rows = rc.F, rc.S, rc.rows_of(keys[cand].values[is_open])
+            else:
+                F, S = _grid_curves(d, code, row, G, T, prior_strength, ones)
+                F, S = F[0], S[0]
+            p = window_probability(F, S, rows, age, lo, hi, 1.0)[:, 0]
             fc = float(np.sum(p * amt))
             err[cand] += abs(fc - actual)
             if fc > 0 and actual > 0:

@@ -61,7 +61,8 @@ class CreationRate:
         """Expected creations on each day (days since 1970-01-01)."""
         dates = pd.to_datetime(np.asarray(days, float), unit="D")
         per = dates.to_period("M")
-        ahead = np.asarray([(p - self.last_month).n for p in per], float)
+        # months after the last complete month: (p - last_month).n for monthly periods
+        ahead = (per.asi8 - pd.Period(self.last_month, "M").ordinal).astype(float)
         lift = np.clip(self.trend * ahead, np.log(0.5), np.log(2.0))
         month = np.asarray(dates.month) - 1
         return np.exp(self.log_level + lift + self.season[month]) / np.asarray(
@@ -144,16 +145,19 @@ def new_deal_means(
     starts: np.ndarray,
     ends: np.ndarray,
     scale: float = 1.0,
+    *,
+    daily: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected new wins ``mu_k`` per period (``F`` the overall win curve, (T,) or (B, T)).
 
     ``today``, ``starts``, ``ends`` in days since 1970-01-01; deals are created from ``today``
-    to the last period's end; ``scale`` multiplies cycle times.
+    to the last period's end; ``scale`` multiplies cycle times. ``daily``: ``rate.daily`` of
+    those days if already computed (callers with many curve draws pass it once).
     """
     if not np.isfinite(rate.log_level):
         return np.zeros((*F.shape[:-1], len(ends)))
     d = np.arange(today, ends[-1] + 1)
-    lam = rate.daily(d)
+    lam = rate.daily(d) if daily is None else daily
     T = F.shape[-1]
     lo = np.maximum(np.asarray(starts, float)[None, :], d[:, None]) - d[:, None]
     hi = np.asarray(ends, float)[None, :] - d[:, None]

@@ -116,11 +116,13 @@ class Hierarchy:
         rows, members = [], []
         for j, lev in enumerate(levels):
             parent_col = levels[j + 1] if j + 1 < len(levels) else None
-            names = t[lev].unique() if j else t[lev].to_numpy()
-            for name in names:
-                under = np.flatnonzero((t[lev] == name).to_numpy())
-                parent = t.loc[under[0], parent_col] if parent_col else TOP
-                rows.append((lev, name, parent))
+            # nodes in order of first appearance; members: the rows holding each name
+            code, names = pd.factorize(t[lev].to_numpy())
+            order = np.argsort(code, kind="stable")
+            cuts = np.searchsorted(code[order], np.arange(1, len(names)))
+            pcol = t[parent_col].to_numpy() if parent_col else None
+            for name, under in zip(names, np.split(order, cuts), strict=True):
+                rows.append((lev, name, pcol[under[0]] if parent_col else TOP))
                 members.append(under)
         rows.append((TOP, TOP, None))
         members.append(np.arange(len(t)))
@@ -147,9 +149,16 @@ class Hierarchy:
     def leaf_codes(self, owners: pd.Series) -> np.ndarray:
         """Leaf position of each owner; ``n_leaves`` (unassigned) where blank or unknown."""
         o = pd.Series(owners).astype(object)
-        names = o.where(o.isna(), o.astype(str).str.strip())
-        codes = pd.Series(pd.Categorical(names, categories=list(self.leaf_of)).codes)
-        return np.where(codes.to_numpy() < 0, self.n_leaves, codes.to_numpy()).astype(np.intp)
+        if pd.api.types.infer_dtype(o, skipna=True) not in ("string", "empty"):
+            names = o.where(o.isna(), o.astype(str).str.strip())
+            codes = pd.Categorical(names, categories=list(self.leaf_of)).codes
+        else:  # text: each distinct owner stripped and looked up once (deals share owners)
+            inv, uniq = pd.factorize(o)
+            u = pd.Series(uniq, dtype=object)
+            cu = pd.Categorical(u.str.strip(), categories=list(self.leaf_of)).codes
+            codes = cu[inv] if len(cu) else np.full(len(o), -1)
+            codes[inv < 0] = -1
+        return np.where(codes < 0, self.n_leaves, codes).astype(np.intp)
 
     def with_unassigned(self) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray]:
         """Nodes, members and quotas with an ``unassigned`` node at every level (leaf last)."""
@@ -265,7 +274,11 @@ def rollup_table(
     pct = np.percentile(B, [10, 50, 90], axis=0)  # (3, nodes, K)
     mean = B.mean(axis=0)
     with_total = K > 1
+    if with_total:  # over the periods: every node's trials and percentiles at once
+        Bt = B.sum(axis=2)  # (trials, nodes)
+        pct_t = np.percentile(Bt, [10, 50, 90], axis=0)  # (3, nodes)
     rows = []
+    n_level, n_name, n_parent = (nodes[c].tolist() for c in ("level", "name", "parent"))
     for i in range(len(nodes)):
         kids = child_sum.get(i)
         for k in range(K + with_total):
@@ -275,20 +288,19 @@ def rollup_table(
                 c10 = pct[0, kids, k].sum() if kids is not None else np.nan
                 c90 = pct[2, kids, k].sum() if kids is not None else np.nan
             else:
-                b = B[:, i].sum(axis=1)
-                p, lab, q = np.percentile(b, [10, 50, 90]), "total", quota[i] * K
+                b = np.ascontiguousarray(Bt[:, i])
+                p, lab, q = pct_t[:, i], "total", quota[i] * K
                 m, pm, nm = b.mean(), pipe_mean[i].sum(), new_mean[i].sum()
                 if kids is not None:
-                    kt = B[:, kids].sum(axis=2)
-                    c10, c90 = np.percentile(kt, [10, 90], axis=0).sum(axis=1)
+                    c10, c90 = pct_t[0, kids].sum(), pct_t[2, kids].sum()
                 else:
                     c10 = c90 = np.nan
             vals = B[:, i, k] if b is None else b
             rows.append(
                 {
-                    "level": nodes.at[i, "level"],
-                    "name": nodes.at[i, "name"],
-                    "parent": nodes.at[i, "parent"],
+                    "level": n_level[i],
+                    "name": n_name[i],
+                    "parent": n_parent[i],
                     "period": lab,
                     "mean": m,
                     "p10": p[0],

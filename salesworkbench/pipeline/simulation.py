@@ -56,8 +56,19 @@ class RateDraws:
         self.age = today - base
         lo = np.maximum(starts[None, :], today) - base[:, None]
         self.idx = window_index(self.age, lo, ends[None, :] - base[:, None], model.cycle_scale)
+        # the thresholds are a function of each deal's curve row and grid indices alone, and
+        # deals share them (creation day x group): computed once per distinct combination
+        a, lo_, hi_ = self.idx
+        K = lo_.shape[1]
+        uniq, inv = _distinct_rows(np.column_stack([self.rows, a, lo_, hi_]).astype(np.int64))
+        self._u_rows = uniq[:, 0].astype(np.intp)
+        self._u_idx = tuple(
+            x.astype(np.intp) for x in (uniq[:, 1], uniq[:, 2 : 2 + K], uniq[:, 2 + K :])
+        )
+        self._inv = np.asarray(inv, np.intp).reshape(-1)
         self.starts, self.ends = starts, ends
         self._mu: dict[int, np.ndarray] = {}
+        self._daily: np.ndarray | None = None  # the creation rate per day, for every draw
         self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _draw(self, tb: int):
@@ -71,25 +82,53 @@ class RateDraws:
         """Cumulative win thresholds of the open deals under block ``tb``'s draws (n, R, K)."""
         F, S = self._draw(tb)
         m = self.model
-        q = window_from_index(F, S, self.rows, *self.idx)
-        q = _scaled(q, m.win_rate_scale)  # (R, n, K)
+        q = window_from_index(F, S, self._u_rows, *self._u_idx)
+        q = _scaled(q, m.win_rate_scale)  # (R, distinct, K)
         thr = np.minimum(np.cumsum(q, axis=-1), 1.0).astype(np.float32)
         if self.nd is not None:
             self.new_mu(tb)
         self._curves.pop(tb, None)
-        return np.ascontiguousarray(thr.transpose(1, 0, 2))
+        return np.ascontiguousarray(thr.transpose(1, 0, 2))[self._inv]  # (n, R, K)
 
     def new_mu(self, tb: int) -> np.ndarray:
         """Expected new wins per period under block ``tb``'s draws (R, K)."""
         if tb not in self._mu:
             F, _ = self._draw(tb)
+            if self._daily is None and np.isfinite(self.nd.rate.log_level):
+                self._daily = self.nd.rate.daily(np.arange(self.today, self.ends[-1] + 1))
             mu = new_deal_means(
-                self.nd.rate, F[:, 0], self.today, self.starts, self.ends, self.model.cycle_scale
+                self.nd.rate,
+                F[:, 0],
+                self.today,
+                self.starts,
+                self.ends,
+                self.model.cycle_scale,
+                daily=self._daily,
             )
             c = max(self.nd.rate.created, 1)
             g = named_stream(self.seed, "forecast.creation_rate", tb).gamma(c, 1.0 / c, _R)
             self._mu[tb] = mu * g[:, None]
         return self._mu[tb]
+
+
+def _distinct_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix and each row's position among them.
+
+    One mixed-radix int64 code per row (a 1-d sort) where the columns' ranges allow it, else
+    ``np.unique(axis=0)`` (a much slower sort of row records).
+    """
+    if not len(key):
+        return key, np.zeros(0, np.intp)
+    lo = key.min(axis=0)
+    span = key.max(axis=0) - lo + 1
+    if float(np.prod(span.astype(float))) < 2.0**62:
+        code = np.zeros(len(key), np.int64)
+        for j in range(key.shape[1]):
+            code = code * span[j] + (key[:, j] - lo[j])
+        first, inv = np.unique(code, return_index=True, return_inverse=True)[1:]
+        return key[first], np.asarray(inv, np.intp).reshape(-1)
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    return uniq, np.asarray(inv, np.intp).reshape(-1)
 
 
 def _epoch_day(ts) -> float:
@@ -219,8 +258,10 @@ class _Blocks:
             for db in range(math.ceil(n / DEAL_BLOCK)):
                 d0, d1 = db * DEAL_BLOCK, min(n, (db + 1) * DEAL_BLOCK)
                 rows = pos[d0:d1]
+                # by column (deal): the product streams the outcomes row by row; each group's
+                # sum still runs over its deals in order, so the same sums as by row
                 self.mats.append(
-                    sp.csr_matrix(
+                    sp.csc_matrix(
                         (self.amt32[d0:d1], (rows, np.arange(d1 - d0))),
                         shape=(used.size, d1 - d0),
                     )

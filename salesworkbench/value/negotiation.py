@@ -283,7 +283,18 @@ def _search_range(
         return rng[0], rng[1], False
     v = float(case.assumptions[name].dist._value)
     span = max(abs(v), 1.0)
-    return v - span, v + span, True
+    return (max(v - span, 0.0) if v >= 0 else v - span), v + span, True
+
+
+def _wider(lo: float, hi: float, floor: float) -> tuple[float, float]:
+    """The search range half its width wider each side, not below ``floor``.
+
+    A fixed assumption's range starts at (0, 2 x value) for a non-negative value; widening it
+    further must not search negative prices (issue 20: on a case that cannot reach the target
+    at any price, the walk-away came out as a negative installation cost).
+    """
+    span = hi - lo
+    return max(lo - span / 2, floor), hi + span / 2
 
 
 def _check_grid(grid: Any) -> int:
@@ -309,13 +320,13 @@ def _tabulate(
     each side, at most ``_MAX_WIDEN`` times; ``lo, hi`` is the range finally tabulated.
     """
     lo, hi, widen = search
+    floor = 0.0 if lo >= 0 else -math.inf  # a price or a count is never searched below 0
     for _ in range(_MAX_WIDEN + 1):
         xs = np.linspace(lo, hi, grid)
         values = d.output_grid(name, xs, output, stat)
         if done(xs, values) or not widen:
             break
-        span = hi - lo
-        lo, hi = lo - span / 2, hi + span / 2
+        lo, hi = _wider(lo, hi, floor)
     return xs, values, lo, hi
 
 

@@ -18,8 +18,9 @@ clearly that the numbers are borrowed. :func:`straw_man` does this for a value c
 ``pert(min = v (1 - w), mode = v, max = v (1 + w))`` with ``w = widen`` for a transferred value
 and ``w = widen * (1 + |ln r|)`` for a value scaled by the ratio ``r``: the further the prospect
 is from the reference, the wider the range (``r = 2`` or ``1/2`` widens by a further 69%).
-When the driver is itself an assumption of the case (``arpu_after`` by ``arpu_before``), what
-transfers is the uplift over the driver, so the widening applies to the uplift:
+When the driver is itself an assumption of the case in the same unit (``arpu_after`` by
+``arpu_before``, both GBP/month), what transfers is the uplift over the driver, so the widening
+applies to the uplift:
 ``arpu_before + uplift (1 -/+ w)``. Bounds are clipped at 0, and to [0, 1] for shares
 (adoption, margin). ``widen = 0`` gives fixed values, which reproduces the reference's realised
 benefit when the prospect's drivers equal the reference's.
@@ -227,6 +228,12 @@ def _widened(value: float, w: float, share: bool, anchor: float = 0.0) -> dict[s
     return {"dist": "pert", "min": float(lo), "mode": float(value), "max": float(hi)}
 
 
+def _same_unit(case: ValueCase, name: str, driver: str) -> bool:
+    """True when two assumptions are stated in the same (non-empty) unit: ARPU before and after."""
+    a, b = (str(case.assumptions[n].unit or "").strip().lower() for n in (name, driver))
+    return bool(a) and a == b
+
+
 def _fmt(x: float) -> str:
     """Readable figure for a source note: 60,000 / 2,150,000 / 22.1 / 0.52."""
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
@@ -344,9 +351,11 @@ def straw_man(
             w = min(w, 0.95)
             share = _is_share(template, name, value)
             source = f"straw-man: {tag} {name} {_fmt(ref_value)} x {driver} ratio {ratio:.3g}, "
-            if driver in template.assumptions:
+            if driver in template.assumptions and _same_unit(template, name, driver):
                 # e.g. arpu_after by arpu_before: what transfers is the uplift over the
                 # driver, so the widening applies to that uplift, not to the whole level
+                # (only for a level of the driver's own quantity: an installation cost that
+                # scales with a fleet's trucks is widened as a whole)
                 anchor = float(prospect_drivers[driver])
                 new = _widened(value, w, share, anchor=anchor)
                 source += f"uplift over {driver} widened +/-{w:.0%}"

@@ -43,10 +43,7 @@ ALLOWED: dict[str, dict[str, str]] = {
 
 #: Notebooks whose prose states figures their outputs do not show (not converted yet on this
 #: branch). 01, 05, 08 and 09 pass: what their prose states is in their outputs on the sample.
-PENDING = {
-    "02_value_case_monte_carlo": "prose not yet made from results (issue 20, after i17ui)",
-    "03_pilot_test_planning": "prose not yet made from results (issue 20)",
-}
+PENDING: dict[str, str] = {}
 
 _NUMBER = re.compile(
     r"(?<![\w.^/-])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"

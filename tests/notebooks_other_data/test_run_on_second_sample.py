@@ -42,10 +42,21 @@ def _data(d: Path) -> dict:
     }
 
 
+def _value(d: Path, **more) -> dict:
+    """The parameters every value notebook gets: the second sample's case and references."""
+    return {
+        "CASE_FILE": str(d / "value_case.yaml"),
+        "REFERENCE_CUSTOMERS": str(d / "reference_customers.csv"),
+        "SCALE_BY": {"install_cost": "trucks"},
+        **more,
+    }
+
+
 #: notebook -> parameters for the run on the second sample (d = its folder).
 RUNS = {
     "00_quickstart": lambda d: _data(d),
     "01_territory_segmentation": lambda d: {**_data(d), "NODE_LIMIT": 5, "FRONTIER_POINTS": 2},
+    "03_pilot_test_planning": lambda d: _value(d, TRIALS=4_000),
     "04_pipeline_forecast": lambda d: {
         **_data(d),
         "TRIALS": 1000,
@@ -57,15 +68,16 @@ RUNS = {
         "VALUE_TRIALS": 2000,
         "FORECAST_TRIALS": 1000,
     },
+    "02_value_case_monte_carlo": lambda d: _value(
+        d, TRIALS=2_000, SOBOL_N=2**9, EXPLORER_TRIALS=2_000
+    ),
     "06_sales_team_performance": lambda d: {**_data(d), "TRIALS": 500},
     "07_forecast_rollup_and_pacing": lambda d: {**_data(d), "TRIALS": 500},
+    "08_value_negotiation": lambda d: _value(d, TRIALS=2_000),
 }
 
 #: Notebooks not parameterised yet on this branch (the run would only show the known gaps).
 PENDING = {
-    "02_value_case_monte_carlo": "parameters cell not yet converted (issue 20, after i17ui)",
-    "03_pilot_test_planning": "parameters cell not yet converted (issue 20)",
-    "08_value_negotiation": "parameters cell not yet converted (issue 20, after i17ui)",
     "09_value_through_the_sale": "parameters cell not yet converted (issue 20)",
 }
 

@@ -216,3 +216,26 @@ def test_every_kind_is_documented_and_buildable():
         x = d.ppf(np.array([0.05, 0.5, 0.95]))
         assert np.all(np.diff(x) >= 0), kind
         assert np.isfinite(d.mean()) and np.isfinite(d.sd()) and np.isfinite(d.most_likely())
+
+
+def test_skewed_pert_uses_the_exact_inverse(monkeypatch):
+    """A PERT with a beta shape at or below 2 (here 4.2, 1.8) never goes through UNU.RAN.
+
+    UNU.RAN's set-up for such shapes can run for a minute and then fail (seen when a widget
+    moved a range so the mode sat near its edge); those draws use scipy's exact inverse.
+    """
+    import numpy as np
+    from scipy import special
+
+    import salesworkbench.value.distributions as D
+
+    def refuse(a, b):
+        raise AssertionError(f"UNU.RAN set up for shapes ({a}, {b})")
+
+    monkeypatch.setattr(D, "_make_pinv", refuse)
+    dist = D.make_distribution({"dist": "pert", "min": 22, "mode": 26, "max": 27}, "arpu")
+    q = np.random.default_rng(0).random(D._PINV_MIN_SIZE)
+    a, b = dist._beta_shapes
+    assert (a, b) == pytest.approx((4.2, 1.8))
+    expected = 22 + 5 * special.betaincinv(a, b, q)
+    assert np.allclose(dist.ppf(q), expected, rtol=0, atol=1e-12)

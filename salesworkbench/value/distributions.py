@@ -265,7 +265,10 @@ class Distribution:
 
     def _beta_ppf(self, q: np.ndarray) -> np.ndarray:
         a, b = self._beta_shapes
-        if q.size >= _PINV_MIN_SIZE and 1.0 <= a <= 10.0 and 1.0 <= b <= 10.0:
+        # UNU.RAN's set-up is fast and accurate for shapes above 2, but for a shape at or below 2
+        # with a skewed partner (e.g. PERT (4.2, 1.8)) it can spend a minute and then fail:
+        # those shapes use the exact inverse (slower per draw, never stuck).
+        if q.size >= _PINV_MIN_SIZE and 2.0 < a <= 10.0 and 2.0 < b <= 10.0:
             if self._pinv is None:
                 self._pinv = _make_pinv(a, b)
             if self._pinv is not False:

@@ -510,14 +510,27 @@ def forecast(
 
 
 def _stage_probabilities(deals, model, as_of, starts, ends, notes, *, scaled=True):
-    """P(won at all) and P(won in each period) from the deal's stage, else from creation."""
+    """P(won at all) and P(won in each period) from the deal's stage, else from creation.
+
+    A cycle-time what-if changes the timing of a stage-timed deal's win, not its chance (at
+    its real age in the stage), so a team what-if that keeps each deal's probability is exact.
+    """
     sm, wm, sc = model.stage_model, model.win_model, model.cycle_scale
     q, ok = sm.probabilities(deals, as_of, starts, ends, scale=sc)
-    p, _ = sm.eventual(deals, as_of, scale=sc)
+    p, _ = sm.eventual(deals, as_of)
+    if sc != 1.0:
+        pe, _ = sm.eventual(deals, as_of, scale=sc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(pe[:, None] > 1e-12, q * (p / pe)[:, None], 0.0)
     if (~ok).any():
         rest = deals.loc[~ok]
         q[~ok] = wm.probabilities(rest, as_of, starts, ends, scale=sc)
-        p[~ok] = wm.eventual(rest, as_of, scale=sc)
+        p[~ok] = wm.eventual(rest, as_of)
+        if sc != 1.0:
+            pe = wm.eventual(rest, as_of, scale=sc)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(pe > 1e-12, p[~ok] / pe, 0.0)
+            q[~ok] = q[~ok] * r[:, None]
         notes.append(
             f"{int((~ok).sum())} open deals timed from creation (no stage entry in the "
             "history, or in their stage longer than any deal before)"

@@ -330,7 +330,14 @@ def forecast(
         and timing == "created"
         and model.win_model is not None
     )
-    if curves:
+    stage_curves = (
+        timing == "stage" and model.stage_model is not None and model.win_model is not None
+    )
+    if stage_curves and isinstance(win_prob, str) and win_prob == "history":
+        # the landmark curves of the deal's stage at its age in it; the curves from creation
+        # for deals without a usable stage
+        p, q = _stage_probabilities(deals, model, as_of, starts, ends, notes)
+    elif curves:
         nocr = deals["created"].isna().to_numpy()
         if nocr.any():
             excluded["open deals without created date (age taken as 0)"] = int(nocr.sum())
@@ -346,11 +353,15 @@ def forecast(
         p = _given_probability(win_prob, deals, model, as_of, is_open, source)
         F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
         g = np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)
-        if timing == "created" and model.win_model is not None:
+        if (timing == "created" and model.win_model is not None) or stage_curves:
             # timing given a win from the curves: P(won in period k) / P(won at all)
-            wm, sc = model.win_model, model.cycle_scale
-            qc = wm.probabilities(deals, as_of, starts, ends, scale=sc)
-            pe = wm.eventual(deals, as_of, scale=sc)[:, None]
+            if stage_curves:
+                pe, qc = _stage_probabilities(deals, model, as_of, starts, ends, [], scaled=False)
+                pe = pe[:, None]
+            else:
+                wm, sc = model.win_model, model.cycle_scale
+                qc = wm.probabilities(deals, as_of, starts, ends, scale=sc)
+                pe = wm.eventual(deals, as_of, scale=sc)[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
                 g = np.where(pe > 1e-12, qc / pe, g)
         q = p[:, None] * g
@@ -496,6 +507,38 @@ def forecast(
         rollup_nodes=roll_nodes,
         rollup_bookings=roll_b,
     )
+
+
+def _stage_probabilities(deals, model, as_of, starts, ends, notes, *, scaled=True):
+    """P(won at all) and P(won in each period) from the deal's stage, else from creation.
+
+    A cycle-time what-if changes the timing of a stage-timed deal's win, not its chance (at
+    its real age in the stage), so a team what-if that keeps each deal's probability is exact.
+    """
+    sm, wm, sc = model.stage_model, model.win_model, model.cycle_scale
+    q, ok = sm.probabilities(deals, as_of, starts, ends, scale=sc)
+    p, _ = sm.eventual(deals, as_of)
+    if sc != 1.0:
+        pe, _ = sm.eventual(deals, as_of, scale=sc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(pe[:, None] > 1e-12, q * (p / pe)[:, None], 0.0)
+    if (~ok).any():
+        rest = deals.loc[~ok]
+        q[~ok] = wm.probabilities(rest, as_of, starts, ends, scale=sc)
+        p[~ok] = wm.eventual(rest, as_of)
+        if sc != 1.0:
+            pe = wm.eventual(rest, as_of, scale=sc)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(pe > 1e-12, p[~ok] / pe, 0.0)
+            q[~ok] = q[~ok] * r[:, None]
+        notes.append(
+            f"{int((~ok).sum())} open deals timed from creation (no stage entry in the "
+            "history, or in their stage longer than any deal before)"
+        )
+    if scaled:
+        p = np.clip(p * model.win_rate_scale, 0.0, 1.0)
+        q = _scaled(q, model.win_rate_scale)
+    return p, q
 
 
 def _given_probability(win_prob, deals, model, as_of, is_open, source) -> np.ndarray:

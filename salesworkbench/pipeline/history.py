@@ -30,6 +30,7 @@ from salesworkbench.pipeline.curves import WinModel, outcomes_at
 from salesworkbench.pipeline.grouping import choose_group_by
 from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
+from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = [
@@ -243,6 +244,10 @@ class HistoryModel:
         Deals created per day (trend, seasonality): the new-deal part of the forecast.
     world : DataFrame
         Every deal created on or before ``as_of`` (the data the curves are fitted on).
+    stage_model : StageModel or None
+        With stage history: landmark competing-risk curves per stage, from the deal's age in
+        its current stage (see :mod:`salesworkbench.pipeline.stages`); what
+        ``forecast(timing="stage")`` uses.
     group_errors : Series or None
         With ``group_by="auto"``: walk-forward error of each candidate grouping.
     win_rate_scale, cycle_scale, deal_size_scale : float
@@ -275,6 +280,7 @@ class HistoryModel:
     win_model: WinModel | None = field(default=None, repr=False)
     creation: CreationRate | None = field(default=None, repr=False)
     world: pd.DataFrame | None = field(default=None, repr=False)
+    stage_model: StageModel | None = field(default=None, repr=False)
     group_errors: pd.Series | None = None
     win_rate_scale: float = 1.0
     cycle_scale: float = 1.0
@@ -454,7 +460,18 @@ class HistoryModel:
             }
         )
         stage_entered = pd.Series(dtype="datetime64[ns]")
+        stage_model = None
         if stage_history is not None and len(stage_history):
+            wc_ = _days(world["created"])
+            end_days = np.floor(wc_ + w_dur)
+            open_st = set(
+                opportunities.loc[
+                    opportunities["status"].astype(object) == "open", "stage"
+                ].dropna()
+            ) | set(stage_order or [])
+            stage_model = StageModel.fit(
+                world, end_days, w_code, stage_history, as_of, prior_strength, open_st
+            )
             res = _learn_stage_history(
                 stage_history,
                 closed,
@@ -515,6 +532,7 @@ class HistoryModel:
             win_model=WinModel.fit(world, w_dur, w_code, group_by, prior_strength),
             creation=fit_creation_rate(world["created"], as_of),
             world=world,
+            stage_model=stage_model,
             group_errors=group_errors,
         )
 
@@ -543,7 +561,7 @@ class HistoryModel:
         new = HistoryModel.fit(self.world if self.world is not None else self.closed, **opts)
         new.stage_days, new.slip_days, new.slippage = self.stage_days, self.slip_days, self.slippage
         new.stage_entered, new.by_stage = self.stage_entered, self.by_stage
-        new.by_stage_open = self.by_stage_open
+        new.by_stage_open, new.stage_model = self.by_stage_open, self.stage_model
         return replace(
             new,
             win_rate_scale=self.win_rate_scale,

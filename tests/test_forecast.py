@@ -26,7 +26,7 @@ from salesworkbench.pipeline import (
     reverse_funnel,
     sales_velocity,
 )
-from salesworkbench.pipeline.forecasting import MIN_TAIL, _conditional_cdf
+from salesworkbench.pipeline.timing import MIN_TAIL, _conditional_cdf
 from salesworkbench.schemas import OPPORTUNITIES
 
 DATA = Path(__file__).parent / "data"

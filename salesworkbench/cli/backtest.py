@@ -175,7 +175,7 @@ def _priced(opps: pd.DataFrame, prices: dict[str, float]) -> pd.DataFrame:
     takes no price list; the model reads a lost deal's ``original_amount`` first, so filling
     it has the effect of ``HistoryModel.fit(list_prices=)`` on the closed deals.
     """
-    from salesworkbench.pipeline.history import _price_lookup
+    from salesworkbench.pipeline import list_price_of
 
     lost0 = ((opps["status"].astype(object) == "lost") & (opps["amount"] == 0)).to_numpy()
     orig = (
@@ -183,7 +183,7 @@ def _priced(opps: pd.DataFrame, prices: dict[str, float]) -> pd.DataFrame:
         if "original_amount" in opps
         else np.full(len(opps), np.nan)
     )
-    lp = _price_lookup(opps["product"], prices) if "product" in opps else np.full(len(opps), np.nan)
+    lp = list_price_of(opps["product"], prices) if "product" in opps else np.full(len(opps), np.nan)
     use = lost0 & ~(orig > 0) & (lp > 0)
     out = opps.copy()
     out["original_amount"] = np.where(use, lp, orig)

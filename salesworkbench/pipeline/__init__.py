@@ -6,8 +6,10 @@ One module per step, in reading order:
   (:func:`forecast_periods`, :func:`next_period`, :func:`period_bounds`);
 - :mod:`~salesworkbench.pipeline.history`: :class:`HistoryModel`, what closed deals teach
   (win rates with Beta shrinkage, time to close, slippage), and :func:`check_opportunities`;
+  :mod:`~salesworkbench.pipeline.prices`: :func:`list_price_of`, what a deal at 0 is worth;
 - :mod:`~salesworkbench.pipeline.forecasting`: :func:`forecast`, the Monte Carlo of the open
-  pipeline, and its :class:`ForecastResult`;
+  pipeline, and its :class:`ForecastResult`; :mod:`~salesworkbench.pipeline.timing`, when a
+  deal that wins closes;
 - :mod:`~salesworkbench.pipeline.health`: :func:`coverage_ratio`, :func:`sales_velocity`,
   :func:`pipeline_waterfall`;
 - :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs,
@@ -55,6 +57,7 @@ from salesworkbench.pipeline.history import (
 from salesworkbench.pipeline.outcomes import win_rates
 from salesworkbench.pipeline.pacing import pacing
 from salesworkbench.pipeline.periods import forecast_periods, next_period, period_bounds
+from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.rollup import Hierarchy
 
 __all__ = [
@@ -78,6 +81,7 @@ __all__ = [
     "effective_calls",
     "forecast",
     "forecast_periods",
+    "list_price_of",
     "group_columns",
     "next_period",
     "objective_from_arpu",

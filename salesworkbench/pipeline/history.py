@@ -30,6 +30,7 @@ from salesworkbench.pipeline.curves import WinModel, outcomes_at
 from salesworkbench.pipeline.grouping import choose_group_by
 from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
+from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -399,7 +400,7 @@ class HistoryModel:
             amount[recovered] = orig[recovered]
         priced = np.zeros_like(lost0)
         if list_prices is not None and "product" in closed.columns:
-            lp = _price_lookup(closed["product"], list_prices)
+            lp = list_price_of(closed["product"], list_prices)
             priced = lost0 & ~recovered & (lp > 0)
             amount[priced] = lp[priced]
         unknown = lost0 & ~recovered & ~priced
@@ -794,18 +795,3 @@ def _learn_stage_history(
     hh = hh[hh["stage"] == hh["current"]]
     stage_entered = hh.groupby("opportunity_id")["changed"].max()
     return by_stage, by_stage_open, cell, stage_days, slip, slippage, stage_entered
-
-
-def _key(name) -> str:
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
-
-
-def _price_lookup(products: pd.Series, list_prices: Mapping[str, float]) -> np.ndarray:
-    """List price of each product, matching names case-, space- and punctuation-blind.
-
-    So ``GTXPro`` in a pipeline export finds ``GTX Pro`` in a price list.
-    """
-    prices = {_key(k): float(v) for k, v in list_prices.items()}
-    return np.array(
-        [prices.get(_key(p), np.nan) if pd.notna(p) else np.nan for p in products], float
-    )

@@ -50,7 +50,7 @@ import pandas as pd
 
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.formatting import format_money, format_number, format_percent
-from salesworkbench.io.mapping import _norm, load_mapping_spec
+from salesworkbench.io.mapping import load_mapping_spec, normalise_name
 from salesworkbench.render.page import escape_markdown
 
 __all__ = [
@@ -167,10 +167,11 @@ def read_reps(path: PathLike, mapping: Mapping[str, str] | PathLike | None = Non
     spec = load_mapping_spec(mapping, "reps")
     raw = read_table(path)
     source = raw.attrs.get("source", str(path))
-    given = {_norm(k): v for k, v in spec.columns.items()}
+    given = {normalise_name(k): v for k, v in spec.columns.items()}
     names: dict[str, str] = {}
     for col in raw.columns:
-        target = given.get(_norm(col)) or _REP_ALIASES.get(_norm(col).replace(" ", "_"))
+        key = normalise_name(col)
+        target = given.get(key) or _REP_ALIASES.get(key.replace(" ", "_"))
         if target and target not in names.values():
             names[col] = target
     frame = raw.rename(columns=names)

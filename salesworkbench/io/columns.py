@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from salesworkbench.errors import DataError
-from salesworkbench.io.mapping import _AMOUNT_IN, ALIASES, _key, _norm
+from salesworkbench.io.mapping import _AMOUNT_IN, ALIASES, _key, normalise_name
 from salesworkbench.io.parsing import CURRENCY_CODES
 from salesworkbench.schemas import OPPORTUNITIES
 
@@ -87,7 +87,7 @@ def rename_columns(imp: _Importer, mapping: Mapping[str, str]) -> pd.DataFrame:
     for col in raw.columns:
         if col in renames:
             continue
-        guess = _norm(col).replace(" ", "_")
+        guess = normalise_name(col).replace(" ", "_")
         if guess in canonical:
             guessed[col] = guess
             continue

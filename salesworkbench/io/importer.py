@@ -52,9 +52,9 @@ from salesworkbench.io.mapping import (
     MappingSpec,
     _check_option,
     _key,
-    _norm,
     load_mapping,
     load_mapping_spec,
+    normalise_name,
 )
 from salesworkbench.io.parsing import (
     MONEY_COLUMNS,
@@ -485,7 +485,7 @@ def read_opportunities(
     raw, source, notes = _raw(path, "opportunities", sheet, skiprows, spec.options)
     imp, frame = _start(raw, source, notes, OPPORTUNITIES, spec)
     file_stages = spec.stages
-    stage_map = {_norm(k): v for k, v in STATUS_OF_STAGE.items()}
+    stage_map = {normalise_name(k): v for k, v in STATUS_OF_STAGE.items()}
     for name, target in {**file_stages, **(stages or {})}.items():
         status = _status_of(target)
         if status is None:
@@ -494,14 +494,16 @@ def read_opportunities(
                 f"stage ({', '.join(s.value for s in Stage)})",
                 file=imp.source,
             )
-        stage_map[_norm(name)] = status
+        stage_map[normalise_name(name)] = status
     if "stage" not in frame.columns:
         frame["stage"] = frame["status"].astype(str)
     if "opportunity_id" not in frame.columns:
         frame.insert(0, "opportunity_id", frame["name"])
         imp.file_name["opportunity_id"] = imp.file_name.get("name", "name")
         imp.note("no opportunity id column: the opportunity name is used as the id")
-    stage_status = frame["stage"].map(lambda s: stage_map.get(_norm(s)) if pd.notna(s) else None)
+    stage_status = frame["stage"].map(
+        lambda s: stage_map.get(normalise_name(s)) if pd.notna(s) else None
+    )
     unknown = stage_status.isna().to_numpy()
     if unknown.any():
         names = ", ".join(repr(s) for s in frame.loc[unknown, "stage"].unique()[:5])
@@ -554,7 +556,7 @@ def read_opportunities(
 
 
 def _status_of(target: str) -> str | None:
-    t = _norm(target).replace(" ", "_")
+    t = normalise_name(target).replace(" ", "_")
     if t in ("open", "won", "lost"):
         return t
     try:
@@ -589,15 +591,16 @@ def read_accounts(
     spec = _spec(mapping, "accounts", dayfirst, date_format, decimal, delimiter, encoding)
     columns = spec.columns
     raw, source, notes = _raw(path, "accounts", sheet, skiprows, spec.options)
-    has_id = "account_id" in {_norm(c).replace(" ", "_") for c in raw.columns} | set(
+    has_id = "account_id" in {normalise_name(c).replace(" ", "_") for c in raw.columns} | set(
         columns.values()
     )
     schema = ACCOUNTS
     if not has_id:
         # accounts identified by name: "name" (or a column called "account") is the id
-        names_in_file = {_norm(c).replace(" ", "_") for c in raw.columns}
+        names_in_file = {normalise_name(c).replace(" ", "_") for c in raw.columns}
         if "name" not in set(columns.values()) and "name" not in names_in_file:
-            columns = {**columns, **{c: "name" for c in raw.columns if _norm(c) == "account"}}
+            account = [c for c in raw.columns if normalise_name(c) == "account"]
+            columns = {**columns, **dict.fromkeys(account, "name")}
         schema = Schema(
             ACCOUNTS.entity,
             "name",
@@ -662,7 +665,7 @@ def read_stage_history(
     """
     spec = _spec(mapping, "stage_history", dayfirst, date_format, decimal, delimiter, encoding)
     raw, source, notes = _raw(path, "stage history", sheet, skiprows, spec.options)
-    names = {_norm(c).replace(" ", "_") for c in raw.columns} | set(spec.columns.values())
+    names = {normalise_name(c).replace(" ", "_") for c in raw.columns} | set(spec.columns.values())
     names |= {ALIASES["stage history"].get(_key(c)) for c in raw.columns}
     if "change_id" not in names:
         raw.insert(0, "change_id", [f"h{i + 1}" for i in range(len(raw))])

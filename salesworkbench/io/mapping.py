@@ -30,6 +30,7 @@ __all__ = [
     "MappingSpec",
     "load_mapping",
     "load_mapping_spec",
+    "normalise_name",
 ]
 
 PathLike = str | os.PathLike
@@ -112,8 +113,11 @@ _TRUE = {"yes", "y", "true", "t", "1", "x"}
 _FALSE = {"no", "n", "false", "f", "0"}
 
 
-def _norm(name: str) -> str:
-    """Normalise a header or stage name for matching: lower case, single spaces."""
+def normalise_name(name: str) -> str:
+    """Normalise a header or stage name for matching: lower case, single spaces.
+
+    ``"Created_Date "`` and ``"created  date"`` both become ``"created date"``.
+    """
     return re.sub(r"[\s_]+", " ", str(name).strip().lower())
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesworkbench._sqlite import identify_store
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.io.checks import check_values
 from salesworkbench.io.parsing import CellError, parse_dates
@@ -112,39 +113,14 @@ class SnapshotStore:
 
     def _check(self, con: sqlite3.Connection) -> bool:
         """Return True for an initialised store, False for an empty file; raise otherwise."""
-        try:
-            app = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise  # reported by _connect
-            raise DataError(
-                f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "
-                "choose another path or move this file away",
-                file=str(self.path),
-            ) from exc
-        except sqlite3.DatabaseError as exc:
-            raise DataError(
-                f"not a snapshot store (the file is corrupt or not a SQLite database: {exc}); "
-                "choose another path or move this file away",
-                file=str(self.path),
-            ) from exc
-        if app == 0 and not tables:
-            return False
-        if app != APPLICATION_ID or "meta" not in tables:
-            raise DataError(
-                f"not a salesworkbench snapshot store (application_id {app:#x}, tables "
-                f"{', '.join(sorted(tables)) or 'none'}); choose another path",
-                file=str(self.path),
-            )
-        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None or int(version[0]) > SCHEMA_VERSION:
-            raise DataError(
-                f"snapshot store schema version {version and version[0]} is not supported "
-                f"(this salesworkbench reads version {SCHEMA_VERSION})",
-                file=str(self.path),
-            )
-        return True
+        return identify_store(
+            con,
+            self.path,
+            name="snapshot store",
+            foreign_name="salesworkbench snapshot store",
+            application_id=APPLICATION_ID,
+            schema_version=SCHEMA_VERSION,
+        )
 
     def _init(self, con: sqlite3.Connection) -> None:
         cols = ", ".join(f'"{c.name}" {_SQLTYPE[c.dtype]}' for c in OPPORTUNITIES.columns)

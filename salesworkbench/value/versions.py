@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from salesworkbench._sqlite import identify_store
 from salesworkbench.defaults import VALUE_TRIALS
 from salesworkbench.errors import DataError, ValueCaseError
 
@@ -131,29 +132,21 @@ class VersionStore:
             con.close()
 
     def _check(self, con: sqlite3.Connection) -> bool:
+        """Return True for an initialised store, False for an empty file; raise otherwise."""
         try:
-            app = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-        except sqlite3.DatabaseError as exc:
+            return identify_store(
+                con,
+                self.path,
+                name="value-case version store",
+                foreign_name="value-case version store",
+                application_id=APPLICATION_ID,
+                schema_version=SCHEMA_VERSION,
+            )
+        except sqlite3.OperationalError as exc:  # locked or busy
             raise DataError(
-                f"not a value-case version store (corrupt or not SQLite: {exc})",
+                f"the version store is in use by another program ({exc}); try again",
                 file=str(self.path),
             ) from exc
-        if app == 0 and not tables:
-            return False
-        if app != APPLICATION_ID or "meta" not in tables:
-            raise DataError(
-                f"not a value-case version store (application_id {app:#x}); choose another path",
-                file=str(self.path),
-            )
-        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None or int(version[0]) > SCHEMA_VERSION:
-            raise DataError(
-                f"version store schema {version and version[0]} is newer than this salesworkbench "
-                f"reads ({SCHEMA_VERSION})",
-                file=str(self.path),
-            )
-        return True
 
     def save(
         self,

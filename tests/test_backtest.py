@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from salesworkbench.defaults import BACKTEST_TRIALS
+from salesworkbench.errors import DataError
 from salesworkbench.pipeline import BacktestResult, backtest, opportunities_at, pipeline_at
 from salesworkbench.pipeline.backtesting import conformal_factor, target_period
 from salesworkbench.schemas import OPPORTUNITIES
@@ -163,12 +164,30 @@ def test_reliability_and_brier_count_deals_still_open_at_the_horizon(crm):
 
 def test_conformal_factor():
     assert conformal_factor([5.0, 6.0, 7.0]) == (1.0, 3)  # too few earlier cut-offs
-    # n = 4: ceil(0.8 * 5) = 4th smallest
-    assert conformal_factor([0.5, 3.0, 2.0, 1.5]) == (3.0, 4)
+    # decay=1, plain split-conformal. n = 4: ceil(0.8 * 5) = 4th smallest
+    assert conformal_factor([0.5, 3.0, 2.0, 1.5], decay=1.0) == (3.0, 4)
     # n = 9: ceil(0.8 * 10) = 8th smallest
-    assert conformal_factor(np.arange(1, 10) / 2) == (4.0, 9)
+    assert conformal_factor(np.arange(1, 10) / 2, decay=1.0) == (4.0, 9)
     # a band wider than the errors is narrowed: ceil(0.8 * 6) = 5th smallest
-    assert conformal_factor([0.1, 0.2, 0.3, 0.4, 0.5]) == (0.5, 5)
+    assert conformal_factor([0.1, 0.2, 0.3, 0.4, 0.5], decay=1.0) == (0.5, 5)
+
+
+def test_weighted_conformal_factor_by_hand():
+    """Scores 4, 1, 2, 3, 0.5 (oldest first), decay 0.5: weights 1/32, 1/16, 1/8, 1/4, 1/2 and
+    1 for the coming period, total 63/32. Sorted: 0.5 (16/63), 1 (2/63), 2 (4/63), 3 (8/63),
+    4 (1/63): cumulative 16, 18, 22, 30, 31 of 63; none reaches 0.8 -> no calibration."""
+    assert conformal_factor([4.0, 1.0, 2.0, 3.0, 0.5], decay=0.5) == (1.0, 5)
+    # decay 0.9 on 20 scores: the recent large errors decide, not the old small ones
+    old, recent = np.full(10, 0.1), np.full(10, 2.0)
+    f, n = conformal_factor(np.concatenate([old, recent]), decay=0.9)
+    assert (f, n) == (2.0, 20)
+    w = 0.9 ** np.arange(20, 0, -1)
+    assert w[:10].sum() / (w.sum() + 1) < 0.8  # the old ones alone do not reach 80%
+    assert conformal_factor(np.concatenate([old, recent]), decay=1.0)[0] == 2.0
+    assert conformal_factor(np.concatenate([recent, old]), decay=0.9)[0] == 2.0
+    assert conformal_factor(np.concatenate([recent, old[:4]]), decay=0.5)[0] == 1.0
+    with pytest.raises(ValueError, match="decay"):
+        conformal_factor(np.ones(5), decay=0)
 
 
 def test_calibration_uses_only_periods_over_before_the_cutoff(crm):
@@ -386,6 +405,32 @@ def test_no_look_ahead(timing):
     pd.testing.assert_frame_equal(before.deals[pcols], after_bt.deals[pcols])
     # ... while the outcome it is scored against did change
     assert before["pipeline_actual"].iloc[-1] != after_bt["pipeline_actual"].iloc[-1]
+
+
+@pytest.mark.parametrize("timing", ["created", "stage", "close_date"])
+def test_backtest_cutoffs_before_the_stage_history_starts(timing):
+    """Cut-offs before the first history row (or of an as-stood table): deals rebuilt blank.
+
+    No history row precedes the early cut-offs, so no deal open then has a stage, amount or
+    expected close date from the history: these stay blank (the stage keeps its dtype), the
+    backtest runs (it raised "Cannot cast DatetimeArray to dtype float64"), and a cut-off
+    before any deal closed is a DataError naming the column, not a TypeError.
+    """
+    opps, hist = crm_with_history()
+    late = hist[hist["changed"] >= pd.Timestamp("2026-03-01")]
+    cutoffs = pd.date_range("2026-01-01", "2026-04-01", freq="MS")
+    p = pipeline_at(opps, cutoffs[0], late)
+    assert len(p) and p["stage"].isna().all() and p["close_date"].isna().all()
+    assert p["stage"].dtype == opps["stage"].dtype
+    kw = dict(horizon="month", trials=200, seed=3, timing=timing, min_calibration=2)
+    cut = cutoffs[-1] + pd.offsets.MonthBegin(1)
+    as_stood = opportunities_at(opps, cut, late)
+    bt = backtest(as_stood, cutoffs, stage_history=late[late["changed"] < cut], **kw)
+    assert len(bt) == len(cutoffs) and (bt["open_deals"] > 0).all()
+    assert np.isfinite(bt["pipeline_mean"]).all()
+    with pytest.raises(DataError, match="no deals closed") as err:
+        backtest(as_stood, ["2023-10-01"], stage_history=late, **kw)
+    assert err.value.column == "close_date"
 
 
 def test_bad_horizon_and_empty_cutoffs(crm):

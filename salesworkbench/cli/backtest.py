@@ -130,9 +130,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timing",
-        choices=("created", "stage", "close_date"),
-        default="created",
-        help="time-to-close model (stage and close_date need --stage-history; default created)",
+        choices=("auto", "created", "stage", "close_date"),
+        default="auto",
+        help="time-to-close model (stage and close_date need --stage-history; default auto: "
+        "each cut-off's model picks by walk-forward error before the cut-off)",
     )
     p.add_argument(
         "--group-by",
@@ -202,7 +203,7 @@ def _run(args: argparse.Namespace) -> Output:
     if args.stage_history:
         input_file(args.stage_history, "--stage-history: a stage-history export")
     mapping_option(args.mapping)
-    if args.timing != "created" and not args.stage_history:
+    if args.timing not in ("auto", "created") and not args.stage_history:
         raise ValueError(f"--timing {args.timing} needs --stage-history FILE")
     prices = read_list_prices(args.list_prices) if args.list_prices else None
     opps = read_opportunities(args.opportunities, mapping=mapping_option(args.mapping))

@@ -151,10 +151,11 @@ def add_forecast_options(p: argparse.ArgumentParser) -> None:
     add_list_prices_option(p)
     p.add_argument(
         "--timing",
-        choices=("created", "stage", "close_date"),
-        default="created",
-        help="time-to-close model: from creation (default), from entering the "
-        "current stage (needs --stage-history) or from the expected close date",
+        choices=("auto", "created", "stage", "close_date"),
+        default="auto",
+        help="time-to-close model: auto (default: the one with the smallest walk-forward "
+        "error before the fit date), from creation, from entering the current stage or from "
+        "the expected close date (stage and close_date need --stage-history)",
     )
     p.add_argument(
         "--group-by",
@@ -206,7 +207,7 @@ def _as_it_stood(pipeline, history, stage_history, as_of):
     """Rebuild the exports as they stood at the start of ``as_of`` when they run past it."""
     from salesworkbench.errors import warn_note
     from salesworkbench.pipeline import opportunities_at, pipeline_at
-    from salesworkbench.pipeline.backtesting import runs_past
+    from salesworkbench.pipeline.as_stood import runs_past
 
     if not (runs_past(pipeline, as_of) or runs_past(history, as_of)):
         return pipeline, history, stage_history, []

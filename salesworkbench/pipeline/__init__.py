@@ -8,26 +8,24 @@ One module per step, in reading order:
   (win rates with Beta shrinkage, time to close, slippage), and :func:`check_opportunities`;
   :mod:`~salesworkbench.pipeline.prices`: :func:`list_price_of`, what a deal at 0 is worth;
 - :mod:`~salesworkbench.pipeline.forecasting`: :func:`forecast`, the Monte Carlo of the open
-  pipeline, and its :class:`ForecastResult`; :mod:`~salesworkbench.pipeline.timing`, when a
-  deal that wins closes;
+  pipeline, and its :class:`ForecastResult`; :mod:`~salesworkbench.pipeline.probabilities`,
+  each deal's chance within each period; :mod:`~salesworkbench.pipeline.timing`, when a
+  deal that wins closes (from creation, stage or expected close date);
+  :mod:`~salesworkbench.pipeline.timing_choice`, which of those by walk-forward error;
 - :mod:`~salesworkbench.pipeline.health`: :func:`coverage_ratio`, :func:`sales_velocity`,
   :func:`pipeline_waterfall`;
 - :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs,
-  beside the baselines of :mod:`~salesworkbench.pipeline.baselines`; :func:`pipeline_at` and
-  :func:`opportunities_at`, the CRM as it stood on a date;
+  beside the baselines of :mod:`~salesworkbench.pipeline.baselines`;
+  :mod:`~salesworkbench.pipeline.as_stood`: :func:`pipeline_at` and :func:`opportunities_at`,
+  the CRM as it stood on a date;
 - :mod:`~salesworkbench.pipeline.rollup`, :mod:`~salesworkbench.pipeline.calls`,
   :mod:`~salesworkbench.pipeline.pacing`: the forecast by rep, team and region from the same
   trials, submitted calls scored against it, and in-quarter pacing;
 - :mod:`~salesworkbench.pipeline.funnel`: the reverse funnel from a revenue objective to leads.
 """
 
-from salesworkbench.pipeline.backtesting import (
-    BacktestResult,
-    backtest,
-    opportunities_at,
-    pipeline_at,
-    target_period,
-)
+from salesworkbench.pipeline.as_stood import opportunities_at, pipeline_at
+from salesworkbench.pipeline.backtesting import BacktestResult, backtest, target_period
 from salesworkbench.pipeline.calls import (
     actuals_by_node,
     adjust_call,

@@ -27,7 +27,8 @@ was booked. The simulated P10-P90 band holds what the forecast models (its notes
 with ``calibrate=True`` its spread around the mean is scaled, conformal-style, by a factor
 learned from the model's own errors at the *earlier* cut-offs whose period had ended by the
 cut-off (no look-ahead): the factor that would have made the band hold the actual in 80% of
-those periods (split-conformal quantile). Above 1 the band is widened, below 1 narrowed; with
+those periods, recent ones weighted more (weighted split-conformal quantile, see
+:func:`conformal_factor`). Above 1 the band is widened, below 1 narrowed; with
 fewer than :data:`MIN_CALIBRATION` such cut-offs it is left as simulated (factor 1). A
 widened P10 stops at 0 (bookings are never negative). The factor used at each cut-off is
 reported.
@@ -40,7 +41,6 @@ as not won, and how many were still open is reported.
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -50,6 +50,7 @@ import pandas as pd
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.pipeline.as_stood import as_stood, opportunities_at, pipeline_at, runs_past
 from salesworkbench.pipeline.baselines import (
     BASELINES,
     km_forecast,
@@ -63,6 +64,7 @@ from salesworkbench.pipeline.history import (
     check_opportunities,
 )
 from salesworkbench.pipeline.periods import _freq_code, period_bounds
+from salesworkbench.pipeline.probabilities import TIMINGS
 
 __all__ = [
     "BacktestResult",
@@ -76,6 +78,11 @@ __all__ = [
 
 #: Nominal coverage of the P10-P90 band.
 NOMINAL = 0.8
+#: Weight of a past cut-off's score relative to the next one's, per cut-off of age (see
+#: :func:`conformal_factor`): a half-life of about 6.6 cut-offs. Picked among 0.8, 0.9 and
+#: 0.95 on the four backtests of ``benchmarks/bench_backtest.py``, so their coverage is not
+#: out-of-sample evidence for it (the Maven export, by hand, is).
+DECAY = 0.9
 #: Earlier cut-offs with a known outcome needed before the band is calibrated: with fewer, the
 #: conformal 80% quantile of the errors does not exist (it needs ceil(0.8 (n + 1)) <= n).
 MIN_CALIBRATION = 4
@@ -101,157 +108,6 @@ def target_period(cutoff, horizon: str = "quarter") -> pd.Period:
     return per if per.start_time == c else per + 1
 
 
-def _as_stood(
-    opportunities: pd.DataFrame, cutoff, stage_history: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(all deals known at the cut-off, the open ones), both rebuilt as they stood."""
-    c = pd.Timestamp(cutoff).normalize()
-    o = opportunities
-    status = o["status"].astype(object).to_numpy()
-    known = (o["created"] < c).to_numpy()
-    is_closed = np.isin(status, _CLOSED)
-    closed_before = is_closed & (o["close_date"] < c).to_numpy()
-    undated = is_closed & o["close_date"].isna().to_numpy()  # closed, but when is unknown
-    open_mask = known & ~closed_before & ~undated
-    pipe = o.loc[open_mask].copy()
-    lost_now = status[open_mask] == "lost"
-    pipe["status"] = pd.Categorical(["open"] * len(pipe), categories=o["status"].cat.categories)
-    # amount: a lost deal's 0 means unknown; its original amount where the export keeps one
-    amount = pipe["amount"].to_numpy(float).copy()
-    zero = lost_now & (amount == 0)
-    if _amount_set_at_close(o):  # no deal open then had one: today's would reveal the outcome
-        zero = np.ones(len(pipe), bool)
-    if "original_amount" in pipe.columns:
-        amount = np.where(zero, pipe["original_amount"].to_numpy(float), amount)
-    else:
-        amount = np.where(zero, np.nan, amount)
-    pipe["amount"] = amount
-    if "probability" in pipe.columns:  # set from the stage, which changed since
-        pipe["probability"] = np.nan
-    pipe["stage"] = pd.Series(pd.NA, index=pipe.index, dtype=o["stage"].dtype)
-    pipe["close_date"] = pd.NaT
-    if "forecast_category" in pipe.columns:
-        pipe["forecast_category"] = pd.Series(
-            pd.NA, index=pipe.index, dtype=o["forecast_category"].dtype
-        )
-    for col in pipe.columns:  # any other date set on or after the cut-off was not known then
-        if col not in ("created", "close_date") and pd.api.types.is_datetime64_any_dtype(pipe[col]):
-            pipe.loc[pipe[col] >= c, col] = pd.NaT
-    if stage_history is not None and len(stage_history):
-        h = stage_history[(stage_history["changed"] < c).to_numpy()]
-        h = h[h["opportunity_id"].isin(pipe["opportunity_id"])]
-        last = h.sort_values("changed", kind="stable").groupby("opportunity_id").last()
-        ids = pipe["opportunity_id"]
-        pipe["stage"] = ids.map(last["stage"]).astype(o["stage"].dtype).to_numpy()
-        if "close_date" in last.columns:
-            pipe["close_date"] = ids.map(last["close_date"]).to_numpy()
-        if "amount" in last.columns:
-            hist_amt = ids.map(last["amount"]).to_numpy(float)
-            pipe["amount"] = np.where(np.isnan(hist_amt), pipe["amount"], hist_amt)
-    pipe = pipe.reset_index(drop=True)
-    stages = sorted(pipe["stage"].dropna().astype(str).unique())
-    table = pd.concat([o.loc[known & (closed_before | undated)], pipe], ignore_index=True)
-    for frame in (pipe, table):
-        frame.attrs = {"source": f"pipeline at {c.date()}", "open_stages": stages}
-    return table, pipe
-
-
-def _amount_set_at_close(opportunities: pd.DataFrame) -> bool:
-    """Whether the export records a deal's amount only when it closes.
-
-    True when it has open deals and none of them has an amount (e.g. the Maven CRM's
-    ``close_value``): then a deal open at a cut-off had no amount then either, and keeping
-    today's (known only for the deals that went on to close, and 0 for the lost ones) would
-    tell the forecast which deals win.
-    """
-    is_open = (opportunities["status"].astype(object) == "open").to_numpy()
-    return bool(is_open.any()) and bool(
-        np.isnan(opportunities["amount"].to_numpy(float)[is_open]).all()
-    )
-
-
-def pipeline_at(
-    opportunities: pd.DataFrame, cutoff, stage_history: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """The open pipeline as it stood at the start of the day ``cutoff``.
-
-    Deals created before the cut-off that had not closed before it, all with status ``open``
-    (deals closed on or after the cut-off are shown open; deals created on or after it are
-    left out).
-
-    - With ``stage_history``: stage, amount and expected close date from each deal's last
-      change before the cut-off (the last non-blank value of each).
-    - Without it (or for a deal without history rows then): stage, expected close date and
-      forecast category are blank, since their current values would reveal the outcome; the
-      amount is today's, except that a lost deal's 0 (unknown) becomes its
-      ``original_amount``, or blank (to be imputed) without one. An export whose open deals
-      have no amount at all records amounts at the close (e.g. Maven's ``close_value``):
-      then every deal's amount is its ``original_amount``, or blank, since today's is known
-      only for the deals that went on to be won.
-    - The CRM ``probability`` is blank: it follows the stage and the export has only today's.
-    - Any other date of the deal on or after the cut-off (e.g. ``engaged``) is blank.
-    - ``attrs["open_stages"]``: the open stage names of that time (the stages the pipeline's
-      deals were in).
-
-    Parameters
-    ----------
-    opportunities : DataFrame
-        Canonical opportunities as they stand now.
-    cutoff : date
-        The cut-off (the pipeline at the start of that day).
-    stage_history : DataFrame, optional
-        Canonical stage history.
-
-    Returns
-    -------
-    DataFrame
-        Canonical opportunities, all open.
-    """
-    check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
-    return _as_stood(opportunities, cutoff, stage_history)[1]
-
-
-def opportunities_at(
-    opportunities: pd.DataFrame, cutoff, stage_history: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Every deal known at the start of the day ``cutoff``, as it stood then.
-
-    The deals closed before the cut-off as they are, and the open pipeline of that time
-    (:func:`pipeline_at`); deals created on or after the cut-off are left out. What a history
-    model fitted "as of" the cut-off should see (the open stage names and the stages deals
-    were in come from this table, not from today's).
-
-    Parameters
-    ----------
-    opportunities : DataFrame
-        Canonical opportunities as they stand now.
-    cutoff : date
-        The cut-off.
-    stage_history : DataFrame, optional
-        Canonical stage history.
-
-    Returns
-    -------
-    DataFrame
-        Canonical opportunities; ``attrs["open_stages"]`` as in :func:`pipeline_at`.
-    """
-    check_opportunities(opportunities, opportunities.attrs.get("source", "opportunities"))
-    return _as_stood(opportunities, cutoff, stage_history)[0]
-
-
-def runs_past(opportunities: pd.DataFrame, cutoff) -> bool:
-    """Whether a table holds what was not known at the start of ``cutoff``.
-
-    True when a deal was created on or after the cut-off, or closed on or after it: then the
-    table must be rebuilt (:func:`opportunities_at`, :func:`pipeline_at`) before a forecast
-    as of the cut-off.
-    """
-    c = pd.Timestamp(cutoff).normalize()
-    st = opportunities["status"].astype(object)
-    late_close = st.isin(_CLOSED) & (opportunities["close_date"] >= c)
-    return bool(((opportunities["created"] >= c) | late_close).any())
-
-
 # ----------------------------------------------------------------------------------------------
 # the result
 # ----------------------------------------------------------------------------------------------
@@ -260,7 +116,8 @@ def runs_past(opportunities: pd.DataFrame, cutoff) -> bool:
 class BacktestResult(pd.DataFrame):
     """One row per cut-off (a DataFrame), with per-deal predictions and the baselines.
 
-    Columns: ``cutoff, period, period_start, period_end, open_deals, stale_deals``; the total
+    Columns: ``cutoff, period, period_start, period_end, open_deals, timing, stale_deals``
+    (``timing``: the one the forecast used at that cut-off); the total
     (every deal won in the period, new deals included) ``actual, mean, p10, p50, p90``; the
     part from deals open at the cut-off ``pipeline_actual, pipeline_mean, pipeline_p10,
     pipeline_p50, pipeline_p90``; ``error`` and ``pipeline_error`` (forecast - actual),
@@ -395,14 +252,26 @@ def _band_scores(actual, mean, p10, p90) -> np.ndarray:
     return r
 
 
-def conformal_factor(scores, level: float = NOMINAL, min_cutoffs: int = MIN_CALIBRATION):
-    """Band calibration factor from past band scores (split-conformal quantile).
+def conformal_factor(
+    scores,
+    level: float = NOMINAL,
+    min_cutoffs: int = MIN_CALIBRATION,
+    decay: float = DECAY,
+):
+    """Band calibration factor from past band scores (weighted split-conformal quantile).
 
     A score is how far the band's spread around the mean had to be scaled to just hold the
-    actual (1: on the band's edge). The factor is the ``ceil(level (n + 1))``-th smallest of
-    the ``n`` scores: a band scaled by it holds the next actual with probability at least
-    ``level`` if the errors are exchangeable. Above 1 it widens the band, below 1 it narrows
-    it. 1.0 (no calibration) with fewer than ``min_cutoffs`` scores.
+    actual (1: on the band's edge); ``scores`` are in time order, oldest first. Score ``i`` of
+    ``n`` has weight ``decay ** (n - i)`` (the latest ``decay``), the coming period weight 1
+    (Barber, Candes, Ramdas and Tibshirani 2023, *Conformal prediction beyond
+    exchangeability*, Ann. Statist. 51(2)): the factor is the smallest score whose share of
+    the total weight, counting the scores up to it, reaches ``level``. Recent periods count
+    more because errors drift as the history grows (early bands carry more learning
+    uncertainty). ``decay=1`` is plain split-conformal: the ``ceil(level (n + 1))``-th
+    smallest score, a band that holds the next actual with probability at least ``level``
+    if the errors are exchangeable. Above 1 the factor widens the band, below 1 it narrows
+    it. 1.0 (no calibration) with fewer than ``min_cutoffs`` scores, or when the weight of
+    the scores cannot reach ``level``.
 
     Returns
     -------
@@ -410,14 +279,20 @@ def conformal_factor(scores, level: float = NOMINAL, min_cutoffs: int = MIN_CALI
     used : int
         Number of past cut-offs behind it.
     """
-    s = np.sort(np.asarray(scores, float)[~np.isnan(np.asarray(scores, float))])
+    s = np.asarray(scores, float)
+    s = s[~np.isnan(s)]
     n = s.size
     if n < max(min_cutoffs, 1):
         return 1.0, n
-    k = math.ceil(level * (n + 1))
-    if k > n:
+    if not 0 < decay <= 1:
+        raise ValueError(f"decay must be in (0, 1], got {decay!r}")
+    w = decay ** np.arange(n, 0, -1, dtype=float)  # oldest decay^n ... latest decay^1
+    order = np.argsort(s, kind="stable")
+    share = np.cumsum(w[order]) / (w.sum() + 1.0)
+    k = int(np.searchsorted(share, level - 1e-12))  # first share >= level
+    if k >= n:
         return 1.0, n
-    return float(s[k - 1]), n
+    return float(s[order][k]), n
 
 
 def _calibrate(out: pd.DataFrame, pre: str, enabled: bool, min_cutoffs: int) -> None:
@@ -459,7 +334,7 @@ def backtest(
     group_by: str | None = "auto",
     prior_strength: float = DEFAULT_PRIOR_STRENGTH,
     stage_order: Sequence[str] | None = None,
-    timing: str = "created",
+    timing: str = "auto",
     stale_after: float | None = 90,
     calibrate: bool = True,
     min_calibration: int = MIN_CALIBRATION,
@@ -487,9 +362,11 @@ def backtest(
     group_by, prior_strength, stage_order
         Passed to :meth:`HistoryModel.fit`, refitted at each cut-off; ``group_by="auto"``
         (default) lets the model choose a grouping where it can (else no grouping).
-    timing : {"created", "stage", "close_date"}
-        Timing model passed to :func:`forecast`; ``stage`` and ``close_date`` need
-        ``stage_history`` (without it, ``created`` is used).
+    timing : {"auto", "created", "stage", "close_date"}
+        Timing passed to :func:`forecast`; ``stage`` and ``close_date`` need
+        ``stage_history`` (without it, ``created`` is used). ``auto`` (default) lets each
+        cut-off's model pick by walk-forward error on what was known before the cut-off
+        (:mod:`~salesworkbench.pipeline.timing_choice`); the ``timing`` column says which.
     stale_after : float or None
         Passed to :func:`forecast`.
     calibrate : bool, default True
@@ -516,8 +393,8 @@ def backtest(
     f = _freq_code(horizon, "horizon")
     if len(cutoffs) == 0:
         raise ValueError("cutoffs: give at least one cut-off date")
-    if timing not in ("created", "stage", "close_date"):
-        raise ValueError(f"timing must be 'created', 'stage' or 'close_date', got {timing!r}")
+    if timing != "auto" and timing not in TIMINGS:
+        raise ValueError(f"timing must be 'auto' or one of {', '.join(TIMINGS)}, got {timing!r}")
     from tqdm.auto import tqdm
 
     cuts = sorted(pd.Timestamp(c).normalize() for c in cutoffs)
@@ -533,7 +410,7 @@ def backtest(
         target = target_period(c, f)
         periods = pd.period_range(min(c.to_period(f), target), target, freq=f)
         start, end = period_bounds(target)
-        table, pipe = _as_stood(opportunities, c, stage_history)
+        table, pipe = as_stood(opportunities, c, stage_history)
         hist = None
         if stage_history is not None:
             hist = stage_history[(stage_history["changed"] < c).to_numpy()]
@@ -543,7 +420,7 @@ def backtest(
             trials=trials,
             seed=sub,
             as_of=c,
-            timing=timing if stage_history is not None else "created",
+            timing=timing if stage_history is not None or timing == "auto" else "created",
             stale_after=stale_after,
             progress=False,
         )
@@ -579,6 +456,7 @@ def backtest(
             "period_start": start,
             "period_end": end,
             "open_deals": len(pipe),
+            "timing": res.timing,
             "stale_deals": len(res.stale),
             "actual": float(now_amount[allwon].sum()),
             "mean": np.nan,
@@ -667,6 +545,11 @@ def _notes(out: BacktestResult, new_deals: bool, calibrate: bool, k: int) -> lis
             f"{k} earlier cut-offs whose period had ended); factor at the last cut-off "
             f"{out['pipeline_calibration'].iloc[-1]:.2f}"
         )
+    used = out["timing"].value_counts()
+    notes.append(
+        "timing used: "
+        + ", ".join(f"{t} at {n} cut-off{'s' if n != 1 else ''}" for t, n in used.items())
+    )
     open_h = int((out.deals["status_at_horizon"] == "open").sum())
     notes.append(
         f"{open_h} of {len(out.deals)} deal-rows were still open at the end of their forecast "

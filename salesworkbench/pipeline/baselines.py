@@ -31,9 +31,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from salesworkbench.pipeline.forecasting import _typical_amounts
 from salesworkbench.pipeline.history import HistoryModel
 from salesworkbench.pipeline.periods import _day, _days, _freq_code, period_bounds
+from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.survival import kaplan_meier
 
 __all__ = [
@@ -65,7 +65,7 @@ def _amounts(pipeline: pd.DataFrame, model: HistoryModel) -> np.ndarray:
     amount = pipeline["amount"].to_numpy(float).copy()
     miss = np.isnan(amount)
     if miss.any():
-        amount[miss] = _typical_amounts(pipeline.loc[miss], model)
+        amount[miss] = typical_amounts(pipeline.loc[miss], model)
     return amount
 
 

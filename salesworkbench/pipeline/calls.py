@@ -150,7 +150,7 @@ def calls_from_categories(
     DataFrame
         :data:`CALL_COLUMNS`, one row per node (``kind`` "submitted").
     """
-    from salesworkbench.pipeline.backtesting import _as_stood, runs_past
+    from salesworkbench.pipeline.as_stood import as_stood, runs_past
 
     per = pd.Period(period)
     start, end = per.start_time.normalize(), per.end_time.normalize()
@@ -167,7 +167,7 @@ def calls_from_categories(
     won &= (o["close_date"] <= end).to_numpy()
     if runs_past(o, c):
         mapping = dict(stage_categories or category_by_stage(o))
-        _, pipe = _as_stood(o, c, stage_history)
+        _, pipe = as_stood(o, c, stage_history)
         cat = pipe["stage"].astype(object).map(lambda s: mapping.get(str(s)) if s else None)
     else:
         pipe = o[(st == "open")]

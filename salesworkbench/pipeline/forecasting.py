@@ -32,20 +32,20 @@ import pandas as pd
 
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import FORECAST_TRIALS
-from salesworkbench.errors import DataError, warn_note
+from salesworkbench.errors import warn_note
 from salesworkbench.pipeline.history import HistoryModel, check_opportunities
 from salesworkbench.pipeline.periods import _day, forecast_periods
-from salesworkbench.pipeline.prices import list_price_of
+from salesworkbench.pipeline.prices import typical_amounts
+from salesworkbench.pipeline.probabilities import TIMINGS, deal_probabilities
 from salesworkbench.pipeline.rollup import UNASSIGNED, Hierarchy, new_deal_shares, rollup_table
 from salesworkbench.pipeline.simulation import (
     DEAL_BLOCK,
     TRIAL_BLOCK,
     NewDeals,
     RateDraws,
-    _scaled,
     simulate_pipeline,
 )
-from salesworkbench.pipeline.timing import _timing_cdf
+from salesworkbench.pipeline.timing_choice import choose_timing
 from salesworkbench.pipeline.uncertainty import MAX_SHOCK, calibrate, period_shock
 
 __all__ = ["ForecastResult", "forecast"]
@@ -95,6 +95,9 @@ class ForecastResult:
         Sigma of the shared period shock used (0: none).
     group_by : str or None
         The grouping of the win curves.
+    timing : str
+        The timing used (``created``, ``stage`` or ``close_date``; with ``timing="auto"``
+        the one picked, and why in ``notes``).
     rollup : DataFrame or None
         With ``hierarchy``: one row per node of the hierarchy and period (see
         :mod:`salesworkbench.pipeline.rollup`): ``level, name, parent, period, mean, p10,
@@ -124,6 +127,7 @@ class ForecastResult:
     calibration: float = 1.0
     shock: float = 0.0
     group_by: str | None = None
+    timing: str = "created"
     rollup: pd.DataFrame | None = None
     rollup_nodes: pd.DataFrame | None = None
     rollup_bookings: np.ndarray | None = None
@@ -159,7 +163,7 @@ def forecast(
     seed: int | None = None,
     quota: float | Sequence[float] | None = None,
     as_of=None,
-    timing: str = "created",
+    timing: str = "auto",
     win_prob: str | np.ndarray = "history",
     stale_after: float | None = 90,
     progress: bool | None = None,
@@ -196,17 +200,23 @@ def forecast(
         Quota per period (one number for all periods, or one per period).
     as_of : date, optional
         Forecast date (default: the history model's ``as_of``). Deals close on or after it.
-    timing : {"created", "stage", "close_date"}
-        ``created`` (default): win probability *and* timing from the competing-risk curves
-        of the deal's group at its age. ``stage``: timing from entry into the current stage
-        (won deals' stage-to-close times; needs stage
-        history). ``close_date``: timing from the expected close date plus a learned slip.
+    timing : {"auto", "created", "stage", "close_date"}
+        When a deal that wins closes (see :mod:`~salesworkbench.pipeline.probabilities`).
+        ``created``: win probability *and* timing from the competing-risk curves of the
+        deal's group at its age. ``stage``: both from the landmark curves of its current stage
+        at its age in the stage (needs stage history). ``close_date``: the chance from those
+        curves, the timing from the expected close date the CRM shows and how far closes fell
+        from the expected dates shown while earlier won deals were open (needs expected close
+        dates in the stage history). ``auto`` (default): the one with the smallest
+        walk-forward error before the model's fit date
+        (:mod:`~salesworkbench.pipeline.timing_choice`), ``created`` without stage history;
+        ``result.timing`` and ``notes`` say which and why.
     win_prob : "history", "crm" or array
         Win probabilities: the history model's, the CRM's ``probability`` column, or given
-        (timing given a win then comes from the curves, ``P(won in period) / P(won)``, with
-        ``timing="created"``, else from the won deals' cycle times). With ``timing``
-        ``stage`` or ``close_date``, "history" is the closed-deal rate by stage and group
-        (:meth:`HistoryModel.win_probability`), not the curves.
+        (timing given a win then comes from the curves, ``P(won in period) / P(won)``, or
+        from the expected close date with ``timing="close_date"``). With
+        ``timing="stage"`` and no stage curves, "history" is the closed-deal rate by stage
+        and group (:meth:`HistoryModel.win_probability`).
     stale_after : float or None, default 90
         A reported flag only: open deals whose expected close date passed more than this many
         days ago, or older than the longest won cycle, are listed in ``result.stale`` (clean
@@ -249,8 +259,8 @@ def forecast(
         raise TypeError("history_model must be a HistoryModel (use HistoryModel.fit)")
     if not (isinstance(trials, int | np.integer) and trials >= 1):
         raise ValueError(f"trials must be a positive integer, got {trials!r}")
-    if timing not in ("created", "stage", "close_date"):
-        raise ValueError(f"timing must be 'created', 'stage' or 'close_date', got {timing!r}")
+    if timing != "auto" and timing not in TIMINGS:
+        raise ValueError(f"timing must be 'auto' or one of {', '.join(TIMINGS)}, got {timing!r}")
     if uncertainty not in ("full", "deal"):
         raise ValueError(f"uncertainty must be 'full' or 'deal', got {uncertainty!r}")
     if calibration is not None and not (np.isfinite(calibration) and calibration > 0):
@@ -268,7 +278,7 @@ def forecast(
 
     # what the table may hold: what was known at the start of as_of, or, on the model's own
     # as_of day, what the model was fitted on (closes through the end of that day)
-    from salesworkbench.pipeline.backtesting import pipeline_at, runs_past
+    from salesworkbench.pipeline.as_stood import pipeline_at, runs_past
 
     model_day = as_of == pd.Timestamp(model.as_of).normalize()
     known_to = as_of + pd.Timedelta(days=1) if model_day else as_of
@@ -294,7 +304,7 @@ def forecast(
     amount = deals["amount"].to_numpy(float).copy()
     miss = np.isnan(amount)
     if miss.any():
-        amount[miss] = _typical_amounts(deals.loc[miss], model)
+        amount[miss] = typical_amounts(deals.loc[miss], model)
         warn_note(
             notes,
             f"{int(miss.sum())} open deals have no amount: their product's list price "
@@ -324,47 +334,28 @@ def forecast(
     # -- win probabilities and timing: q[i, k] = P(deal i won within period k)
     starts = np.array([max(_day(pr.start_time), _day(as_of)) for pr in pidx], float)
     ends = np.array([_day(pr.end_time) for pr in pidx], float)
+    if timing == "auto":
+        timing = choose_timing(model, pidx.freqstr[0])
+        notes.append(model.timing_choice[pidx.freqstr[0]]["reason"])
     curves = (
         isinstance(win_prob, str)
         and win_prob == "history"
         and timing == "created"
         and model.win_model is not None
     )
-    stage_curves = (
-        timing == "stage" and model.stage_model is not None and model.win_model is not None
+    p, q = deal_probabilities(
+        deals,
+        model,
+        as_of,
+        starts,
+        ends,
+        timing,
+        win_prob,
+        notes,
+        excluded,
+        source=source,
+        rows=np.flatnonzero(is_open) + 2,
     )
-    if stage_curves and isinstance(win_prob, str) and win_prob == "history":
-        # the landmark curves of the deal's stage at its age in it; the curves from creation
-        # for deals without a usable stage
-        p, q = _stage_probabilities(deals, model, as_of, starts, ends, notes)
-    elif curves:
-        nocr = deals["created"].isna().to_numpy()
-        if nocr.any():
-            excluded["open deals without created date (age taken as 0)"] = int(nocr.sum())
-            warn_note(
-                notes,
-                f"{int(nocr.sum())} open deals have no created date: treated as "
-                "created today (age 0) for timing",
-            )
-        p = model.open_win_probability(deals, as_of)
-        q = model.win_model.probabilities(deals, as_of, starts, ends, scale=model.cycle_scale)
-        q = _scaled(q, model.win_rate_scale)
-    else:
-        p = _given_probability(win_prob, deals, model, as_of, is_open, source)
-        F = _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded)
-        g = np.diff(np.concatenate([np.zeros((n, 1)), F], axis=1), axis=1)
-        if (timing == "created" and model.win_model is not None) or stage_curves:
-            # timing given a win from the curves: P(won in period k) / P(won at all)
-            if stage_curves:
-                pe, qc = _stage_probabilities(deals, model, as_of, starts, ends, [], scaled=False)
-                pe = pe[:, None]
-            else:
-                wm, sc = model.win_model, model.cycle_scale
-                qc = wm.probabilities(deals, as_of, starts, ends, scale=sc)
-                pe = wm.eventual(deals, as_of, scale=sc)[:, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                g = np.where(pe > 1e-12, qc / pe, g)
-        q = p[:, None] * g
     exp_k = amount[:, None] * q
 
     # -- new deals and the extras in the band
@@ -503,67 +494,11 @@ def forecast(
         calibration=factor,
         shock=float(sigma),
         group_by=model.group_by,
+        timing=timing,
         rollup=roll,
         rollup_nodes=roll_nodes,
         rollup_bookings=roll_b,
     )
-
-
-def _stage_probabilities(deals, model, as_of, starts, ends, notes, *, scaled=True):
-    """P(won at all) and P(won in each period) from the deal's stage, else from creation.
-
-    A cycle-time what-if changes the timing of a stage-timed deal's win, not its chance (at
-    its real age in the stage), so a team what-if that keeps each deal's probability is exact.
-    """
-    sm, wm, sc = model.stage_model, model.win_model, model.cycle_scale
-    q, ok = sm.probabilities(deals, as_of, starts, ends, scale=sc)
-    p, _ = sm.eventual(deals, as_of)
-    if sc != 1.0:
-        pe, _ = sm.eventual(deals, as_of, scale=sc)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(pe[:, None] > 1e-12, q * (p / pe)[:, None], 0.0)
-    if (~ok).any():
-        rest = deals.loc[~ok]
-        q[~ok] = wm.probabilities(rest, as_of, starts, ends, scale=sc)
-        p[~ok] = wm.eventual(rest, as_of)
-        if sc != 1.0:
-            pe = wm.eventual(rest, as_of, scale=sc)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(pe > 1e-12, p[~ok] / pe, 0.0)
-            q[~ok] = q[~ok] * r[:, None]
-        notes.append(
-            f"{int((~ok).sum())} open deals timed from creation (no stage entry in the "
-            "history, or in their stage longer than any deal before)"
-        )
-    if scaled:
-        p = np.clip(p * model.win_rate_scale, 0.0, 1.0)
-        q = _scaled(q, model.win_rate_scale)
-    return p, q
-
-
-def _given_probability(win_prob, deals, model, as_of, is_open, source) -> np.ndarray:
-    n = len(deals)
-    if isinstance(win_prob, str) and win_prob == "history":
-        return model.win_probability(deals)
-    if isinstance(win_prob, str) and win_prob == "crm":
-        if "probability" not in deals.columns:
-            raise DataError(
-                "win_prob='crm' needs a 'probability' column", file=source, column="probability"
-            )
-        p = deals["probability"].to_numpy(float)
-        nop = np.isnan(p)
-        if nop.any():
-            raise DataError(
-                "blank CRM probability",
-                file=source,
-                column="probability",
-                rows=(np.flatnonzero(is_open)[nop] + 2).tolist(),
-            )
-        return np.clip(p * model.win_rate_scale, 0, 1)
-    p = np.asarray(win_prob, float)
-    if p.shape != (n,) or np.any((p < 0) | (p > 1)) or np.isnan(p).any():
-        raise ValueError(f"win_prob must be 'history', 'crm' or {n} numbers in [0, 1]")
-    return np.clip(p * model.win_rate_scale, 0, 1)
 
 
 def _summary(pidx, as_of, bookings, pipe_b, new_b, exp_k, nd, quota, deals, amount, model, notes):
@@ -659,19 +594,6 @@ def _quotas(quota, K: int) -> np.ndarray:
             f"quota must be one non-negative number or {K} (one per period), got {quota!r}"
         )
     return qa
-
-
-def _typical_amounts(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:
-    overall = float(np.median(model.deal_sizes)) if model.deal_sizes.size else 0.0
-    if "product" not in deals.columns:
-        return np.full(len(deals), overall)
-    won = model.closed[model.closed["status"].astype(object) == "won"]
-    med = won.groupby(won["product"].astype(object))["amount"].median()
-    fill = deals["product"].astype(object).map(med).to_numpy(float)
-    if model.list_prices:
-        lp = list_price_of(deals["product"], model.list_prices)
-        fill = np.where(np.isnan(lp), fill, lp)
-    return np.where(np.isnan(fill), overall, fill)
 
 
 def _stage_weight_probability(deals: pd.DataFrame, model: HistoryModel) -> np.ndarray:

@@ -32,6 +32,7 @@ from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.stages import StageModel
+from salesworkbench.pipeline.timing import close_date_offsets
 from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = [
@@ -228,6 +229,11 @@ class HistoryModel:
         Stage -> sorted days from (last) entering the stage to close, won deals.
     slip_days : ndarray
         Sorted days between a won deal's first recorded expected close date and its close.
+    close_offsets : tuple of ndarray or None
+        With stage history holding expected close dates: days from each expected close date a
+        won deal showed while open to its close, and the days each stood (weights); what
+        ``forecast(timing="close_date")`` times deals by (see
+        :func:`~salesworkbench.pipeline.timing.close_date_offsets`).
     slippage : Series
         Share of closed deals pushed at least once, pushes per deal, median push (days).
     deal_sizes : ndarray
@@ -251,6 +257,11 @@ class HistoryModel:
         ``forecast(timing="stage")`` uses.
     group_errors : Series or None
         With ``group_by="auto"``: walk-forward error of each candidate grouping.
+    stage_history : DataFrame or None
+        The stage history the model was fitted with (changes on or before ``as_of``): what
+        ``forecast(timing="auto")`` rebuilds earlier pipelines from.
+    timing_choice : dict
+        ``forecast(timing="auto")``'s choice per period length, kept so it is made once.
     win_rate_scale, cycle_scale, deal_size_scale : float
         What-if multipliers (see :meth:`what_if`); 1.0 means as learned.
     summary : DataFrame
@@ -283,6 +294,9 @@ class HistoryModel:
     world: pd.DataFrame | None = field(default=None, repr=False)
     stage_model: StageModel | None = field(default=None, repr=False)
     group_errors: pd.Series | None = None
+    close_offsets: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    stage_history: pd.DataFrame | None = field(default=None, repr=False)
+    timing_choice: dict = field(default_factory=dict, repr=False)
     win_rate_scale: float = 1.0
     cycle_scale: float = 1.0
     deal_size_scale: float = 1.0
@@ -462,6 +476,9 @@ class HistoryModel:
         )
         stage_entered = pd.Series(dtype="datetime64[ns]")
         stage_model = None
+        close_offsets = None
+        if stage_history is not None and len(stage_history):
+            stage_history = stage_history[(stage_history["changed"] <= as_of).to_numpy()]
         if stage_history is not None and len(stage_history):
             wc_ = _days(world["created"])
             end_days = np.floor(wc_ + w_dur)
@@ -486,6 +503,7 @@ class HistoryModel:
                 excluded,
             )
             by_stage, by_stage_open, cell_rates, stage_days, slip, slippage, stage_entered = res
+            close_offsets = close_date_offsets(closed.loc[won], stage_history, as_of)
 
         # -- cycle times (won deals with both dates)
         wc = closed.loc[won]
@@ -535,6 +553,8 @@ class HistoryModel:
             world=world,
             stage_model=stage_model,
             group_errors=group_errors,
+            close_offsets=close_offsets,
+            stage_history=stage_history,
         )
 
     # ------------------------------------------------------------------ reuse
@@ -557,12 +577,10 @@ class HistoryModel:
             "as_of": self.as_of,
             "prior_strength": self.prior_strength,
             "list_prices": self.list_prices,
+            "stage_history": self.stage_history,
             **changes,
         }
         new = HistoryModel.fit(self.world if self.world is not None else self.closed, **opts)
-        new.stage_days, new.slip_days, new.slippage = self.stage_days, self.slip_days, self.slippage
-        new.stage_entered, new.by_stage = self.stage_entered, self.by_stage
-        new.by_stage_open, new.stage_model = self.by_stage_open, self.stage_model
         return replace(
             new,
             win_rate_scale=self.win_rate_scale,

@@ -24,7 +24,7 @@ import pandas as pd
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.errors import DataError, DataWarning
-from salesworkbench.pipeline.backtesting import _as_stood
+from salesworkbench.pipeline.as_stood import as_stood
 from salesworkbench.pipeline.forecasting import forecast
 from salesworkbench.pipeline.history import HistoryModel, check_opportunities
 from salesworkbench.schemas import OPPORTUNITIES
@@ -154,7 +154,7 @@ def pacing(
             row["open_deals"] = 0
             total = np.array([booked])
         else:
-            table, pipe = _as_stood(opportunities, c, stage_history)
+            table, pipe = as_stood(opportunities, c, stage_history)
             pipe = _from_snapshot(pipe, opportunities, snapshots, snap_dates, c, notes)
             hist = None
             if stage_history is not None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["list_price_of"]
+__all__ = ["list_price_of", "typical_amounts"]
 
 
 def _product_key(name) -> str:
@@ -35,3 +35,33 @@ def list_price_of(products: pd.Series, list_prices: Mapping[str, float]) -> np.n
     return np.array(
         [prices.get(_product_key(p), np.nan) if pd.notna(p) else np.nan for p in products], float
     )
+
+
+def typical_amounts(deals: pd.DataFrame, model) -> np.ndarray:
+    """What an open deal without an amount is taken to be worth.
+
+    Its product's list price where the history model has one, else the product's median won
+    amount, else the overall median won amount (0 without won deals).
+
+    Parameters
+    ----------
+    deals : DataFrame
+        The deals to price (canonical opportunities).
+    model : HistoryModel
+        Fitted history model (won deals, list prices).
+
+    Returns
+    -------
+    ndarray
+        One amount per deal.
+    """
+    overall = float(np.median(model.deal_sizes)) if model.deal_sizes.size else 0.0
+    if "product" not in deals.columns:
+        return np.full(len(deals), overall)
+    won = model.closed[model.closed["status"].astype(object) == "won"]
+    med = won.groupby(won["product"].astype(object))["amount"].median()
+    fill = deals["product"].astype(object).map(med).to_numpy(float)
+    if model.list_prices:
+        lp = list_price_of(deals["product"], model.list_prices)
+        fill = np.where(np.isnan(lp), fill, lp)
+    return np.where(np.isnan(fill), overall, fill)

@@ -1,22 +1,36 @@
-"""When a deal that wins closes: conditional empirical time-to-close distributions."""
+"""When a deal that wins closes: conditional empirical time-to-close distributions.
+
+From creation, a won deal's cycle time; from its current stage, the time from entering it; from
+its expected close date, how far the close fell from the expected close date *as the CRM
+showed it while the deal was open* (:func:`close_date_offsets`): a deal seen at a cut-off
+carries the expected close date of that moment, not its first one, and a date that stood for
+months is more likely to be the one a cut-off sees than one changed the next day, so each
+value counts for the days it stood. Each distribution is conditioned on what is known at the
+cut-off: the deal is still open, so the offset is at least the time already elapsed.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from salesworkbench.errors import DataError, warn_note
 from salesworkbench.pipeline.periods import _day, _days
 
-__all__ = ["MIN_TAIL"]
+__all__ = ["MIN_TAIL", "close_date_offsets"]
 
 #: Fewer than this many historical cycle times beyond a deal's age: use the tail instead.
 MIN_TAIL = 10
 
 
-def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarray:
+def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarray:
+    """P(closed by the end of each period | won, open at ``as_of``), shape (deals, periods).
+
+    ``ends``: the last day of each period (days since the epoch).
+    """
     n = len(deals)
     a = _day(as_of)
-    ends = np.array([_day(pr.end_time) for pr in pidx], float)
+    ends = np.asarray(ends, float)
     if model.cycle_days.size == 0:
         raise DataError(
             "no won deals with created and close dates: cannot learn the time to close",
@@ -36,7 +50,9 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
     base = created.copy()
     offsets_of = _created_offsets(deals, model, np.arange(n))
     if timing == "stage":
-        entered = deals["opportunity_id"].map(model.stage_entered)
+        # reindex, not Series.map: pandas casts an empty mapper (no stage history before the
+        # as-of date) to float64, which fails for these dates
+        entered = model.stage_entered.reindex(deals["opportunity_id"].to_numpy())
         ent = _days(entered)
         offsets_of = []
         rest = np.ones(n, bool)
@@ -56,10 +72,12 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
     elif timing == "close_date":
         exp = _days(deals["close_date"])
         noexp = np.isnan(exp)
-        slip = model.slip_days * model.cycle_scale if model.slip_days.size else np.zeros(1)
+        offs, wts = model.close_offsets if model.close_offsets is not None else (None, None)
+        if offs is None or offs.size == 0:
+            offs, wts = np.zeros(1), np.ones(1)
         idx = np.flatnonzero(~noexp)
         base[idx] = exp[idx]
-        offsets_of = [(idx, slip)]
+        offsets_of = [(idx, (offs * model.cycle_scale, wts))]
         if noexp.any():
             offsets_of += _created_offsets(deals, model, np.flatnonzero(noexp))
             excluded["open deals without expected close date (timed from creation)"] = int(
@@ -69,13 +87,16 @@ def _timing_cdf(deals, model, as_of, pidx, timing, notes, excluded) -> np.ndarra
                 notes,
                 f"{int(noexp.sum())} open deals have no expected close date: timed from creation",
             )
-    F = np.zeros((n, len(pidx)))
+    F = np.zeros((n, ends.size))
     for idx, offs in offsets_of:
         if idx.size == 0:
             continue
         age = a - base[idx]
         limits = ends[None, :] - base[idx][:, None]
-        F[idx] = _conditional_cdf(np.sort(offs), age, limits)
+        if isinstance(offs, tuple):  # weighted offsets (from the expected close date)
+            F[idx] = _weighted_conditional_cdf(*offs, age, limits)
+        else:
+            F[idx] = _conditional_cdf(np.sort(offs), age, limits)
     return np.clip(np.maximum.accumulate(F, axis=1), 0.0, 1.0)
 
 
@@ -110,6 +131,82 @@ def _conditional_cdf(offsets: np.ndarray, age: np.ndarray, limits: np.ndarray) -
     need = min(MIN_TAIL, m)
     upto = np.searchsorted(offsets, limits, side="right")
     main = np.clip(upto - j[:, None], 0, None) / np.maximum(cnt, 1)[:, None]
+    tail = offsets[m - need :] - offsets[m - need]
+    tail_cdf = np.searchsorted(tail, limits - age[:, None], side="right") / need
+    return np.where((cnt >= need)[:, None], main, tail_cdf)
+
+
+def close_date_offsets(
+    won: pd.DataFrame, stage_history: pd.DataFrame, as_of
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days from the expected close date, as it stood while the deal was open, to the close.
+
+    For every won deal closed on or before ``as_of`` and every expected close date its stage
+    history showed before the close: ``close - expected`` (negative: it closed early), with
+    the number of days that expected date stood (from its change to the next change of the
+    expected date, or to the close) as its weight. A cut-off finds a deal's expected date with
+    a chance proportional to how long it stood, so the weighted offsets are what a deal seen
+    at a random cut-off has ahead of it.
+
+    Parameters
+    ----------
+    won : DataFrame
+        Won deals: ``opportunity_id``, ``close_date``.
+    stage_history : DataFrame
+        Canonical stage history (``opportunity_id, changed, close_date``).
+    as_of : date
+        Only deals closed and changes made on or before it are used.
+
+    Returns
+    -------
+    offsets, weights : ndarray
+        Sorted offsets (days) and their weights (days, at least 1); empty without history.
+    """
+    empty = np.array([], float)
+    if stage_history is None or "close_date" not in stage_history.columns or not len(won):
+        return empty, empty
+    a = pd.Timestamp(as_of)
+    close = won.loc[won["close_date"] <= a].set_index("opportunity_id")["close_date"]
+    close = close[~close.index.duplicated()]
+    h = stage_history[["opportunity_id", "changed", "close_date"]].dropna()
+    h = h[h["opportunity_id"].isin(close.index)]
+    closes = _days(h["opportunity_id"].map(close))
+    changed = _days(h["changed"])
+    keep = changed < closes  # what the CRM showed while the deal was open
+    h, closes, changed = h[keep], closes[keep], changed[keep]
+    if not len(h):
+        return empty, empty
+    order = np.lexsort((changed, h["opportunity_id"].to_numpy()))
+    ids = h["opportunity_id"].to_numpy()[order]
+    changed, closes = changed[order], closes[order]
+    expected = _days(h["close_date"])[order]
+    same_next = np.append(ids[1:] == ids[:-1], False)
+    until = np.where(same_next, np.append(changed[1:], 0.0), closes)
+    weights = np.maximum(until - changed, 1.0)
+    offsets = closes - expected
+    o = np.argsort(offsets, kind="stable")
+    return offsets[o], weights[o]
+
+
+def _weighted_conditional_cdf(
+    offsets: np.ndarray, weights: np.ndarray, age: np.ndarray, limits: np.ndarray
+) -> np.ndarray:
+    """:func:`_conditional_cdf` with a weight per offset (``offsets`` sorted).
+
+    ``P(offset <= limit | offset >= age)`` as weighted shares; with fewer than
+    :data:`MIN_TAIL` offsets at least ``age`` the remaining time comes from the spread of the
+    longest ``MIN_TAIL`` offsets (unweighted), added to the age.
+    """
+    m = offsets.size
+    cw = np.concatenate([[0.0], np.cumsum(weights)])
+    j = np.searchsorted(offsets, age, side="left")
+    cnt = m - j
+    need = min(MIN_TAIL, m)
+    upto = np.searchsorted(offsets, limits, side="right")
+    beyond = cw[m] - cw[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        main = np.clip(cw[upto] - cw[j][:, None], 0.0, None) / beyond[:, None]
+    main = np.nan_to_num(main)
     tail = offsets[m - need :] - offsets[m - need]
     tail_cdf = np.searchsorted(tail, limits - age[:, None], side="right") / need
     return np.where((cnt >= need)[:, None], main, tail_cdf)

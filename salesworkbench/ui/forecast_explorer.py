@@ -63,8 +63,8 @@ class ForecastExplorer(App):
     seed : int
         Seed of both (same seed, same figures).
     timing : str, optional
-        Timing model (default ``created``, as :func:`~salesworkbench.pipeline.forecast`: win
-        chance and timing from the curves by deal age).
+        Timing model (default ``auto``, as :func:`~salesworkbench.pipeline.forecast`: the
+        timing with the smallest walk-forward error before the fit date, chosen once).
     stage_order : sequence of str, optional
         Open stages in funnel order (see :meth:`HistoryModel.fit`).
     draw : bool
@@ -112,7 +112,7 @@ class ForecastExplorer(App):
         self.periods = periods
         self.trials = int(trials)
         self.seed = seed
-        self.timing = timing or "created"
+        self.timing = timing or "auto"
         self.stage_order = stage_order
         self._models: dict[str, HistoryModel] = {}
         self._rates: dict[pd.Timestamp, pd.DataFrame] = {}

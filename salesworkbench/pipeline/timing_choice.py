@@ -1,0 +1,192 @@
+"""``timing="auto"``: time deals from creation, stage or expected close, as the data say.
+
+Which of the timings of :mod:`~salesworkbench.pipeline.probabilities` forecasts best differs
+between CRMs: where reps keep expected close dates honest, the date tells more than the deal's
+age; where stages are entered with care, the stage does; where neither is kept, the age since
+creation is all there is. :func:`choose_timing` measures it on the history the model was fitted
+on, with nothing from after the fit date:
+
+- at up to :data:`INNER_CUTOFFS` month starts ``c`` whose window ``[c, c + one period)`` ended
+  on or before the fit date, the pipeline is rebuilt as it stood at ``c``
+  (:func:`~salesworkbench.pipeline.as_stood.as_stood`, stage history included);
+- a history model is fitted on what was known the day before ``c`` (the same grouping);
+- each candidate timing forecasts the won value of that pipeline within the window, and is
+  compared with what those deals won in it.
+
+The timing with the smallest mean absolute error relative to the actual (the backtest's
+measure) is used; a
+timing other than ``created`` must beat it by :data:`MIN_GAIN` (relative) to be picked, so
+noise does not switch it. Candidates: ``created`` always; ``stage`` with stage history;
+``close_date`` with expected close dates in the stage history of at least
+:data:`MIN_CLOSE_OFFSETS` won deals.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.pipeline.as_stood import as_stood
+from salesworkbench.pipeline.periods import _day
+from salesworkbench.pipeline.prices import typical_amounts
+from salesworkbench.pipeline.probabilities import deal_probabilities
+
+__all__ = [
+    "INNER_CUTOFFS",
+    "MIN_CLOSE_OFFSETS",
+    "MIN_GAIN",
+    "candidate_timings",
+    "choose_timing",
+    "timing_errors",
+]
+
+#: Month starts the choice is scored on (the latest ones whose window had ended).
+INNER_CUTOFFS = 12
+#: Relative error reduction a timing needs over ``created`` to be picked.
+MIN_GAIN = 0.05
+#: Expected-close offsets (history rows of won deals) needed to try ``close_date``.
+MIN_CLOSE_OFFSETS = 30
+#: Closed deals needed before an inner cut-off for it to be scored.
+MIN_CLOSED = 30
+
+_MONTHS = {"M": 1, "Q": 3, "Y": 12}
+
+
+def candidate_timings(model) -> list[str]:
+    """The timings the model's data can support (``created`` first)."""
+    out = ["created"]
+    if model.stage_model is not None:
+        out.append("stage")
+    offs = model.close_offsets
+    if offs is not None and offs[0].size >= MIN_CLOSE_OFFSETS:
+        out.append("close_date")
+    return out
+
+
+def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
+    """Walk-forward error of each candidate timing before the model's fit date.
+
+    Parameters
+    ----------
+    model : HistoryModel
+        Fitted with its stage history (``model.stage_history``) and ``model.world``.
+    freq_code : {"M", "Q", "Y"}
+        The forecast period: each inner window is one period long.
+    candidates : sequence of str
+        Timings to score.
+
+    Returns
+    -------
+    errors : Series
+        Mean of ``|forecast - actual| / actual`` over the scored windows per candidate (the
+        backtest's measure; NaN when nothing was scored).
+    used : int
+        Inner cut-offs scored.
+    """
+    from salesworkbench.pipeline.history import HistoryModel
+
+    table, hist = model.world, model.stage_history
+    a = pd.Timestamp(model.as_of).normalize()
+    months = _MONTHS[freq_code]
+    first_open = (a + pd.Timedelta(days=1)) - pd.DateOffset(months=months)
+    last = first_open.to_period("M").start_time
+    if last + pd.DateOffset(months=months) - pd.Timedelta(days=1) > a:
+        last -= pd.offsets.MonthBegin(1)
+    starts = pd.date_range(end=last, periods=INNER_CUTOFFS, freq="MS")
+    err = dict.fromkeys(candidates, 0.0)
+    used = 0
+    status = table.set_index("opportunity_id")["status"].astype(object)
+    close = table.set_index("opportunity_id")["close_date"]
+    for c in starts:
+        end = c + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+        h = hist[(hist["changed"] < c).to_numpy()] if hist is not None else None
+        known, pipe = as_stood(table, c, h)
+        closed = known["status"].astype(object).isin(["won", "lost"]).to_numpy()
+        if int(closed.sum()) < MIN_CLOSED or not len(pipe):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            try:
+                inner = HistoryModel.fit(
+                    known,
+                    h,
+                    group_by=model.group_by,
+                    as_of=c - pd.Timedelta(days=1),
+                    prior_strength=model.prior_strength,
+                    list_prices=model.list_prices,
+                )
+            except DataError:
+                continue
+        ids = pipe["opportunity_id"]
+        won_in = (
+            (ids.map(status) == "won") & (ids.map(close) >= c) & (ids.map(close) <= end)
+        ).to_numpy()
+        amount = pipe["amount"].to_numpy(float).copy()
+        miss = np.isnan(amount)
+        if miss.any():
+            amount[miss] = typical_amounts(pipe.loc[miss], inner)
+        actual = float(amount[won_in].sum())
+        if actual <= 0:
+            continue
+        s, e = np.array([_day(c)], float), np.array([_day(end)], float)
+        usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
+        for t in candidates:
+            _, q = deal_probabilities(pipe, inner, c, s, e, t if t in usable else "created")
+            err[t] += abs(float(np.sum(amount * q[:, 0])) / actual - 1.0)
+        used += 1
+    if used == 0:
+        return pd.Series(dict.fromkeys(candidates, np.nan)), used
+    return pd.Series(err) / used, used
+
+
+def choose_timing(model, freq_code: str) -> str:
+    """The timing with the smallest walk-forward error before the model's fit date.
+
+    The choice, the errors and one sentence of reason are kept in
+    ``model.timing_choice[freq_code]`` (``timing``, ``errors``, ``reason``), so a model
+    makes it once per period length.
+
+    Parameters
+    ----------
+    model : HistoryModel
+        The fitted history model.
+    freq_code : {"M", "Q", "Y"}
+        The forecast's period length.
+
+    Returns
+    -------
+    str
+        ``created``, ``stage`` or ``close_date``.
+    """
+    if freq_code in model.timing_choice:
+        return model.timing_choice[freq_code]["timing"]
+    cands = candidate_timings(model)
+    if len(cands) == 1 or model.world is None:
+        pick, errors = "created", pd.Series({"created": np.nan})
+        reason = (
+            "timing='auto' used 'created' (age since creation): no stage history with "
+            "stages or expected close dates to try other timings"
+        )
+    else:
+        errors, used = timing_errors(model, freq_code, cands)
+        if errors.isna().all():
+            pick = "created"
+            reason = (
+                "timing='auto' used 'created' (age since creation): too little history before "
+                f"{pd.Timestamp(model.as_of).date()} to compare timings"
+            )
+        else:
+            best = errors.drop("created").idxmin()
+            pick = best if errors[best] < (1 - MIN_GAIN) * errors["created"] else "created"
+            listed = ", ".join(f"{k} {v:.0%}" for k, v in errors.items())
+            unit = {"M": "month", "Q": "quarter", "Y": "year"}[freq_code]
+            reason = (
+                f"timing='auto' picked {pick!r}: walk-forward error of the pipeline's won value "
+                f"within a {unit} at {used} monthly cut-offs before "
+                f"{pd.Timestamp(model.as_of).date()}: {listed}"
+            )
+    model.timing_choice[freq_code] = {"timing": pick, "errors": errors, "reason": reason}
+    return pick

@@ -1,0 +1,224 @@
+"""Timing from the expected close date, and ``timing="auto"`` (walk-forward choice)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesworkbench.errors import DataWarning
+from salesworkbench.pipeline import HistoryModel, backtest, forecast
+from salesworkbench.pipeline.periods import _day
+from salesworkbench.pipeline.probabilities import deal_probabilities
+from salesworkbench.pipeline.timing import (
+    _conditional_cdf,
+    _weighted_conditional_cdf,
+    close_date_offsets,
+)
+from salesworkbench.pipeline.timing_choice import candidate_timings, choose_timing
+from salesworkbench.schemas import OPPORTUNITIES
+
+TODAY = pd.Timestamp("2026-01-01")
+
+
+def honest_dates_crm(n: int = 3000, seed: int = 5, *, honest: bool = True):
+    """Deals whose CRM expected close date is the real close date (honest=True), or noise.
+
+    Cycle times are lognormal (median 60 days, wide), 85% of deals are won (so when a deal
+    closes, not whether, is most of the uncertainty), amounts lognormal; the stage history
+    holds one row at creation with the expected close date: the true close date give or take
+    3 days (honest) or a date drawn independently of it (not honest).
+    """
+    rng = np.random.default_rng(seed)
+    created = TODAY - pd.to_timedelta(rng.integers(1, 2 * 365, n), "D")
+    cycle = np.maximum(np.round(rng.lognormal(np.log(60), 0.8, n)), 3).astype(int)
+    close = created + pd.to_timedelta(cycle, "D")
+    won = rng.random(n) < 0.85
+    amount = np.round(rng.lognormal(np.log(10_000), 1.2, n))
+    is_closed = close < TODAY
+    status = np.where(is_closed, np.where(won, "won", "lost"), "open")
+    if honest:
+        expected = close + pd.to_timedelta(rng.integers(-3, 4, n), "D")
+    else:
+        expected = created + pd.to_timedelta(rng.integers(5, 200, n), "D")
+    opps = OPPORTUNITIES.coerce(
+        pd.DataFrame(
+            {
+                "opportunity_id": [f"D{i:05d}" for i in range(n)],
+                "account": "acc",
+                "stage": np.where(is_closed, np.where(won, "Won", "Lost"), "Open"),
+                "status": status,
+                "amount": amount,
+                "owner": "rep",
+                "product": "p",
+                "created": created,
+                "close_date": pd.Series(close).where(is_closed, pd.Series(expected)),
+            }
+        )
+    )
+    ids = opps["opportunity_id"].to_numpy()
+    hist = pd.DataFrame(
+        {"opportunity_id": ids, "changed": created, "stage": "Open", "close_date": expected}
+    )
+    hist = hist[hist["changed"] < TODAY].reset_index(drop=True)
+    hist.insert(0, "change_id", [f"h{i}" for i in range(len(hist))])
+    return opps, hist
+
+
+# -- the offsets and their conditional distribution ------------------------------------------
+
+
+def test_close_date_offsets_by_hand():
+    """Offsets from each expected date shown while open, weighted by the days it stood."""
+    won = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b", "c"],
+            "close_date": pd.to_datetime(["2025-03-01", "2025-02-10", "2025-12-01"]),
+        }
+    )
+    hist = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "a", "a", "b", "c"],
+            "changed": pd.to_datetime(
+                ["2025-01-01", "2025-01-21", "2025-03-01", "2025-01-05", "2025-06-01"]
+            ),
+            # a: expected Feb 1 for 20 days, then Feb 20 until the close (39 days); the row on
+            # the close day is not something the CRM showed while the deal was open
+            "close_date": pd.to_datetime(
+                ["2025-02-01", "2025-02-20", "2025-03-01", "2025-02-15", "2025-11-01"]
+            ),
+        }
+    )
+    offs, w = close_date_offsets(won, hist, "2025-06-30")  # c closes after as_of: left out
+    assert offs.tolist() == [-5.0, 9.0, 28.0]
+    assert w.tolist() == [36.0, 39.0, 20.0]  # b: Jan 5 -> Feb 10; a: Jan 21 -> Mar 1, Jan 1-21
+
+
+def test_weighted_conditional_cdf_equal_weights_is_the_unweighted_one():
+    rng = np.random.default_rng(0)
+    offs = np.sort(rng.normal(0, 30, 400).round())
+    age = rng.uniform(-60, 60, 50)
+    limits = age[:, None] + np.array([[0.0, 10.0, 45.0, 200.0]])
+    got = _weighted_conditional_cdf(offs, np.ones_like(offs), age, limits)
+    np.testing.assert_allclose(got, _conditional_cdf(offs, age, limits), atol=1e-12)
+
+
+def test_weighted_conditional_cdf_by_hand():
+    """Offsets 0, 10, 20 with weights 1, 2, 7; open past offset 5: P(<= 10) = 2 / 9."""
+    offs, w = np.array([0.0, 10.0, 20.0]), np.array([1.0, 2.0, 7.0])
+    import salesworkbench.pipeline.timing as timing
+
+    old = timing.MIN_TAIL
+    timing.MIN_TAIL = 1
+    try:
+        got = _weighted_conditional_cdf(offs, w, np.array([5.0]), np.array([[10.0, 20.0]]))
+    finally:
+        timing.MIN_TAIL = old
+    np.testing.assert_allclose(got, [[2 / 9, 1.0]], atol=1e-12)
+
+
+# -- timing from the expected close date ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def honest():
+    return honest_dates_crm()
+
+
+FIT_DAY = TODAY - pd.Timedelta(days=1)
+
+
+def _fit(opps, hist, as_of=FIT_DAY):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return HistoryModel.fit(opps, hist, group_by=None, as_of=as_of)
+
+
+def test_close_date_timing_follows_honest_dates(honest):
+    """A deal expected to close inside the month gets most of its chance there; one expected
+    after it almost none; the chance itself comes from the curves at the deal's age."""
+    opps, hist = honest
+    model = _fit(opps, hist)
+    open_ = opps[opps["status"] == "open"].reset_index(drop=True)
+    s, e = np.array([_day(TODAY)], float), np.array([_day(TODAY + pd.Timedelta(days=30))], float)
+    p, q = deal_probabilities(open_, model, TODAY, s, e, "close_date")
+    inside = (open_["close_date"] <= TODAY + pd.Timedelta(days=27)).to_numpy()
+    after = (open_["close_date"] > TODAY + pd.Timedelta(days=40)).to_numpy()
+    assert inside.sum() > 20 and after.sum() > 20
+    assert q[inside, 0].sum() > 0.9 * p[inside].sum()
+    assert q[after, 0].sum() < 0.05 * p[after].sum()
+    np.testing.assert_allclose(p, model.open_win_probability(open_, TODAY), atol=1e-12)
+
+
+def test_auto_picks_close_date_where_dates_are_honest_and_created_where_they_are_noise(honest):
+    model = _fit(*honest)
+    assert candidate_timings(model) == ["created", "stage", "close_date"]
+    assert choose_timing(model, "M") == "close_date"
+    errors = model.timing_choice["M"]["errors"]
+    assert errors["close_date"] < 0.8 * errors["created"]
+    assert "picked 'close_date'" in model.timing_choice["M"]["reason"]
+
+    noise = _fit(*honest_dates_crm(honest=False))
+    assert choose_timing(noise, "M") in ("created", "stage")  # the dates carry no signal
+    err = noise.timing_choice["M"]["errors"]
+    assert err["close_date"] > err["created"]
+
+
+def test_auto_without_stage_history_is_created_and_says_so(honest):
+    opps, _ = honest
+    model = _fit(opps, None)
+    assert candidate_timings(model) == ["created"]
+    assert choose_timing(model, "Q") == "created"
+    assert "no stage history" in model.timing_choice["Q"]["reason"]
+
+
+def test_auto_choice_has_no_look_ahead(honest):
+    """What happens after the fit date (outcomes, later expected dates) leaves the choice
+    and its errors unchanged."""
+    opps, hist = honest
+    as_of = TODAY - pd.Timedelta(days=120)
+    a = _fit(opps, hist, as_of)
+    choose_timing(a, "M")
+    later = (opps["close_date"] > as_of).to_numpy() & (opps["status"] != "open").to_numpy()
+    changed = opps.copy()
+    flip = {"won": "lost", "lost": "won"}
+    changed.loc[later, "status"] = changed.loc[later, "status"].astype(object).map(flip)
+    changed["status"] = changed["status"].astype(opps["status"].dtype)
+    h2 = hist.copy()
+    late = (h2["changed"] > as_of).to_numpy()
+    h2.loc[late, "close_date"] = h2.loc[late, "close_date"] + pd.Timedelta(days=90)
+    b = _fit(changed, h2, as_of)
+    choose_timing(b, "M")
+    pd.testing.assert_series_equal(a.timing_choice["M"]["errors"], b.timing_choice["M"]["errors"])
+
+
+def test_forecast_and_backtest_report_the_timing_used(honest):
+    opps, hist = honest
+    model = _fit(opps, hist)
+    res = forecast(opps, model, periods=1, freq="month", trials=200, seed=1, as_of=TODAY)
+    assert res.timing == "close_date"
+    assert any("timing='auto' picked 'close_date'" in n for n in res.notes)
+    fixed = forecast(
+        opps, model, periods=1, freq="month", trials=200, seed=1, as_of=TODAY, timing="created"
+    )
+    assert fixed.timing == "created"
+    cuts = pd.date_range("2025-09-01", "2025-11-01", freq="MS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        bt = backtest(opps, cuts, "month", trials=200, seed=1, stage_history=hist)
+    picked = bt["timing"].value_counts()
+    assert picked.get("close_date", 0) >= 2  # the first cut-off has the least history
+    listed = ", ".join(f"{t} at {k} cut-off{'s' if k != 1 else ''}" for t, k in picked.items())
+    assert f"timing used: {listed}" in bt.notes
+    # honest dates: the model beats Kaplan-Meier x win rate by far
+    cmp = bt.comparison
+    assert cmp.loc["model", "mae_pct"] < cmp.loc["Kaplan-Meier timing x win rate", "mae_pct"]
+
+
+def test_timing_is_validated(honest):
+    opps, hist = honest
+    model = _fit(opps, hist)
+    with pytest.raises(ValueError, match="timing must be 'auto' or one of"):
+        forecast(opps, model, timing="expected", trials=10)

@@ -222,3 +222,26 @@ def test_timing_is_validated(honest):
     model = _fit(opps, hist)
     with pytest.raises(ValueError, match="timing must be 'auto' or one of"):
         forecast(opps, model, timing="expected", trials=10)
+
+
+def test_band_is_sized_by_the_picked_timings_own_errors(honest):
+    """timing='auto' keeps the picked timing's walk-forward log errors over one-period windows,
+    and the forecast's period shock is raised to their RMS beyond deal luck."""
+    opps, hist = honest
+    model = _fit(opps, hist)
+    assert choose_timing(model, "M") == "close_date"
+    choice = model.timing_choice["M"]
+    errors = choice["errors"]
+    assert len(choice["log_errors"]) == 12 == len(choice["luck_variance"])
+    np.testing.assert_array_equal(choice["log_errors"], errors.attrs["log_errors"]["close_date"])
+    # big walk-forward errors: the shock is raised to them (capped), and the note says so
+    choice["log_errors"] = np.full(12, 2.0)
+    choice["luck_variance"] = np.zeros(12)
+    res = forecast(opps, model, periods=1, freq="month", trials=200, seed=1, as_of=TODAY)
+    assert res.shock == pytest.approx(0.75)  # MAX_SHOCK
+    assert any("walk-forward log errors over a month at 12 monthly" in n for n in res.notes)
+    # an explicit timing falls back to the grouping's monthly errors of the curves
+    fixed = forecast(
+        opps, model, periods=1, freq="month", trials=200, seed=1, as_of=TODAY, timing="stage"
+    )
+    assert fixed.shock < 0.75

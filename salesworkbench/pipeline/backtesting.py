@@ -27,8 +27,8 @@ was booked. The simulated P10-P90 band holds what the forecast models (its notes
 with ``calibrate=True`` its spread around the mean is scaled, conformal-style, by a factor
 learned from the model's own errors at the *earlier* cut-offs whose period had ended by the
 cut-off (no look-ahead): the factor that would have made the band hold the actual in 80% of
-those periods, recent ones weighted more (weighted split-conformal quantile, see
-:func:`conformal_factor`). Above 1 the band is widened, below 1 narrowed; with
+those periods (split-conformal quantile, see :func:`conformal_factor`). Above 1 the band is
+widened, below 1 narrowed; with
 fewer than :data:`MIN_CALIBRATION` such cut-offs it is left as simulated (factor 1). A
 widened P10 stops at 0 (bookings are never negative). The factor used at each cut-off is
 reported.
@@ -79,10 +79,8 @@ __all__ = [
 #: Nominal coverage of the P10-P90 band.
 NOMINAL = 0.8
 #: Weight of a past cut-off's score relative to the next one's, per cut-off of age (see
-#: :func:`conformal_factor`): a half-life of about 6.6 cut-offs. Picked among 0.8, 0.9 and
-#: 0.95 on the four backtests of ``benchmarks/bench_backtest.py``, so their coverage is not
-#: out-of-sample evidence for it (the Maven export, by hand, is).
-DECAY = 0.9
+#: :func:`conformal_factor`); 1: plain split-conformal, every earlier cut-off alike.
+DECAY = 1.0
 #: Earlier cut-offs with a known outcome needed before the band is calibrated: with fewer, the
 #: conformal 80% quantile of the errors does not exist (it needs ceil(0.8 (n + 1)) <= n).
 MIN_CALIBRATION = 4
@@ -262,16 +260,15 @@ def conformal_factor(
 
     A score is how far the band's spread around the mean had to be scaled to just hold the
     actual (1: on the band's edge); ``scores`` are in time order, oldest first. Score ``i`` of
-    ``n`` has weight ``decay ** (n - i)`` (the latest ``decay``), the coming period weight 1
+    ``n`` has weight ``decay ** (n + 1 - i)`` (the latest ``decay``), the coming period weight 1
     (Barber, Candes, Ramdas and Tibshirani 2023, *Conformal prediction beyond
     exchangeability*, Ann. Statist. 51(2)): the factor is the smallest score whose share of
-    the total weight, counting the scores up to it, reaches ``level``. Recent periods count
-    more because errors drift as the history grows (early bands carry more learning
-    uncertainty). ``decay=1`` is plain split-conformal: the ``ceil(level (n + 1))``-th
-    smallest score, a band that holds the next actual with probability at least ``level``
-    if the errors are exchangeable. Above 1 the factor widens the band, below 1 it narrows
-    it. 1.0 (no calibration) with fewer than ``min_cutoffs`` scores, or when the weight of
-    the scores cannot reach ``level``.
+    the total weight, counting the scores up to it, reaches ``level``. ``decay=1`` (the
+    default) is plain split-conformal: the ``ceil(level (n + 1))``-th smallest score, a band
+    that holds the next actual with probability at least ``level`` if the errors are
+    exchangeable; ``decay < 1`` counts recent periods more, for errors that drift. Above 1
+    the factor widens the band, below 1 it narrows it. 1.0 (no calibration) with fewer than
+    ``min_cutoffs`` scores, or when the weight of the scores cannot reach ``level``.
 
     Returns
     -------

@@ -334,7 +334,8 @@ def forecast(
     # -- win probabilities and timing: q[i, k] = P(deal i won within period k)
     starts = np.array([max(_day(pr.start_time), _day(as_of)) for pr in pidx], float)
     ends = np.array([_day(pr.end_time) for pr in pidx], float)
-    if timing == "auto":
+    auto_timing = timing == "auto"
+    if auto_timing:
         timing = choose_timing(model, pidx.freqstr[0])
         notes.append(model.timing_choice[pidx.freqstr[0]]["reason"])
     curves = (
@@ -367,15 +368,25 @@ def forecast(
         sigma, shock_note = period_shock(
             won["close_date"], won["amount"].to_numpy(float), model.as_of, pidx.freqstr[0]
         )
-    wf = model.group_errors.attrs.get("log_errors") if model.group_errors is not None else None
+    # the model's own walk-forward errors: of the timing used over one-period windows where
+    # timing="auto" scored it, else of the curves from creation over one-month windows
+    wf, luck, window = None, None, "a month"
+    choice = model.timing_choice.get(pidx.freqstr[0]) if auto_timing else None
+    if choice is not None and choice.get("log_errors") is not None:
+        wf, luck = choice["log_errors"], choice["luck_variance"]
+        window = {"M": "a month", "Q": "a quarter", "Y": "a year"}[pidx.freqstr[0]]
+    elif model.group_errors is not None:
+        wf = model.group_errors.attrs.get("log_errors")
+        luck = model.group_errors.attrs.get("luck_variance")
     if full and wf is not None and len(wf) >= MIN_WALK_FORWARD:
-        luck = model.group_errors.attrs.get("luck_variance", np.zeros(len(wf)))
+        luck = np.zeros(len(wf)) if luck is None else luck
         s_wf = float(np.sqrt(max(0.0, np.mean(np.square(wf)) - np.mean(luck))))
         s_wf = min(s_wf, MAX_SHOCK)
         if s_wf > sigma:
             shock_note += (
-                f"; raised to {s_wf:.2f}: the model's own walk-forward log errors at {len(wf)} "
-                f"monthly cut-offs before {model.as_of.date()}, beyond what deal luck explains"
+                f"; raised to {s_wf:.2f}: the model's own walk-forward log errors over "
+                f"{window} at {len(wf)} monthly cut-offs before {model.as_of.date()}, beyond "
+                "what deal luck explains"
             )
             sigma = s_wf
     draws = RateDraws(model, deals, as_of, starts, ends, nd, seed) if (full and curves) else None

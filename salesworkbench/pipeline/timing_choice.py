@@ -82,7 +82,10 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
     -------
     errors : Series
         Mean of ``|forecast - actual| / actual`` over the scored windows per candidate (the
-        backtest's measure; NaN when nothing was scored).
+        backtest's measure; NaN when nothing was scored). ``attrs["log_errors"]`` and
+        ``attrs["luck_variance"]``: per candidate, ``log(actual / forecast)`` at each scored
+        window and the relative variance each deal's own luck explains there (what the
+        forecast sizes its period shock by).
     used : int
         Inner cut-offs scored.
     """
@@ -97,6 +100,8 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
         last -= pd.offsets.MonthBegin(1)
     starts = pd.date_range(end=last, periods=INNER_CUTOFFS, freq="MS")
     err = dict.fromkeys(candidates, 0.0)
+    logs: dict[str, list[float]] = {t: [] for t in candidates}
+    luck: dict[str, list[float]] = {t: [] for t in candidates}
     used = 0
     status = table.set_index("opportunity_id")["status"].astype(object)
     close = table.set_index("opportunity_id")["close_date"]
@@ -135,19 +140,29 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
         usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
         for t in candidates:
             _, q = deal_probabilities(pipe, inner, c, s, e, t if t in usable else "created")
-            err[t] += abs(float(np.sum(amount * q[:, 0])) / actual - 1.0)
+            fc = float(np.sum(amount * q[:, 0]))
+            err[t] += abs(fc / actual - 1.0)
+            if fc > 0:
+                logs[t].append(float(np.log(actual / fc)))
+                # the part of that error each deal's own luck explains (relative variance)
+                luck[t].append(float(np.sum(amount**2 * q[:, 0] * (1 - q[:, 0]))) / fc**2)
         used += 1
     if used == 0:
-        return pd.Series(dict.fromkeys(candidates, np.nan)), used
-    return pd.Series(err) / used, used
+        out = pd.Series(dict.fromkeys(candidates, np.nan))
+    else:
+        out = pd.Series(err) / used
+    out.attrs["log_errors"] = {t: np.asarray(v) for t, v in logs.items()}
+    out.attrs["luck_variance"] = {t: np.asarray(v) for t, v in luck.items()}
+    return out, used
 
 
 def choose_timing(model, freq_code: str) -> str:
     """The timing with the smallest walk-forward error before the model's fit date.
 
     The choice, the errors and one sentence of reason are kept in
-    ``model.timing_choice[freq_code]`` (``timing``, ``errors``, ``reason``), so a model
-    makes it once per period length.
+    ``model.timing_choice[freq_code]`` (``timing``, ``errors``, ``reason``, and the picked
+    timing's ``log_errors`` and ``luck_variance``, see :func:`timing_errors`), so a model makes
+    it once per period length.
 
     Parameters
     ----------
@@ -188,5 +203,11 @@ def choose_timing(model, freq_code: str) -> str:
                 f"within a {unit} at {used} monthly cut-offs before "
                 f"{pd.Timestamp(model.as_of).date()}: {listed}"
             )
-    model.timing_choice[freq_code] = {"timing": pick, "errors": errors, "reason": reason}
+    model.timing_choice[freq_code] = {
+        "timing": pick,
+        "errors": errors,
+        "reason": reason,
+        "log_errors": errors.attrs.get("log_errors", {}).get(pick),
+        "luck_variance": errors.attrs.get("luck_variance", {}).get(pick),
+    }
     return pick

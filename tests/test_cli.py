@@ -217,6 +217,9 @@ def test_forecast_as_of_rebuilds_the_pipeline_as_it_stood(capsys):
         result = forecast(pipeline_at(opps, c, hist), model, trials=500, seed=3, as_of=c)
     got = pd.DataFrame(doc["summary"]).set_index("period")
     assert got["mean"].to_numpy() == pytest.approx(result.summary["mean"].to_numpy(), rel=1e-9)
+    # the CLI's --timing default is the library's ("auto"), and it says what it used
+    assert doc["timing"] == result.timing and doc["group_by"] == result.group_by
+    assert any(n.startswith("timing='auto' picked") for n in doc["notes"])
     # deals won since the cut-off were open then: the forecast holds more than today's pipeline
     assert (then["status"].astype(object) == "open").sum() > (
         opps["status"].astype(object) == "open"

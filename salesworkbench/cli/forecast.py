@@ -362,6 +362,8 @@ def _run(args: argparse.Namespace) -> Output:
         "trials": result.trials,
         "seed": result.seed,
         "periods": [str(p) for p in result.periods],
+        "timing": result.timing,
+        "group_by": result.group_by,
         "summary": records(summary),
         "stale_deals": len(result.stale),
         "notes": rebuilt + list(result.notes),
@@ -381,9 +383,11 @@ def _run(args: argparse.Namespace) -> Output:
         deals = result.deals.reset_index(drop=True)
         header = [f"{len(deals)} open deals, largest expected contribution first", ""]
         return Output(deals, document=records(deals, index=False), header=header, index=False)
+    how = next((n for n in result.notes if n.startswith("timing='auto'")), None)
     header = [
         f"Bookings forecast as of {result.as_of:%Y-%m-%d} ({result.trials:,} trials, seed "
-        f"{result.seed})",
+        f"{result.seed}; timing {result.timing}, grouping {result.group_by or 'none'})",
+        *([how] if how else []),
         "",
     ]
     return Output(summary, document=doc, header=header)

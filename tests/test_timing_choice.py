@@ -245,3 +245,32 @@ def test_band_is_sized_by_the_picked_timings_own_errors(honest):
         opps, model, periods=1, freq="month", trials=200, seed=1, as_of=TODAY, timing="stage"
     )
     assert fixed.shock < 0.75
+
+
+def test_shared_scores_of_inner_cutoffs_change_nothing(honest):
+    """A backtest scores each inner cut-off once for all its cut-offs: the errors at a later
+    fit date are those computed without the shared scores."""
+    from salesworkbench.pipeline.as_stood import opportunities_at
+    from salesworkbench.pipeline.timing_choice import timing_errors
+
+    opps, hist = honest
+    cache: dict = {}
+    for day in ("2025-09-01", "2025-12-01"):  # in date order, as a backtest goes
+        c = pd.Timestamp(day)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            model = HistoryModel.fit(
+                opportunities_at(opps, c, hist),
+                hist[hist["changed"] < c],
+                group_by=None,
+                as_of=c - pd.Timedelta(days=1),
+            )
+        shared, n1 = timing_errors(model, "M", candidate_timings(model), cache=cache)
+        alone, n2 = timing_errors(model, "M", candidate_timings(model))
+        assert n1 == n2 == 12
+        pd.testing.assert_series_equal(shared, alone, rtol=1e-12)
+        for t in shared.index:
+            np.testing.assert_allclose(
+                shared.attrs["log_errors"][t], alone.attrs["log_errors"][t], rtol=1e-12
+            )
+    assert len(cache) == 15  # 12 month starts, 9 of them shared by the second fit date

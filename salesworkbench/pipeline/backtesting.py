@@ -65,6 +65,7 @@ from salesworkbench.pipeline.history import (
 )
 from salesworkbench.pipeline.periods import _freq_code, period_bounds
 from salesworkbench.pipeline.probabilities import TIMINGS
+from salesworkbench.pipeline.timing_choice import choose_timing
 
 __all__ = [
     "BacktestResult",
@@ -403,6 +404,7 @@ def backtest(
     now_amount = now["amount"]
     won_now = now_status == "won"
     rows, deal_rows = [], []
+    timing_scores: dict = {}
     for i, c in enumerate(tqdm(cuts, disable=not progress, desc="backtest")):
         target = target_period(c, f)
         periods = pd.period_range(min(c.to_period(f), target), target, freq=f)
@@ -438,6 +440,8 @@ def backtest(
                 raise DataError(
                     f"cut-off {c.date()}: {exc.problem}", file=exc.file, column=exc.column
                 ) from exc
+            if opts["timing"] == "auto":  # inner cut-offs scored once for all cut-offs
+                choose_timing(model, f, cache=timing_scores)
             res = forecast(pipe, model, **opts)
         lab = str(target)
         b = (res.bookings_pipeline if new_deals else res.bookings)[:, -1]

@@ -66,7 +66,9 @@ def candidate_timings(model) -> list[str]:
     return out
 
 
-def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
+def timing_errors(
+    model, freq_code: str, candidates, *, cache: dict | None = None
+) -> tuple[pd.Series, int]:
     """Walk-forward error of each candidate timing before the model's fit date.
 
     Parameters
@@ -77,6 +79,12 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
         The forecast period: each inner window is one period long.
     candidates : sequence of str
         Timings to score.
+    cache : dict, optional
+        Scores of inner cut-offs already computed, reused by key (inner cut-off, period
+        length, grouping, prior, list prices, candidates). A backtest passes one dict through
+        its cut-offs in date order: an inner cut-off's pipeline and its window's outcome are
+        the same from every later cut-off whose fit date is past the window, so each is
+        scored once, from the earliest cut-off that needs it (never with later data).
 
     Returns
     -------
@@ -89,9 +97,6 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
     used : int
         Inner cut-offs scored.
     """
-    from salesworkbench.pipeline.history import HistoryModel
-
-    table, hist = model.world, model.stage_history
     a = pd.Timestamp(model.as_of).normalize()
     months = _MONTHS[freq_code]
     first_open = (a + pd.Timedelta(days=1)) - pd.DateOffset(months=months)
@@ -99,53 +104,29 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
     if last + pd.DateOffset(months=months) - pd.Timedelta(days=1) > a:
         last -= pd.offsets.MonthBegin(1)
     starts = pd.date_range(end=last, periods=INNER_CUTOFFS, freq="MS")
+    candidates = tuple(candidates)
+    prices = tuple(sorted(model.list_prices.items())) if model.list_prices else None
     err = dict.fromkeys(candidates, 0.0)
     logs: dict[str, list[float]] = {t: [] for t in candidates}
     luck: dict[str, list[float]] = {t: [] for t in candidates}
     used = 0
-    status = table.set_index("opportunity_id")["status"].astype(object)
-    close = table.set_index("opportunity_id")["close_date"]
     for c in starts:
-        end = c + pd.DateOffset(months=months) - pd.Timedelta(days=1)
-        h = hist[(hist["changed"] < c).to_numpy()] if hist is not None else None
-        known, pipe = as_stood(table, c, h)
-        closed = known["status"].astype(object).isin(["won", "lost"]).to_numpy()
-        if int(closed.sum()) < MIN_CLOSED or not len(pipe):
+        key = (c, months, model.group_by, model.prior_strength, prices, candidates)
+        if cache is not None and key in cache:
+            scored = cache[key]
+        else:
+            scored = _score_window(model, c, months, candidates)
+            if cache is not None:
+                cache[key] = scored
+        if scored is None:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)
-            try:
-                inner = HistoryModel.fit(
-                    known,
-                    h,
-                    group_by=model.group_by,
-                    as_of=c - pd.Timedelta(days=1),
-                    prior_strength=model.prior_strength,
-                    list_prices=model.list_prices,
-                )
-            except DataError:
-                continue
-        ids = pipe["opportunity_id"]
-        won_in = (
-            (ids.map(status) == "won") & (ids.map(close) >= c) & (ids.map(close) <= end)
-        ).to_numpy()
-        amount = pipe["amount"].to_numpy(float).copy()
-        miss = np.isnan(amount)
-        if miss.any():
-            amount[miss] = typical_amounts(pipe.loc[miss], inner)
-        actual = float(amount[won_in].sum())
-        if actual <= 0:
-            continue
-        s, e = np.array([_day(c)], float), np.array([_day(end)], float)
-        usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
+        actual = scored["actual"]
         for t in candidates:
-            _, q = deal_probabilities(pipe, inner, c, s, e, t if t in usable else "created")
-            fc = float(np.sum(amount * q[:, 0]))
+            fc, var = scored[t]
             err[t] += abs(fc / actual - 1.0)
             if fc > 0:
                 logs[t].append(float(np.log(actual / fc)))
-                # the part of that error each deal's own luck explains (relative variance)
-                luck[t].append(float(np.sum(amount**2 * q[:, 0] * (1 - q[:, 0]))) / fc**2)
+                luck[t].append(var / fc**2)
         used += 1
     if used == 0:
         out = pd.Series(dict.fromkeys(candidates, np.nan))
@@ -156,7 +137,56 @@ def timing_errors(model, freq_code: str, candidates) -> tuple[pd.Series, int]:
     return out, used
 
 
-def choose_timing(model, freq_code: str) -> str:
+def _score_window(model, c: pd.Timestamp, months: int, candidates) -> dict | None:
+    """Each candidate's forecast of the pipeline at ``c`` over ``months``, and the actual.
+
+    Returns ``{"actual": a, timing: (forecast, variance from each deal's luck), ...}``, or
+    None when the cut-off cannot be scored (too few closed deals, no pipeline, nothing won).
+    """
+    from salesworkbench.pipeline.history import HistoryModel
+
+    table, hist = model.world, model.stage_history
+    end = c + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+    h = hist[(hist["changed"] < c).to_numpy()] if hist is not None else None
+    known, pipe = as_stood(table, c, h)
+    closed = known["status"].astype(object).isin(["won", "lost"]).to_numpy()
+    if int(closed.sum()) < MIN_CLOSED or not len(pipe):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        try:
+            inner = HistoryModel.fit(
+                known,
+                h,
+                group_by=model.group_by,
+                as_of=c - pd.Timedelta(days=1),
+                prior_strength=model.prior_strength,
+                list_prices=model.list_prices,
+            )
+        except DataError:
+            return None
+    ids = pipe["opportunity_id"]
+    status = ids.map(table.set_index("opportunity_id")["status"].astype(object))
+    close = ids.map(table.set_index("opportunity_id")["close_date"])
+    won_in = ((status == "won") & (close >= c) & (close <= end)).to_numpy()
+    amount = pipe["amount"].to_numpy(float).copy()
+    miss = np.isnan(amount)
+    if miss.any():
+        amount[miss] = typical_amounts(pipe.loc[miss], inner)
+    actual = float(amount[won_in].sum())
+    if actual <= 0:
+        return None
+    s, e = np.array([_day(c)], float), np.array([_day(end)], float)
+    usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
+    out: dict = {"actual": actual}
+    for t in candidates:
+        _, q = deal_probabilities(pipe, inner, c, s, e, t if t in usable else "created")
+        qk = q[:, 0]
+        out[t] = (float(np.sum(amount * qk)), float(np.sum(amount**2 * qk * (1 - qk))))
+    return out
+
+
+def choose_timing(model, freq_code: str, *, cache: dict | None = None) -> str:
     """The timing with the smallest walk-forward error before the model's fit date.
 
     The choice, the errors and one sentence of reason are kept in
@@ -170,6 +200,8 @@ def choose_timing(model, freq_code: str) -> str:
         The fitted history model.
     freq_code : {"M", "Q", "Y"}
         The forecast's period length.
+    cache : dict, optional
+        Passed to :func:`timing_errors` (a backtest's scores of inner cut-offs).
 
     Returns
     -------
@@ -186,7 +218,7 @@ def choose_timing(model, freq_code: str) -> str:
             "stages or expected close dates to try other timings"
         )
     else:
-        errors, used = timing_errors(model, freq_code, cands)
+        errors, used = timing_errors(model, freq_code, cands, cache=cache)
         if errors.isna().all():
             pick = "created"
             reason = (

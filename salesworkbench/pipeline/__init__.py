@@ -6,6 +6,8 @@ One module per step, in reading order:
   (:func:`forecast_periods`, :func:`next_period`, :func:`period_bounds`);
 - :mod:`~salesworkbench.pipeline.history`: :class:`HistoryModel`, what closed deals teach
   (win rates with Beta shrinkage, time to close, slippage), and :func:`check_opportunities`;
+  :mod:`~salesworkbench.pipeline.rates`: :func:`beta_posterior`, the shrinkage itself;
+  :mod:`~salesworkbench.pipeline.stage_history`: what the stage history teaches;
   :mod:`~salesworkbench.pipeline.prices`: :func:`list_price_of`, what a deal at 0 is worth;
 - :mod:`~salesworkbench.pipeline.forecasting`: :func:`forecast`, the Monte Carlo of the open
   pipeline, and its :class:`ForecastResult`; :mod:`~salesworkbench.pipeline.probabilities`,
@@ -45,10 +47,8 @@ from salesworkbench.pipeline.funnel import (
 )
 from salesworkbench.pipeline.health import coverage_ratio, pipeline_waterfall, sales_velocity
 from salesworkbench.pipeline.history import (
-    DEFAULT_PRIOR_STRENGTH,
     GROUP_COLUMNS,
     HistoryModel,
-    beta_posterior,
     check_opportunities,
     group_columns,
 )
@@ -56,6 +56,7 @@ from salesworkbench.pipeline.outcomes import win_rates
 from salesworkbench.pipeline.pacing import pacing
 from salesworkbench.pipeline.periods import forecast_periods, next_period, period_bounds
 from salesworkbench.pipeline.prices import list_price_of
+from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH, beta_posterior
 from salesworkbench.pipeline.rollup import Hierarchy
 
 __all__ = [

@@ -58,13 +58,10 @@ from salesworkbench.pipeline.baselines import (
     stage_weighted_forecast,
 )
 from salesworkbench.pipeline.forecasting import forecast
-from salesworkbench.pipeline.history import (
-    DEFAULT_PRIOR_STRENGTH,
-    HistoryModel,
-    check_opportunities,
-)
+from salesworkbench.pipeline.history import HistoryModel, check_opportunities
 from salesworkbench.pipeline.periods import _freq_code, period_bounds
 from salesworkbench.pipeline.probabilities import TIMINGS
+from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH
 from salesworkbench.pipeline.timing_choice import choose_timing
 
 __all__ = [

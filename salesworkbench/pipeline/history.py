@@ -5,8 +5,9 @@ CRM has it):
 
 - win rates overall, by stage reached, by stage a deal sits in and by a group (segment,
   product, owner), as Beta posteriors that shrink small groups towards the rate one level up
-  (:func:`beta_posterior`; the tables have wins, losses, the raw rate, the posterior and a 90%
-  credible interval);
+  (:mod:`~salesworkbench.pipeline.rates`; the tables have wins, losses, the raw rate, the
+  posterior and a 90% credible interval; the stage tables come from
+  :mod:`~salesworkbench.pipeline.stage_history`);
 - the time a won deal takes to close (empirical, from creation, per group where the group has
   enough won deals, or from entering its current stage);
 - slippage of expected close dates, and the size of a won deal.
@@ -31,23 +32,18 @@ from salesworkbench.pipeline.grouping import choose_group_by
 from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.prices import list_price_of
+from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH, beta_posterior, rate_table
+from salesworkbench.pipeline.stage_history import learn_stage_history
 from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.pipeline.timing import close_date_offsets
 from salesworkbench.schemas import OPPORTUNITIES
 
 __all__ = [
-    "DEFAULT_PRIOR_STRENGTH",
     "GROUP_COLUMNS",
     "HistoryModel",
-    "beta_posterior",
     "check_opportunities",
     "group_columns",
 ]
-
-#: Prior strength (in pseudo-deals) of the Beta prior that pulls a group's win rate towards the
-#: rate one level up (overall, or the stage's rate). A group with n closed deals gets weight
-#: n / (n + 10) on its own record: 10 deals count half, 90 deals count 90%.
-DEFAULT_PRIOR_STRENGTH = 10.0
 
 #: A group needs this many won deals to get its own cycle-time distribution.
 MIN_GROUP_CYCLES = 30
@@ -57,76 +53,12 @@ GROUP_COLUMNS = ("product", "segment", "owner", "territory")
 
 
 # ----------------------------------------------------------------------------------------------
-# win-rate posteriors, rate tables and the opportunity check
+# the opportunity check
 # ----------------------------------------------------------------------------------------------
 
 
 def _rows(mask) -> list[int]:
     return (np.flatnonzero(np.asarray(mask)) + 2).tolist()
-
-
-def beta_posterior(
-    wins: float | np.ndarray,
-    n: float | np.ndarray,
-    prior_mean: float | np.ndarray,
-    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Conjugate Beta posterior of a win rate.
-
-    Prior ``Beta(k m, k (1 - m))`` with mean ``m`` (the rate one level up) and strength ``k``
-    pseudo-deals; after ``w`` wins in ``n`` closed deals the posterior is
-    ``Beta(k m + w, k (1 - m) + n - w)`` with mean ``(k m + w) / (k + n)``.
-
-    Parameters
-    ----------
-    wins, n : float or array
-        Wins and closed deals (won + lost) of the group.
-    prior_mean : float or array
-        The rate the group shrinks towards, strictly between 0 and 1.
-    prior_strength : float
-        ``k``, in pseudo-deals (> 0).
-
-    Returns
-    -------
-    alpha, beta : ndarray
-        Posterior Beta parameters.
-    """
-    if not prior_strength > 0:
-        raise ValueError(f"prior_strength must be > 0 pseudo-deals, got {prior_strength!r}")
-    m = np.clip(np.asarray(prior_mean, float), 1e-6, 1 - 1e-6)
-    w = np.asarray(wins, float)
-    n = np.asarray(n, float)
-    return prior_strength * m + w, prior_strength * (1 - m) + (n - w)
-
-
-def _rate_table(
-    keys: pd.Series,
-    won: np.ndarray,
-    prior_mean,
-    prior_strength: float,
-    name: str,
-    weights: np.ndarray | None = None,
-) -> pd.DataFrame:
-    w8 = np.ones(len(won)) if weights is None else np.asarray(weights, float)
-    df = pd.DataFrame(
-        {name: keys.astype(object).to_numpy(), "won": won.astype(float) * w8, "w": w8}
-    )
-    df = df[pd.notna(df[name])]
-    g = df.groupby(name, sort=True)[["won", "w"]].sum()
-    g.columns = ["wins", "n"]
-    g["losses"] = g["n"] - g["wins"]
-    g["observed"] = g["wins"] / g["n"]
-    pm = prior_mean(g.index) if callable(prior_mean) else np.full(len(g), prior_mean)
-    a, b = beta_posterior(g["wins"].to_numpy(), g["n"].to_numpy(), pm, prior_strength)
-    g["prior_mean"] = pm
-    g["alpha"], g["beta"] = a, b
-    g["mean"] = a / (a + b)
-    g["p05"] = stats.beta.ppf(0.05, a, b)
-    g["p95"] = stats.beta.ppf(0.95, a, b)
-    if weights is None:
-        g[["wins", "n", "losses"]] = g[["wins", "n", "losses"]].round().astype(int)
-    cols = ["wins", "losses", "n", "observed", "prior_mean", "alpha", "beta", "mean", "p05", "p95"]
-    return g[cols]
 
 
 def check_opportunities(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -460,7 +392,7 @@ class HistoryModel:
                 excluded[f"closed deals without {group_by} (overall rate only)"] = int(
                     missing.sum()
                 )
-            by_group = _rate_table(closed[group_by], won, p_all, prior_strength, group_by)
+            by_group = rate_table(closed[group_by], won, p_all, prior_strength, group_by)
 
         # -- stage history: stage reached, time from stage, slippage
         by_stage = by_stage_open = cell_rates = None
@@ -477,7 +409,7 @@ class HistoryModel:
         stage_entered = pd.Series(dtype="datetime64[ns]")
         stage_model = None
         close_offsets = None
-        if stage_history is not None and len(stage_history):
+        if stage_history is not None:
             stage_history = stage_history[(stage_history["changed"] <= as_of).to_numpy()]
         if stage_history is not None and len(stage_history):
             wc_ = _days(world["created"])
@@ -490,7 +422,7 @@ class HistoryModel:
             stage_model = StageModel.fit(
                 world, end_days, w_code, stage_history, as_of, prior_strength, open_st
             )
-            res = _learn_stage_history(
+            res = learn_stage_history(
                 stage_history,
                 closed,
                 won,
@@ -563,7 +495,7 @@ class HistoryModel:
         if by not in self.closed.columns:
             raise DataError(f"no column {by!r} in the closed deals", column=by)
         won = (self.closed["status"].astype(object) == "won").to_numpy()
-        return _rate_table(
+        return rate_table(
             self.closed[by], won, float(self.overall["mean"]), self.prior_strength, by
         )
 
@@ -691,125 +623,3 @@ class HistoryModel:
             "deals pushed (share)": self.slippage["pushed_share"],
         }
         return pd.Series(rows, name="value").to_frame()
-
-
-def _learn_stage_history(
-    history, closed, won, opportunities, as_of, p_all, k, group_by, stage_order, excluded
-):
-    h = history.copy()
-    need = [c for c in ("opportunity_id", "changed", "stage") if c not in h.columns]
-    if need:
-        raise DataError(f"stage history lacks column(s) {', '.join(need)}", file="stage history")
-    h = h[h["changed"] <= as_of].sort_values(["opportunity_id", "changed"], kind="stable")
-    known = set(opportunities["opportunity_id"])
-    orphan = ~h["opportunity_id"].isin(known)
-    if orphan.any():
-        excluded["stage history rows of unknown opportunities"] = int(orphan.sum())
-        h = h[~orphan]
-    closed_ids = closed["opportunity_id"].to_numpy()
-    won_of = pd.Series(won, index=closed_ids)
-    # stage reached: open stages seen in the history (closing stages are not "reached")
-    open_stages = set(
-        opportunities.loc[opportunities["status"].astype(object) == "open", "stage"].dropna()
-    )
-    hc = h[h["opportunity_id"].isin(closed_ids)]
-    reached = hc[["opportunity_id", "stage"]].drop_duplicates()
-    if stage_order:
-        order = {s: i for i, s in enumerate(stage_order)}
-        top = reached["stage"].map(order).groupby(reached["opportunity_id"]).max().dropna()
-        extra = [(oid, s) for oid, t in top.items() for s in stage_order[: int(t) + 1]]
-        reached = pd.concat([reached, pd.DataFrame(extra, columns=["opportunity_id", "stage"])])
-        reached = reached.drop_duplicates()
-    closing = ~reached["stage"].isin(open_stages | set(stage_order or []))
-    reached = reached[~closing]
-    by_stage = None
-    if len(reached):
-        rw = won_of.reindex(reached["opportunity_id"]).to_numpy(bool)
-        by_stage = _rate_table(reached["stage"], rw, p_all, k, "stage")
-    # win rate of a deal *sitting* in a stage: monthly snapshots of the closed deals while they
-    # were open, each deal weighted 1 in total (slow, dying deals sit longer in early stages, so
-    # "reached" rates overstate the chances of a deal found there today)
-    by_stage_open = cell = None
-    hcs = hc.sort_values("changed", kind="stable")
-    if len(hcs):
-        start = hcs["changed"].min().to_period("M").start_time
-        dates = pd.date_range(start, as_of, freq="MS")
-        cl = closed[["opportunity_id", "created", "close_date"]].assign(won=won)
-        if group_by is not None:
-            cl[group_by] = closed[group_by].astype(object).to_numpy()
-        grid = cl.merge(pd.DataFrame({"snap": dates}), how="cross")
-        grid = grid[(grid["created"] <= grid["snap"]) & (grid["snap"] < grid["close_date"])]
-        grid["snap"] = grid["snap"].astype("datetime64[ns]")
-        grid = grid.sort_values("snap", kind="stable")
-        at = pd.merge_asof(
-            grid,
-            hcs[["opportunity_id", "changed", "stage"]]
-            .rename(columns={"changed": "snap"})
-            .astype({"snap": "datetime64[ns]"}),
-            on="snap",
-            by="opportunity_id",
-        )
-        at = at[at["stage"].isin(open_stages | set(stage_order or []))]
-        if len(at):
-            wt = 1.0 / at.groupby("opportunity_id")["snap"].transform("size").to_numpy(float)
-            wn = at["won"].to_numpy(bool)
-            by_stage_open = _rate_table(at["stage"], wn, p_all, k, "stage", weights=wt)
-            if group_by is not None:
-                tmp = pd.DataFrame(
-                    {
-                        "stage": at["stage"].to_numpy(),
-                        group_by: at[group_by].to_numpy(),
-                        "won": wn * wt,
-                        "w": wt,
-                    }
-                ).dropna()
-                cell = tmp.groupby(["stage", group_by])[["won", "w"]].sum()
-                cell.columns = ["wins", "n"]
-    # time from (last) entering a stage to close, won deals
-    close_of = closed.set_index("opportunity_id")["close_date"]
-    hw = hc[hc["opportunity_id"].isin(closed_ids[won])]
-    last_entry = hw.groupby(["opportunity_id", "stage"])["changed"].max().reset_index()
-    last_entry = last_entry[last_entry["stage"].isin(open_stages | set(stage_order or []))]
-    d = _days(close_of.reindex(last_entry["opportunity_id"])) - _days(last_entry["changed"])
-    stage_days = {
-        s: np.sort(d[(last_entry["stage"] == s).to_numpy() & ~np.isnan(d)])
-        for s in last_entry["stage"].unique()
-    }
-    # slippage: expected close date changes
-    slip = np.array([], float)
-    slippage = pd.Series(
-        {
-            "deals_with_history": int(hc["opportunity_id"].nunique()),
-            "pushed_share": np.nan,
-            "pushes_per_deal": np.nan,
-            "median_push_days": np.nan,
-        }
-    )
-    if "close_date" in h.columns:
-        hcd = hc.dropna(subset=["close_date"])
-        if len(hcd):
-            cd = _days(hcd["close_date"])
-            same = hcd["opportunity_id"].to_numpy()
-            step = np.diff(cd)
-            cont = same[1:] == same[:-1]
-            push = cont & (step > 0)
-            ids = same[1:][push]
-            n_ids = hcd["opportunity_id"].nunique()
-            first = hcd.groupby("opportunity_id")["close_date"].first()
-            wid = first.index.intersection(closed_ids[won])
-            slip = _days(close_of.reindex(wid)) - _days(first.reindex(wid))
-            slip = slip[~np.isnan(slip)]
-            slippage = pd.Series(
-                {
-                    "deals_with_history": int(n_ids),
-                    "pushed_share": len(set(ids)) / n_ids,
-                    "pushes_per_deal": push.sum() / n_ids,
-                    "median_push_days": float(np.median(step[push])) if push.any() else 0.0,
-                }
-            )
-    # when each deal entered its current stage (for open deals' timing from stage)
-    cur = opportunities.set_index("opportunity_id")["stage"]
-    hh = h.assign(current=h["opportunity_id"].map(cur))
-    hh = hh[hh["stage"] == hh["current"]]
-    stage_entered = hh.groupby("opportunity_id")["changed"].max()
-    return by_stage, by_stage_open, cell, stage_days, slip, slippage, stage_entered

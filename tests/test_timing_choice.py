@@ -14,7 +14,6 @@ from salesworkbench.pipeline.periods import _day
 from salesworkbench.pipeline.probabilities import deal_probabilities
 from salesworkbench.pipeline.timing import (
     _conditional_cdf,
-    _weighted_conditional_cdf,
     close_date_offsets,
 )
 from salesworkbench.pipeline.timing_choice import candidate_timings, choose_timing
@@ -101,7 +100,7 @@ def test_weighted_conditional_cdf_equal_weights_is_the_unweighted_one():
     offs = np.sort(rng.normal(0, 30, 400).round())
     age = rng.uniform(-60, 60, 50)
     limits = age[:, None] + np.array([[0.0, 10.0, 45.0, 200.0]])
-    got = _weighted_conditional_cdf(offs, np.ones_like(offs), age, limits)
+    got = _conditional_cdf(offs, age, limits, np.ones_like(offs))
     np.testing.assert_allclose(got, _conditional_cdf(offs, age, limits), atol=1e-12)
 
 
@@ -113,7 +112,7 @@ def test_weighted_conditional_cdf_by_hand():
     old = timing.MIN_TAIL
     timing.MIN_TAIL = 1
     try:
-        got = _weighted_conditional_cdf(offs, w, np.array([5.0]), np.array([[10.0, 20.0]]))
+        got = _conditional_cdf(offs, np.array([5.0]), np.array([[10.0, 20.0]]), w)
     finally:
         timing.MIN_TAIL = old
     np.testing.assert_allclose(got, [[2 / 9, 1.0]], atol=1e-12)

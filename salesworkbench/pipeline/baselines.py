@@ -32,7 +32,13 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench.pipeline.history import HistoryModel
-from salesworkbench.pipeline.periods import _day, _days, _freq_code, period_bounds
+from salesworkbench.pipeline.periods import (
+    MONTHS_PER_PERIOD,
+    _day,
+    _days,
+    _freq_code,
+    period_bounds,
+)
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.survival import kaplan_meier
 
@@ -50,8 +56,6 @@ BASELINES: dict[str, tuple[str, str]] = {
     "km_win_rate": ("Kaplan-Meier timing x win rate", "pipeline"),
     "naive": ("last period's bookings (naive)", "total"),
 }
-
-_MONTHS = {"M": 1, "Q": 3, "Y": 12}
 
 
 def _amounts(pipeline: pd.DataFrame, model: HistoryModel) -> np.ndarray:
@@ -160,7 +164,7 @@ def naive_forecast(opportunities: pd.DataFrame, as_of, horizon: str = "quarter")
         The forecast of the next period's total bookings.
     """
     c = pd.Timestamp(as_of).normalize()
-    start = c - pd.DateOffset(months=_MONTHS[_freq_code(horizon, "horizon")])
+    start = c - pd.DateOffset(months=MONTHS_PER_PERIOD[_freq_code(horizon, "horizon")])
     o = opportunities
     won = (
         (o["status"].astype(object) == "won") & (o["close_date"] >= start) & (o["close_date"] < c)

@@ -34,7 +34,7 @@ from salesworkbench._random import named_stream
 from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import warn_note
 from salesworkbench.pipeline.history import HistoryModel, check_opportunities
-from salesworkbench.pipeline.periods import _day, forecast_periods
+from salesworkbench.pipeline.periods import PERIOD_NAMES, _day, forecast_periods
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import TIMINGS, deal_probabilities
 from salesworkbench.pipeline.rollup import UNASSIGNED, Hierarchy, new_deal_shares, rollup_table
@@ -374,7 +374,7 @@ def forecast(
     choice = model.timing_choice.get(pidx.freqstr[0]) if auto_timing else None
     if choice is not None and choice.get("log_errors") is not None:
         wf, luck = choice["log_errors"], choice["luck_variance"]
-        window = {"M": "a month", "Q": "a quarter", "Y": "a year"}[pidx.freqstr[0]]
+        window = f"a {PERIOD_NAMES[pidx.freqstr[0]]}"
     elif model.group_errors is not None:
         wf = model.group_errors.attrs.get("log_errors")
         luck = model.group_errors.attrs.get("luck_variance")

@@ -19,9 +19,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["forecast_periods", "next_period", "period_bounds"]
+__all__ = [
+    "MONTHS_PER_PERIOD",
+    "PERIOD_NAMES",
+    "forecast_periods",
+    "next_period",
+    "period_bounds",
+]
 
 _FREQ = {"quarter": "Q", "q": "Q", "month": "M", "m": "M", "year": "Y", "y": "Y"}
+#: Months in a period of each frequency code.
+MONTHS_PER_PERIOD = {"M": 1, "Q": 3, "Y": 12}
+#: The name of a period of each frequency code.
+PERIOD_NAMES = {"M": "month", "Q": "quarter", "Y": "year"}
 
 
 def _freq_code(freq: str, what: str = "freq") -> str:

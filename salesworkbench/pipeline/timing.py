@@ -61,7 +61,7 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
             if arr.size >= 5 and sel.any():
                 idx = np.flatnonzero(sel)
                 base[idx] = np.minimum(ent[idx], a)
-                offsets_of.append((idx, arr * model.cycle_scale))
+                offsets_of.append((idx, arr * model.cycle_scale, None))
                 rest[idx] = False
         if rest.any():
             offsets_of += _created_offsets(deals, model, np.flatnonzero(rest))
@@ -77,7 +77,7 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
             offs, wts = np.zeros(1), np.ones(1)
         idx = np.flatnonzero(~noexp)
         base[idx] = exp[idx]
-        offsets_of = [(idx, (offs * model.cycle_scale, wts))]
+        offsets_of = [(idx, offs * model.cycle_scale, wts)]
         if noexp.any():
             offsets_of += _created_offsets(deals, model, np.flatnonzero(noexp))
             excluded["open deals without expected close date (timed from creation)"] = int(
@@ -88,20 +88,20 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
                 f"{int(noexp.sum())} open deals have no expected close date: timed from creation",
             )
     F = np.zeros((n, ends.size))
-    for idx, offs in offsets_of:
+    for idx, offs, weights in offsets_of:
         if idx.size == 0:
             continue
         age = a - base[idx]
         limits = ends[None, :] - base[idx][:, None]
-        if isinstance(offs, tuple):  # weighted offsets (from the expected close date)
-            F[idx] = _weighted_conditional_cdf(*offs, age, limits)
-        else:
+        if weights is None:
             F[idx] = _conditional_cdf(np.sort(offs), age, limits)
+        else:  # sorted, weighted offsets (from the expected close date)
+            F[idx] = _conditional_cdf(offs, age, limits, weights)
     return np.clip(np.maximum.accumulate(F, axis=1), 0.0, 1.0)
 
 
-def _created_offsets(deals, model, idx) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cycle-time distributions for deals ``idx``: their group's where it has one."""
+def _created_offsets(deals, model, idx) -> list[tuple[np.ndarray, np.ndarray, None]]:
+    """Cycle-time distributions for deals ``idx``: their group's where it has one (unweighted)."""
     out = []
     rest = np.ones(idx.size, bool)
     if model.cycle_by_group and model.group_by in deals.columns:
@@ -109,31 +109,11 @@ def _created_offsets(deals, model, idx) -> list[tuple[np.ndarray, np.ndarray]]:
         for key, arr in model.cycle_by_group.items():
             sel = g == key
             if sel.any():
-                out.append((idx[sel], arr * model.cycle_scale))
+                out.append((idx[sel], arr * model.cycle_scale, None))
                 rest &= ~sel
     if rest.any():
-        out.append((idx[rest], model.cycle_days * model.cycle_scale))
+        out.append((idx[rest], model.cycle_days * model.cycle_scale, None))
     return out
-
-
-def _conditional_cdf(offsets: np.ndarray, age: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """P(offset <= limit | offset >= age) under the empirical distribution ``offsets``.
-
-    ``offsets`` sorted (days from a deal's base date to its close); ``age`` (n,) days already
-    elapsed since the base date; ``limits`` (n, K) days from the base date to each period end.
-    When fewer than ``MIN_TAIL`` offsets are at least ``age`` (the deal is older than almost all
-    history), the remaining time is drawn from the spread of the longest ``MIN_TAIL`` offsets
-    above their smallest value, added to the age.
-    """
-    m = offsets.size
-    j = np.searchsorted(offsets, age, side="left")
-    cnt = m - j
-    need = min(MIN_TAIL, m)
-    upto = np.searchsorted(offsets, limits, side="right")
-    main = np.clip(upto - j[:, None], 0, None) / np.maximum(cnt, 1)[:, None]
-    tail = offsets[m - need :] - offsets[m - need]
-    tail_cdf = np.searchsorted(tail, limits - age[:, None], side="right") / need
-    return np.where((cnt >= need)[:, None], main, tail_cdf)
 
 
 def close_date_offsets(
@@ -188,25 +168,33 @@ def close_date_offsets(
     return offsets[o], weights[o]
 
 
-def _weighted_conditional_cdf(
-    offsets: np.ndarray, weights: np.ndarray, age: np.ndarray, limits: np.ndarray
+def _conditional_cdf(
+    offsets: np.ndarray,
+    age: np.ndarray,
+    limits: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`_conditional_cdf` with a weight per offset (``offsets`` sorted).
+    """P(offset <= limit | offset >= age) under the empirical distribution ``offsets``.
 
-    ``P(offset <= limit | offset >= age)`` as weighted shares; with fewer than
-    :data:`MIN_TAIL` offsets at least ``age`` the remaining time comes from the spread of the
-    longest ``MIN_TAIL`` offsets (unweighted), added to the age.
+    ``offsets`` sorted (days from a deal's base date to its close), each counted once or with
+    its weight; ``age`` (n,) days already elapsed since the base date; ``limits`` (n, K) days
+    from the base date to each period end. When fewer than ``MIN_TAIL`` offsets are at least
+    ``age`` (the deal is older than almost all history), the remaining time is drawn from the
+    spread of the longest ``MIN_TAIL`` offsets above their smallest value (unweighted), added
+    to the age.
     """
     m = offsets.size
-    cw = np.concatenate([[0.0], np.cumsum(weights)])
+    cum = (
+        np.arange(m + 1, dtype=float)
+        if weights is None
+        else np.concatenate([[0.0], np.cumsum(weights)])
+    )
     j = np.searchsorted(offsets, age, side="left")
     cnt = m - j
     need = min(MIN_TAIL, m)
     upto = np.searchsorted(offsets, limits, side="right")
-    beyond = cw[m] - cw[j]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        main = np.clip(cw[upto] - cw[j][:, None], 0.0, None) / beyond[:, None]
-    main = np.nan_to_num(main)
+    beyond = np.maximum(cum[m] - cum[j], 1e-300)
+    main = np.clip(cum[upto] - cum[j][:, None], 0.0, None) / beyond[:, None]
     tail = offsets[m - need :] - offsets[m - need]
     tail_cdf = np.searchsorted(tail, limits - age[:, None], side="right") / need
     return np.where((cnt >= need)[:, None], main, tail_cdf)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from salesworkbench.errors import DataError, DataWarning
 from salesworkbench.pipeline.as_stood import as_stood
-from salesworkbench.pipeline.periods import _day
+from salesworkbench.pipeline.periods import MONTHS_PER_PERIOD, PERIOD_NAMES, _day
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import deal_probabilities
 
@@ -51,8 +51,6 @@ MIN_GAIN = 0.05
 MIN_CLOSE_OFFSETS = 30
 #: Closed deals needed before an inner cut-off for it to be scored.
 MIN_CLOSED = 30
-
-_MONTHS = {"M": 1, "Q": 3, "Y": 12}
 
 
 def candidate_timings(model) -> list[str]:
@@ -98,7 +96,7 @@ def timing_errors(
         Inner cut-offs scored.
     """
     a = pd.Timestamp(model.as_of).normalize()
-    months = _MONTHS[freq_code]
+    months = MONTHS_PER_PERIOD[freq_code]
     first_open = (a + pd.Timedelta(days=1)) - pd.DateOffset(months=months)
     last = first_open.to_period("M").start_time
     if last + pd.DateOffset(months=months) - pd.Timedelta(days=1) > a:
@@ -165,9 +163,8 @@ def _score_window(model, c: pd.Timestamp, months: int, candidates) -> dict | Non
             )
         except DataError:
             return None
-    ids = pipe["opportunity_id"]
-    status = ids.map(table.set_index("opportunity_id")["status"].astype(object))
-    close = ids.map(table.set_index("opportunity_id")["close_date"])
+    now = table.set_index("opportunity_id").reindex(pipe["opportunity_id"].to_numpy())
+    status, close = now["status"].astype(object), now["close_date"]
     won_in = ((status == "won") & (close >= c) & (close <= end)).to_numpy()
     amount = pipe["amount"].to_numpy(float).copy()
     miss = np.isnan(amount)
@@ -229,10 +226,9 @@ def choose_timing(model, freq_code: str, *, cache: dict | None = None) -> str:
             best = errors.drop("created").idxmin()
             pick = best if errors[best] < (1 - MIN_GAIN) * errors["created"] else "created"
             listed = ", ".join(f"{k} {v:.0%}" for k, v in errors.items())
-            unit = {"M": "month", "Q": "quarter", "Y": "year"}[freq_code]
             reason = (
                 f"timing='auto' picked {pick!r}: walk-forward error of the pipeline's won value "
-                f"within a {unit} at {used} monthly cut-offs before "
+                f"within a {PERIOD_NAMES[freq_code]} at {used} monthly cut-offs before "
                 f"{pd.Timestamp(model.as_of).date()}: {listed}"
             )
     model.timing_choice[freq_code] = {

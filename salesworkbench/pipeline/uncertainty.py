@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesworkbench.pipeline.periods import MONTHS_PER_PERIOD, PERIOD_NAMES
+
 __all__ = ["MAX_SHOCK", "TRIALS_PER_DRAW", "calibrate", "period_shock"]
 
 #: Trials sharing one draw of the learned rates and timing.
@@ -53,7 +55,7 @@ def period_shock(
     if amt.size < 10:
         return 0.0, "period shock: too few won deals to estimate (0)"
     cv2 = float(np.var(amt) / np.mean(amt) ** 2) if np.mean(amt) > 0 else 0.0
-    per_len = {"M": 1, "Q": 3, "Y": 12}[freq_code]
+    per_len = MONTHS_PER_PERIOD[freq_code]
     for code, div in ((freq_code, 1.0), ("M", float(per_len))):
         last = (a + pd.Timedelta(days=1)).to_period(code) - 1
         first = cd.min().to_period(code) + 1
@@ -70,7 +72,7 @@ def period_shock(
         d = np.diff(np.log(B.to_numpy(float)))
         s2 = max(0.0, float(np.var(d, ddof=1)) / 2 - float(np.mean((1 + cv2) / n)))
         sigma = min(np.sqrt(s2 / div), MAX_SHOCK)
-        unit = {"M": "months", "Q": "quarters", "Y": "years"}[code]
+        unit = f"{PERIOD_NAMES[code]}s"
         return sigma, (
             f"period shock sigma {sigma:.2f} (log scale) from the won value of {len(periods)} "
             f"complete {unit} before {a.date()}"

@@ -37,6 +37,7 @@ from salesworkbench.pipeline.history import HistoryModel, check_opportunities
 from salesworkbench.pipeline.periods import PERIOD_NAMES, _day, forecast_periods
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import TIMINGS, deal_probabilities
+from salesworkbench.pipeline.realisation import ALL, MIN_DEALS, realisation_ratios
 from salesworkbench.pipeline.rollup import UNASSIGNED, Hierarchy, new_deal_shares, rollup_table
 from salesworkbench.pipeline.simulation import (
     DEAL_BLOCK,
@@ -75,9 +76,11 @@ class ForecastResult:
         learned rates), stage_weighted, pipeline (open amount with expected close in the
         period), coverage (pipeline / quota).
     deals : DataFrame
-        One row per open deal: amount, win_prob, probability of winning within each period
-        (``prob_<period>``), expected value per period and in total, variance and share of the
-        forecast's variance; sorted by expected value.
+        One row per open deal: amount (as recorded), booked_ratio (what a win books per unit
+        recorded, see :mod:`~salesworkbench.pipeline.realisation`; 1 without stage history of
+        amounts), win_prob, probability of winning within each period (``prob_<period>``),
+        expected value per period and in total (``amount * booked_ratio * prob``), variance
+        and share of the forecast's variance; sorted by expected value.
     bookings : ndarray
         Simulated bookings, shape (trials, periods): ``bookings_pipeline + bookings_new``.
     bookings_pipeline, bookings_new : ndarray
@@ -312,6 +315,12 @@ def forecast(
         )
         excluded["open deals with amount imputed"] = int(miss.sum())
     amount = amount * model.deal_size_scale
+    # what a win books: a recorded amount times what won deals booked against what they showed
+    # (an imputed amount comes from won deals: booked already)
+    booked_ratio = np.where(miss, 1.0, realisation_ratios(deals, model.amount_ratio))
+    booked = amount * booked_ratio
+    if model.amount_ratio is not None and (~miss).any():
+        notes.append(_realisation_note(model.amount_ratio, booked_ratio[~miss]))
 
     # -- stale: a reported flag
     stale = deals.iloc[:0]
@@ -357,7 +366,7 @@ def forecast(
         source=source,
         rows=np.flatnonzero(is_open) + 2,
     )
-    exp_k = amount[:, None] * q
+    exp_k = booked[:, None] * q
 
     # -- new deals and the extras in the band
     nd = NewDeals(model, as_of, starts, ends) if new_deals else None
@@ -403,7 +412,7 @@ def forecast(
         owners = deals["owner"] if "owner" in deals.columns else pd.Series([None] * n)
         codes = hier.leaf_codes(owners)
         S, SG = simulate_pipeline(
-            amount,
+            booked,
             thr0,
             trials,
             seed,
@@ -417,7 +426,7 @@ def forecast(
         leaf_pipe = SG
         leaf_pipe[:, :, 1:] = np.diff(SG, axis=2)
     else:
-        S = simulate_pipeline(amount, thr0, trials, seed, progress, draws, executor=executor)
+        S = simulate_pipeline(booked, thr0, trials, seed, progress, draws, executor=executor)
     pipe_b = np.diff(np.concatenate([np.zeros((trials, 1)), S], axis=1), axis=1)
     new_b = nd.simulate(trials, seed, model, draws) if nd is not None else None
     if hier is not None:
@@ -460,7 +469,7 @@ def forecast(
     summary = _summary(
         pidx, as_of, bookings, pipe_b, new_b, exp_k, nd, quota, deals, amount, model, notes
     )
-    table = _deal_table(deals, amount, p, q, exp_k, [str(x) for x in pidx])
+    table = _deal_table(deals, amount, booked_ratio, p, q, exp_k, [str(x) for x in pidx])
     cats = None
     if "forecast_category" in deals.columns and deals["forecast_category"].notna().any():
         cats = _categories(deals, amount, pidx)
@@ -558,9 +567,24 @@ def _summary(pidx, as_of, bookings, pipe_b, new_b, exp_k, nd, quota, deals, amou
     return summary
 
 
-def _deal_table(deals, amount, p, q, exp_k, labels) -> pd.DataFrame:
+def _realisation_note(ratio: pd.DataFrame, used: np.ndarray) -> str:
+    """One sentence on how open amounts were scaled to what wins book."""
+    overall = ratio.loc[ALL]
+    stages = ratio.drop(ALL)
+    own = stages[stages["deals"] >= MIN_DEALS]
+    by = ", ".join(f"{k} {v:.2f}" for k, v in own["ratio"].items())
+    return (
+        f"open amounts scaled to what a win books: {int(overall['deals'])} won deals before the "
+        f"fit date booked {overall['ratio']:.2f} x the amount they showed while open"
+        + (f" (by stage shown: {by})" if by else "")
+        + f"; the recorded open amounts were scaled by {used.min():.2f}-{used.max():.2f}"
+        " (the pipeline and stage-weighted columns show the amounts as recorded)"
+    )
+
+
+def _deal_table(deals, amount, booked_ratio, p, q, exp_k, labels) -> pd.DataFrame:
     qs = q.sum(1)
-    var_tot = amount**2 * qs * (1 - qs)
+    var_tot = (amount * booked_ratio) ** 2 * qs * (1 - qs)
     keep = [
         c
         for c in (
@@ -578,6 +602,7 @@ def _deal_table(deals, amount, p, q, exp_k, labels) -> pd.DataFrame:
     ]
     table = deals[keep].copy()
     table["amount"] = amount
+    table["booked_ratio"] = booked_ratio
     table["win_prob"] = p
     for k, lab in enumerate(labels):
         table[f"prob_{lab}"] = q[:, k]

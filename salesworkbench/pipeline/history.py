@@ -33,6 +33,7 @@ from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH, beta_posterior, rate_table
+from salesworkbench.pipeline.realisation import amount_realisation
 from salesworkbench.pipeline.stage_history import learn_stage_history
 from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.pipeline.timing import close_date_offsets
@@ -166,6 +167,11 @@ class HistoryModel:
         won deal showed while open to its close, and the days each stood (weights); what
         ``forecast(timing="close_date")`` times deals by (see
         :func:`~salesworkbench.pipeline.timing.close_date_offsets`).
+    amount_ratio : DataFrame or None
+        With stage history holding amounts: what won deals booked over the amount they
+        showed while open, per stage
+        (:func:`~salesworkbench.pipeline.realisation.amount_realisation`); the forecast
+        scales open deals' recorded amounts by it.
     slippage : Series
         Share of closed deals pushed at least once, pushes per deal, median push (days).
     deal_sizes : ndarray
@@ -227,6 +233,7 @@ class HistoryModel:
     stage_model: StageModel | None = field(default=None, repr=False)
     group_errors: pd.Series | None = None
     close_offsets: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    amount_ratio: pd.DataFrame | None = field(default=None, repr=False)
     stage_history: pd.DataFrame | None = field(default=None, repr=False)
     timing_choice: dict = field(default_factory=dict, repr=False)
     win_rate_scale: float = 1.0
@@ -408,7 +415,7 @@ class HistoryModel:
         )
         stage_entered = pd.Series(dtype="datetime64[ns]")
         stage_model = None
-        close_offsets = None
+        close_offsets = amount_ratio = None
         if stage_history is not None:
             stage_history = stage_history[(stage_history["changed"] <= as_of).to_numpy()]
         if stage_history is not None and len(stage_history):
@@ -436,6 +443,7 @@ class HistoryModel:
             )
             by_stage, by_stage_open, cell_rates, stage_days, slip, slippage, stage_entered = res
             close_offsets = close_date_offsets(closed.loc[won], stage_history, as_of)
+            amount_ratio = amount_realisation(closed.loc[won], stage_history, as_of, excluded)
 
         # -- cycle times (won deals with both dates)
         wc = closed.loc[won]
@@ -486,6 +494,7 @@ class HistoryModel:
             stage_model=stage_model,
             group_errors=group_errors,
             close_offsets=close_offsets,
+            amount_ratio=amount_ratio,
             stage_history=stage_history,
         )
 

@@ -33,6 +33,7 @@ from salesworkbench.pipeline.as_stood import as_stood
 from salesworkbench.pipeline.periods import MONTHS_PER_PERIOD, PERIOD_NAMES, _day
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import deal_probabilities
+from salesworkbench.pipeline.realisation import realisation_ratios
 
 __all__ = [
     "INNER_CUTOFFS",
@@ -170,9 +171,13 @@ def _score_window(model, c: pd.Timestamp, months: int, candidates) -> dict | Non
     miss = np.isnan(amount)
     if miss.any():
         amount[miss] = typical_amounts(pipe.loc[miss], inner)
-    actual = float(amount[won_in].sum())
+    # the actual is what the wins booked (known by the fit date: they closed before it); the
+    # forecast scales recorded amounts to it as the forecast does
+    final = now["amount"].to_numpy(float)
+    actual = float(np.where(np.isnan(final), amount, final)[won_in].sum())
     if actual <= 0:
         return None
+    amount = amount * np.where(miss, 1.0, realisation_ratios(pipe, inner.amount_ratio))
     s, e = np.array([_day(c)], float), np.array([_day(end)], float)
     usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
     out: dict = {"actual": actual}

@@ -95,6 +95,82 @@ def test_close_date_offsets_by_hand():
     assert w.tolist() == [36.0, 39.0, 20.0]  # b: Jan 5 -> Feb 10; a: Jan 21 -> Mar 1, Jan 1-21
 
 
+def test_close_date_offsets_by_stage_by_hand():
+    """The same offsets split by the stage the date was shown in, with the deals behind each."""
+    won = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "b"],
+            "close_date": pd.to_datetime(["2025-03-01", "2025-02-10"]),
+        }
+    )
+    hist = pd.DataFrame(
+        {
+            "opportunity_id": ["a", "a", "b"],
+            "changed": pd.to_datetime(["2025-01-01", "2025-01-21", "2025-01-05"]),
+            "stage": ["Discovery", "Proposal", "Proposal"],
+            "close_date": pd.to_datetime(["2025-02-01", "2025-02-20", "2025-02-15"]),
+        }
+    )
+    by = close_date_offsets(won, hist, "2025-06-30", by_stage=True)
+    assert set(by) == {None, "Discovery", "Proposal"}
+    assert by["Discovery"][0].tolist() == [28.0] and by["Discovery"][1].tolist() == [20.0]
+    assert by["Proposal"][0].tolist() == [-5.0, 9.0] and by["Proposal"][1].tolist() == [36, 39]
+    assert by["Discovery"][2] == 1 and by["Proposal"][2] == 2 and by[None][2] == 2
+    pooled = close_date_offsets(won, hist, "2025-06-30")
+    np.testing.assert_array_equal(by[None][0], pooled[0])
+    np.testing.assert_array_equal(by[None][1], pooled[1])
+    assert close_date_offsets(won, None, "2025-06-30", by_stage=True)[None][2] == 0
+
+
+def test_a_stage_whose_dates_run_late_is_timed_by_its_own_offsets():
+    """Dates shown in 'Early' run 60 days ahead of the close, in 'Late' they are honest: a deal
+    due this month (not overdue) counts for this month in 'Late', hardly at all in 'Early'
+    (pooled offsets would give both about half)."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    created = TODAY - pd.to_timedelta(rng.integers(1, 2 * 365, n), "D")
+    cycle = np.maximum(np.round(rng.lognormal(np.log(90), 0.5, n)), 70).astype(int)
+    close = created + pd.to_timedelta(cycle, "D")
+    won = rng.random(n) < 0.8
+    early = rng.random(n) < 0.5
+    late_by = np.where(early, 60, 0) + rng.integers(-3, 4, n)
+    expected = close - pd.to_timedelta(late_by, "D")
+    is_closed = close < TODAY
+    status = np.where(is_closed, np.where(won, "won", "lost"), "open")
+    stage = np.where(early, "Early", "Late")
+    ids = [f"D{i:05d}" for i in range(n)]
+    opps = OPPORTUNITIES.coerce(
+        pd.DataFrame(
+            {
+                "opportunity_id": ids,
+                "account": "acc",
+                "stage": np.where(is_closed, np.where(won, "Won", "Lost"), stage),
+                "status": status,
+                "amount": 1000.0,
+                "owner": "rep",
+                "product": "p",
+                "created": created,
+                "close_date": pd.Series(close).where(is_closed, pd.Series(expected)),
+            }
+        )
+    )
+    hist = pd.DataFrame(
+        {"opportunity_id": ids, "changed": created, "stage": stage, "close_date": expected}
+    )
+    hist.insert(0, "change_id", [f"h{i}" for i in range(n)])
+    model = _fit(opps, hist)
+    assert model.close_offsets["Early"][2] >= 30 and model.close_offsets["Late"][2] >= 30
+    open_ = opps[opps["status"] == "open"].reset_index(drop=True)
+    s, e = np.array([_day(TODAY)], float), np.array([_day(TODAY + pd.Timedelta(days=30))], float)
+    p, q = deal_probabilities(open_, model, TODAY, s, e, "close_date")
+    due = open_["close_date"].between(TODAY, TODAY + pd.Timedelta(days=25)).to_numpy()
+    early_due = due & (open_["stage"].astype(object) == "Early").to_numpy()
+    late_due = due & (open_["stage"].astype(object) == "Late").to_numpy()
+    assert early_due.sum() > 20 and late_due.sum() > 20
+    assert q[late_due, 0].sum() > 0.85 * p[late_due].sum()
+    assert q[early_due, 0].sum() < 0.1 * p[early_due].sum()
+
+
 def test_weighted_conditional_cdf_equal_weights_is_the_unweighted_one():
     rng = np.random.default_rng(0)
     offs = np.sort(rng.normal(0, 30, 400).round())

@@ -162,11 +162,11 @@ class HistoryModel:
         Stage -> sorted days from (last) entering the stage to close, won deals.
     slip_days : ndarray
         Sorted days between a won deal's first recorded expected close date and its close.
-    close_offsets : tuple of ndarray or None
+    close_offsets : dict or None
         With stage history holding expected close dates: days from each expected close date a
-        won deal showed while open to its close, and the days each stood (weights); what
-        ``forecast(timing="close_date")`` times deals by (see
-        :func:`~salesworkbench.pipeline.timing.close_date_offsets`).
+        won deal showed while open to its close, and the days each stood (weights), per stage
+        the date was shown in and pooled (key ``None``); what ``forecast(timing="close_date")``
+        times deals by (see :func:`~salesworkbench.pipeline.timing.close_date_offsets`).
     amount_ratio : DataFrame or None
         With stage history holding amounts: what won deals booked over the amount they
         showed while open, per stage
@@ -232,7 +232,7 @@ class HistoryModel:
     world: pd.DataFrame | None = field(default=None, repr=False)
     stage_model: StageModel | None = field(default=None, repr=False)
     group_errors: pd.Series | None = None
-    close_offsets: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    close_offsets: dict | None = field(default=None, repr=False)
     amount_ratio: pd.DataFrame | None = field(default=None, repr=False)
     stage_history: pd.DataFrame | None = field(default=None, repr=False)
     timing_choice: dict = field(default_factory=dict, repr=False)
@@ -442,7 +442,7 @@ class HistoryModel:
                 excluded,
             )
             by_stage, by_stage_open, cell_rates, stage_days, slip, slippage, stage_entered = res
-            close_offsets = close_date_offsets(closed.loc[won], stage_history, as_of)
+            close_offsets = close_date_offsets(closed.loc[won], stage_history, as_of, by_stage=True)
             amount_ratio = amount_realisation(closed.loc[won], stage_history, as_of, excluded)
 
         # -- cycle times (won deals with both dates)

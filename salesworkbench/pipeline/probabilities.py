@@ -11,9 +11,9 @@ given it is still open at its age) and ``q[:, k]`` (its chance of being won with
   without a usable stage;
 - ``close_date``: the chance from the stage curves (else the curves from creation), and *when*
   from the expected close date the CRM shows, through how far closes fell from the expected
-  dates the CRM showed while earlier won deals were open
-  (:func:`~salesworkbench.pipeline.timing.close_date_offsets`); a deal without an expected
-  close date is timed by the curves.
+  dates the CRM showed while earlier won deals were open, in the deal's stage where enough won
+  deals showed dates in it (:func:`~salesworkbench.pipeline.timing.close_date_offsets`); a
+  deal without an expected close date is timed by the curves.
 
 With given win probabilities (``win_prob="crm"`` or an array) only the timing comes from these.
 Which timing forecasts best is a question for the data:

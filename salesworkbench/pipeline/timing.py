@@ -17,10 +17,13 @@ import pandas as pd
 from salesworkbench.errors import DataError, warn_note
 from salesworkbench.pipeline.periods import _day, _days
 
-__all__ = ["MIN_TAIL", "close_date_offsets"]
+__all__ = ["MIN_STAGE_DEALS", "MIN_TAIL", "close_date_offsets"]
 
 #: Fewer than this many historical cycle times beyond a deal's age: use the tail instead.
 MIN_TAIL = 10
+#: Won deals whose expected dates were shown in a stage, needed to time that stage's deals by
+#: their own offsets (else by the offsets of all stages).
+MIN_STAGE_DEALS = 30
 
 
 def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarray:
@@ -72,12 +75,23 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
     elif timing == "close_date":
         exp = _days(deals["close_date"])
         noexp = np.isnan(exp)
-        offs, wts = model.close_offsets if model.close_offsets is not None else (None, None)
-        if offs is None or offs.size == 0:
-            offs, wts = np.zeros(1), np.ones(1)
-        idx = np.flatnonzero(~noexp)
-        base[idx] = exp[idx]
-        offsets_of = [(idx, offs * model.cycle_scale, wts)]
+        table = model.close_offsets or {None: (np.zeros(1), np.ones(1), 0)}
+        pooled = table[None] if table[None][0].size else (np.zeros(1), np.ones(1), 0)
+        stage = (
+            deals["stage"].astype(object).to_numpy()
+            if "stage" in deals.columns
+            else np.full(n, None, object)
+        )
+        own = {s: v for s, v in table.items() if s is not None and v[2] >= MIN_STAGE_DEALS}
+        mine = np.array([s in own for s in stage], bool) & ~noexp
+        offsets_of = [
+            (np.flatnonzero(mine & (stage == s)), v[0] * model.cycle_scale, v[1])
+            for s, v in own.items()
+        ]
+        offsets_of.append(
+            (np.flatnonzero(~mine & ~noexp), pooled[0] * model.cycle_scale, pooled[1])
+        )
+        base[~noexp] = exp[~noexp]
         if noexp.any():
             offsets_of += _created_offsets(deals, model, np.flatnonzero(noexp))
             excluded["open deals without expected close date (timed from creation)"] = int(
@@ -117,8 +131,8 @@ def _created_offsets(deals, model, idx) -> list[tuple[np.ndarray, np.ndarray, No
 
 
 def close_date_offsets(
-    won: pd.DataFrame, stage_history: pd.DataFrame, as_of
-) -> tuple[np.ndarray, np.ndarray]:
+    won: pd.DataFrame, stage_history: pd.DataFrame, as_of, *, by_stage: bool = False
+):
     """Days from the expected close date, as it stood while the deal was open, to the close.
 
     For every won deal closed on or before ``as_of`` and every expected close date its stage
@@ -133,29 +147,38 @@ def close_date_offsets(
     won : DataFrame
         Won deals: ``opportunity_id``, ``close_date``.
     stage_history : DataFrame
-        Canonical stage history (``opportunity_id, changed, close_date``).
+        Canonical stage history (``opportunity_id, changed, close_date``; ``stage`` for
+        ``by_stage``).
     as_of : date
         Only deals closed and changes made on or before it are used.
+    by_stage : bool
+        Also split the offsets by the stage the deal was in when the date was shown: a date
+        set in discovery is a looser promise than one set in contract review.
 
     Returns
     -------
     offsets, weights : ndarray
         Sorted offsets (days) and their weights (days, at least 1); empty without history.
+        With ``by_stage``, a dict instead: stage -> ``(offsets, weights, deals)`` for every
+        stage, and ``None`` -> all stages pooled.
     """
     empty = np.array([], float)
+    nothing = (empty, empty)
     if stage_history is None or "close_date" not in stage_history.columns or not len(won):
-        return empty, empty
+        return {None: (*nothing, 0)} if by_stage else nothing
     a = pd.Timestamp(as_of)
     close = won.loc[won["close_date"] <= a].set_index("opportunity_id")["close_date"]
     close = close[~close.index.duplicated()]
-    h = stage_history[["opportunity_id", "changed", "close_date"]].dropna()
+    cols = ["opportunity_id", "changed", "close_date"]
+    h = stage_history[cols + (["stage"] if "stage" in stage_history.columns else [])]
+    h = h.dropna(subset=cols)
     h = h[h["opportunity_id"].isin(close.index)]
     closes = _days(h["opportunity_id"].map(close))
     changed = _days(h["changed"])
     keep = changed < closes  # what the CRM showed while the deal was open
     h, closes, changed = h[keep], closes[keep], changed[keep]
     if not len(h):
-        return empty, empty
+        return {None: (*nothing, 0)} if by_stage else nothing
     order = np.lexsort((changed, h["opportunity_id"].to_numpy()))
     ids = h["opportunity_id"].to_numpy()[order]
     changed, closes = changed[order], closes[order]
@@ -165,7 +188,16 @@ def close_date_offsets(
     weights = np.maximum(until - changed, 1.0)
     offsets = closes - expected
     o = np.argsort(offsets, kind="stable")
-    return offsets[o], weights[o]
+    if not by_stage:
+        return offsets[o], weights[o]
+    out = {None: (offsets[o], weights[o], len(np.unique(ids)))}
+    if "stage" in h.columns:
+        stage = h["stage"].astype(object).to_numpy()[order][o]
+        offs, wts, who = offsets[o], weights[o], ids[o]
+        for s in pd.unique(stage[pd.notna(stage)]):
+            k = stage == s
+            out[s] = (offs[k], wts[k], len(np.unique(who[k])))
+    return out
 
 
 def _conditional_cdf(

@@ -60,7 +60,7 @@ def candidate_timings(model) -> list[str]:
     if model.stage_model is not None:
         out.append("stage")
     offs = model.close_offsets
-    if offs is not None and offs[0].size >= MIN_CLOSE_OFFSETS:
+    if offs is not None and offs[None][0].size >= MIN_CLOSE_OFFSETS:
         out.append("close_date")
     return out
 

@@ -33,11 +33,11 @@ import pandas as pd
 from salesworkbench._random import named_stream
 from salesworkbench.defaults import FORECAST_TRIALS
 from salesworkbench.errors import warn_note
+from salesworkbench.pipeline.amounts import ALL, MIN_DEALS, realisation_ratios
 from salesworkbench.pipeline.history import HistoryModel, check_opportunities
 from salesworkbench.pipeline.periods import PERIOD_NAMES, _day, forecast_periods
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import TIMINGS, deal_probabilities
-from salesworkbench.pipeline.realisation import ALL, MIN_DEALS, realisation_ratios
 from salesworkbench.pipeline.rollup import UNASSIGNED, Hierarchy, new_deal_shares, rollup_table
 from salesworkbench.pipeline.simulation import (
     DEAL_BLOCK,
@@ -77,7 +77,7 @@ class ForecastResult:
         period), coverage (pipeline / quota).
     deals : DataFrame
         One row per open deal: amount (as recorded), booked_ratio (what a win books per unit
-        recorded, see :mod:`~salesworkbench.pipeline.realisation`; 1 without stage history of
+        recorded, see :mod:`~salesworkbench.pipeline.amounts`; 1 without stage history of
         amounts), win_prob, probability of winning within each period (``prob_<period>``),
         expected value per period and in total (``amount * booked_ratio * prob``), variance
         and share of the forecast's variance; sorted by expected value.

@@ -27,13 +27,13 @@ import pandas as pd
 from scipy import stats
 
 from salesworkbench.errors import DataError, warn_note
+from salesworkbench.pipeline.amounts import amount_realisation
 from salesworkbench.pipeline.curves import WinModel, outcomes_at
 from salesworkbench.pipeline.grouping import choose_group_by
 from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH, beta_posterior, rate_table
-from salesworkbench.pipeline.realisation import amount_realisation
 from salesworkbench.pipeline.stage_history import learn_stage_history
 from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.pipeline.timing import close_date_offsets
@@ -170,7 +170,7 @@ class HistoryModel:
     amount_ratio : DataFrame or None
         With stage history holding amounts: what won deals booked over the amount they
         showed while open, per stage
-        (:func:`~salesworkbench.pipeline.realisation.amount_realisation`); the forecast
+        (:func:`~salesworkbench.pipeline.amounts.amount_realisation`); the forecast
         scales open deals' recorded amounts by it.
     slippage : Series
         Share of closed deals pushed at least once, pushes per deal, median push (days).

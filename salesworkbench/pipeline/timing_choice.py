@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench.errors import DataError, DataWarning
+from salesworkbench.pipeline.amounts import realisation_ratios
 from salesworkbench.pipeline.as_stood import as_stood
 from salesworkbench.pipeline.periods import MONTHS_PER_PERIOD, PERIOD_NAMES, _day
 from salesworkbench.pipeline.prices import typical_amounts
 from salesworkbench.pipeline.probabilities import deal_probabilities
-from salesworkbench.pipeline.realisation import realisation_ratios
 
 __all__ = [
     "INNER_CUTOFFS",

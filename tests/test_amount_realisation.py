@@ -1,4 +1,4 @@
-"""What a won deal books against the amount it showed while open (pipeline.realisation)."""
+"""What a won deal books against the amount it showed while open (pipeline.amounts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from salesworkbench.errors import DataWarning
 from salesworkbench.pipeline import HistoryModel, forecast
-from salesworkbench.pipeline.realisation import (
+from salesworkbench.pipeline.amounts import (
     ALL,
     MIN_DEALS,
     amount_realisation,

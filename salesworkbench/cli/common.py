@@ -43,6 +43,7 @@ __all__ = [
     "add_common_options",
     "add_cost_options",
     "check_memory",
+    "date_option",
     "fill",
     "input_file",
     "memory_budget",
@@ -520,6 +521,16 @@ def input_file(path: str, what: str) -> Path:
     if p.is_dir():
         raise FileNotFoundError(f"{path}: is a directory, not a file ({what})")
     return p
+
+
+def date_option(text: str | None, flag: str) -> pd.Timestamp | None:
+    """A date option's value (None when not given); a ValueError naming ``flag`` if not a date."""
+    if not text:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ValueError(f"{flag}: not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def mapping_option(value: str | None) -> str | None:

@@ -13,6 +13,7 @@ from salesworkbench.cli.common import (
     add_command,
     add_common_options,
     check_memory,
+    date_option,
     input_file,
     mapping_option,
     money_list,
@@ -265,12 +266,7 @@ def run_forecast(args: argparse.Namespace):
     """
     from salesworkbench.pipeline import HistoryModel, forecast
 
-    as_of = None
-    if args.as_of:
-        try:
-            as_of = pd.Timestamp(args.as_of)
-        except ValueError:
-            raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    as_of = date_option(args.as_of, "--as-of")
     if args.periods > MAX_PERIODS[args.freq]:
         raise ValueError(
             f"--periods {args.periods:,}: a forecast covers at most twenty years, "

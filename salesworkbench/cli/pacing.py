@@ -11,6 +11,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    date_option,
     input_file,
     mapping_option,
     non_negative,
@@ -87,12 +88,7 @@ def _run(args: argparse.Namespace) -> Output:
             raise ValueError(
                 f"--every: day, week, month or a number of days, got {every!r}"
             ) from None
-    today = None
-    if args.today:
-        try:
-            today = pd.Timestamp(args.today)
-        except ValueError:
-            raise ValueError(f"--today: not a date (YYYY-MM-DD): {args.today!r}") from None
+    today = date_option(args.today, "--today")
     input_file(args.opportunities, "OPPORTUNITIES: an opportunity export")
     if args.stage_history:
         input_file(args.stage_history, "--stage-history: a stage-history export")

@@ -99,24 +99,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         VALUE_EXAMPLES,
     )
     p.add_argument("case", metavar="CASE.yaml", help="value case file")
-    p.add_argument(
-        "--out",
-        default="build/report.html",
-        metavar="FILE",
-        help="HTML file to write (default build/report.html)",
-    )
-    pdf = p.add_mutually_exclusive_group()
-    pdf.add_argument(
-        "--pdf",
-        dest="pdf",
-        action="store_const",
-        const=True,
-        default=None,
-        help="also print a PDF (FILE with .pdf); fail if Chromium is missing",
-    )
-    pdf.add_argument(
-        "--no-pdf", dest="pdf", action="store_const", const=False, help="do not print a PDF"
-    )
+    _out_and_pdf(p, "build/report.html")
     p.add_argument(
         "--pptx",
         nargs="?",

@@ -11,6 +11,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    date_option,
     input_file,
     mapping_option,
     non_negative,
@@ -239,13 +240,6 @@ def add_segment_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _date(text: str, flag: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise ValueError(f"{flag}: not a date (YYYY-MM-DD): {text!r}") from None
-
-
 def _with_relationship(
     accounts: pd.DataFrame, args: argparse.Namespace, as_of: pd.Timestamp | None
 ) -> pd.DataFrame:
@@ -282,7 +276,7 @@ def segmented(args: argparse.Namespace) -> pd.DataFrame:
     input_file(args.accounts, "an account export, CSV or Excel")
     if args.deals is None and (args.deals_mapping or args.as_of or args.overwrite_relationship):
         raise ValueError("--deals-mapping, --as-of and --overwrite-relationship need --deals FILE")
-    as_of = _date(args.as_of, "--as-of") if args.as_of else None
+    as_of = date_option(args.as_of, "--as-of")
     if args.deals:
         input_file(args.deals, "--deals: an opportunity export")
         mapping_option(args.deals_mapping)

@@ -11,6 +11,7 @@ from salesworkbench.cli.common import (
     Output,
     add_command,
     add_common_options,
+    date_option,
     input_file,
     mapping_option,
     note,
@@ -147,12 +148,7 @@ def _run(args: argparse.Namespace) -> Output:
     input_file(args.opportunities, "OPPORTUNITIES: an opportunity export")
     if args.stage_history:
         input_file(args.stage_history, "--stage-history: a stage-history export")
-    as_of = None
-    if args.as_of:
-        try:
-            as_of = pd.Timestamp(args.as_of)
-        except ValueError:
-            raise ValueError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    as_of = date_option(args.as_of, "--as-of")
     reps = read_reps(args.reps) if args.reps else None
     opps = read_opportunities(args.opportunities, mapping=mapping_option(args.mapping))
     stages = (

@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesworkbench.errors import DataError, warn_note
+from salesworkbench.errors import DataError
 from salesworkbench.pipeline.simulation import _scaled
-from salesworkbench.pipeline.timing import _timing_cdf
+from salesworkbench.pipeline.timing import _note_no_created, _timing_cdf
 
 __all__ = ["TIMINGS", "deal_probabilities"]
 
@@ -91,12 +91,7 @@ def deal_probabilities(
     if history and has_curves and timing == "created":
         nocr = deals["created"].isna().to_numpy()
         if nocr.any():
-            excluded["open deals without created date (age taken as 0)"] = int(nocr.sum())
-            warn_note(
-                notes,
-                f"{int(nocr.sum())} open deals have no created date: treated as "
-                "created today (age 0) for timing",
-            )
+            _note_no_created(nocr, notes, excluded)
         p = model.open_win_probability(deals, as_of)
         q = model.win_model.probabilities(deals, as_of, starts, ends, scale=model.cycle_scale)
         return p, _scaled(q, model.win_rate_scale)

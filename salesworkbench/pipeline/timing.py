@@ -26,6 +26,16 @@ MIN_TAIL = 10
 MIN_STAGE_DEALS = 30
 
 
+def _note_no_created(missing: np.ndarray, notes: list[str], excluded: dict[str, int]) -> None:
+    """Count and note the open deals without a created date (timed as if created today)."""
+    excluded["open deals without created date (age taken as 0)"] = int(missing.sum())
+    warn_note(
+        notes,
+        f"{int(missing.sum())} open deals have no created date: treated as "
+        "created today (age 0) for timing",
+    )
+
+
 def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarray:
     """P(closed by the end of each period | won, open at ``as_of``), shape (deals, periods).
 
@@ -42,12 +52,7 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
     created = _days(deals["created"])
     nocreated = np.isnan(created)
     if nocreated.any():
-        excluded["open deals without created date (age taken as 0)"] = int(nocreated.sum())
-        warn_note(
-            notes,
-            f"{int(nocreated.sum())} open deals have no created date: treated as "
-            "created today (age 0) for timing",
-        )
+        _note_no_created(nocreated, notes, excluded)
         created = np.where(nocreated, a, created)
     created = np.minimum(created, a)
     base = created.copy()
@@ -83,7 +88,7 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
             else np.full(n, None, object)
         )
         own = {s: v for s, v in table.items() if s is not None and v[2] >= MIN_STAGE_DEALS}
-        mine = np.array([s in own for s in stage], bool) & ~noexp
+        mine = pd.Series(stage, dtype=object).isin(list(own)).to_numpy() & ~noexp
         offsets_of = [
             (np.flatnonzero(mine & (stage == s)), v[0] * model.cycle_scale, v[1])
             for s, v in own.items()

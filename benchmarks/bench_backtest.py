@@ -14,7 +14,8 @@ absolute error relative to the actual, bias relative to the actual (the mean of 
 relative errors), the pooled bias (total forecast over total actual, minus 1: the mean of
 ratios runs high when some actuals are small, even for an unbiased forecast) and P10-P90
 coverage where there is a band, and which timing the model used at how many cut-offs
-(``timing="auto"``: picked at each cut-off by walk-forward error before it). Targets (issue
+(``timing="auto"``: picked at each cut-off from the history before it, see
+:mod:`salesworkbench.pipeline.timing_choice`). Targets (issue
 13): coverage 70-90% on both generators, MAE no worse than the best baseline. On the bundled
 sample the stage-weighted baseline is also shown with stage win rates learned from the history
 instead of the CRM's stage settings. (Those settings are not right stage by stage on our

@@ -267,6 +267,9 @@ def test_auto_choice_has_no_look_ahead(honest):
     b = _fit(changed, h2, as_of)
     choose_timing(b, "M")
     pd.testing.assert_series_equal(a.timing_choice["M"]["errors"], b.timing_choice["M"]["errors"])
+    pd.testing.assert_series_equal(
+        a.timing_choice["M"]["errors"].attrs["brier"], b.timing_choice["M"]["errors"].attrs["brier"]
+    )
 
 
 def test_forecast_and_backtest_report_the_timing_used(honest):
@@ -344,8 +347,85 @@ def test_shared_scores_of_inner_cutoffs_change_nothing(honest):
         alone, n2 = timing_errors(model, "M", candidate_timings(model))
         assert n1 == n2 == 12
         pd.testing.assert_series_equal(shared, alone, rtol=1e-12)
+        pd.testing.assert_series_equal(shared.attrs["brier"], alone.attrs["brier"], rtol=1e-12)
         for t in shared.index:
             np.testing.assert_allclose(
                 shared.attrs["log_errors"][t], alone.attrs["log_errors"][t], rtol=1e-12
             )
     assert len(cache) == 15  # 12 month starts, 9 of them shared by the second fit date
+
+
+def test_auto_uses_the_dates_when_deal_outcomes_show_they_tell(honest):
+    """Honest dates at quarterly windows: the window totals cannot tell the timings apart (all
+    within a point of each other), the deals' own outcomes can. The value-weighted Brier score
+    of close_date is far below the others', so close_date is used and the note says why."""
+    model = _fit(*honest)
+    assert choose_timing(model, "Q") == "close_date"
+    choice = model.timing_choice["Q"]
+    errors, brier = choice["errors"], choice["errors"].attrs["brier"]
+    assert errors["created"] <= errors["close_date"]  # the totals alone would keep 'created'
+    assert brier["close_date"] < 0.6 * brier[["created", "stage"]].min()
+    assert "told which deals would win within a quarter" in choice["reason"]
+    assert f"close_date {brier['close_date']:.3f}" in choice["reason"]
+
+
+def test_dates_that_are_noise_score_no_better_deal_by_deal(honest):
+    """Dates drawn independently of the close: close_date's Brier score is above the others',
+    so the window totals decide, and the note says the dates were not used and why."""
+    noise = _fit(*honest_dates_crm(honest=False))
+    for freq in ("M", "Q"):
+        assert choose_timing(noise, freq) == "created"
+        choice = noise.timing_choice[freq]
+        brier = choice["errors"].attrs["brier"]
+        assert brier["close_date"] > brier[["created", "stage"]].min()
+        assert "did not tell the winners better than stage or age" in choice["reason"]
+
+
+def test_brier_score_is_pooled_over_windows_by_hand(honest, monkeypatch):
+    """Two scored windows, one unscored: Brier = (sum of Brier sums) / (sum of amounts), the
+    error is the mean of |forecast / actual - 1|."""
+    import salesworkbench.pipeline.timing_choice as tc
+
+    windows = iter(
+        [
+            {
+                "actual": 100.0,
+                "weight": 400.0,
+                "created": (120.0, 1.0, 80.0),
+                "close_date": (90.0, 1.0, 20.0),
+            },
+            None,
+            {
+                "actual": 50.0,
+                "weight": 100.0,
+                "created": (40.0, 1.0, 30.0),
+                "close_date": (55.0, 1.0, 10.0),
+            },
+        ]
+        + [None] * (tc.INNER_CUTOFFS - 3)
+    )
+    monkeypatch.setattr(tc, "_score_window", lambda *a: next(windows))
+    model = _fit(*honest)
+    errors, used = tc.timing_errors(model, "M", ["created", "close_date"])
+    assert used == 2
+    assert errors["created"] == pytest.approx((0.2 + 0.2) / 2, abs=1e-12)
+    assert errors["close_date"] == pytest.approx((0.1 + 0.1) / 2, abs=1e-12)
+    assert errors.attrs["brier"]["created"] == pytest.approx(110 / 500, abs=1e-12)
+    assert errors.attrs["brier"]["close_date"] == pytest.approx(30 / 500, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("scores", "uses_dates"),
+    [
+        ({"created": 0.2, "stage": 0.15, "close_date": 0.1}, True),
+        ({"created": 0.2, "stage": 0.1, "close_date": 0.1}, False),  # a tie is no evidence
+        ({"created": 0.2, "stage": 0.09, "close_date": 0.1}, False),
+        ({"created": 0.2, "stage": np.nan, "close_date": 0.1}, False),  # nothing scored
+        ({"created": 0.2, "stage": 0.15}, False),  # no dates to use
+        ({"close_date": 0.1}, False),
+    ],
+)
+def test_dates_are_used_only_when_they_score_strictly_best(scores, uses_dates):
+    from salesworkbench.pipeline.timing_choice import _dates_sort_deals
+
+    assert _dates_sort_deals(pd.Series(scores, dtype=float)) is uses_dates

@@ -10,15 +10,31 @@ on, with nothing from after the fit date:
   on or before the fit date, the pipeline is rebuilt as it stood at ``c``
   (:func:`~salesworkbench.pipeline.as_stood.as_stood`, stage history included);
 - a history model is fitted on what was known the day before ``c`` (the same grouping);
-- each candidate timing forecasts the won value of that pipeline within the window, and is
-  compared with what those deals won in it.
+- each candidate timing gives each deal of that pipeline its chance of winning within the
+  window, and the deals' outcomes in it score them two ways: the window's won value against its
+  forecast, and deal by deal.
 
-The timing with the smallest mean absolute error relative to the actual (the backtest's
-measure) is used; a
-timing other than ``created`` must beat it by :data:`MIN_GAIN` (relative) to be picked, so
-noise does not switch it. Candidates: ``created`` always; ``stage`` with stage history;
-``close_date`` with expected close dates in the stage history of at least
-:data:`MIN_CLOSE_OFFSETS` won deals.
+Two questions are answered, with the evidence each needs:
+
+1. **Do the expected close dates carry information?** Deal by deal, with the value-weighted
+   Brier score ``sum(amount * (q - won)**2) / sum(amount)`` pooled over the windows (``q`` the
+   deal's chance of winning within the window, ``won`` whether it did). Hundreds of deal
+   outcomes answer this; if ``close_date`` scores lower than every other candidate, it is used.
+   Where reps keep the dates, the date is the most specific timing there is; where the dates
+   are noise, ``close_date`` scores no better than ``stage``, whose chances it shares.
+2. **Otherwise, which timing forecasts the totals best?** The one (``close_date`` still
+   among them) with the smallest mean absolute error of the window totals relative to the
+   actual (the backtest's measure) is used; a timing other than ``created`` must beat it by
+   :data:`MIN_GAIN` (relative), so noise does not switch it.
+
+Why not the totals alone: only :data:`INNER_CUTOFFS` windows, overlapping, scored by models
+fitted on shorter histories than the forecast's own. On both generators, whose dates are
+kept, the totals alone picked ``stage`` or ``created`` at about half the quarterly cut-offs,
+and the forecast's error was larger for it on average (``docs/forecasting.md`` has the
+figures).
+
+Candidates: ``created`` always; ``stage`` with stage history; ``close_date`` with expected close
+dates in the stage history of at least :data:`MIN_CLOSE_OFFSETS` won deals.
 """
 
 from __future__ import annotations
@@ -92,7 +108,9 @@ def timing_errors(
         backtest's measure; NaN when nothing was scored). ``attrs["log_errors"]`` and
         ``attrs["luck_variance"]``: per candidate, ``log(actual / forecast)`` at each scored
         window and the relative variance each deal's own luck explains there (what the
-        forecast sizes its period shock by).
+        forecast sizes its period shock by). ``attrs["brier"]``: per candidate, the
+        value-weighted Brier score of each deal's chance of winning within the window, pooled
+        over the scored windows (``sum(amount * (q - won)**2) / sum(amount)``).
     used : int
         Inner cut-offs scored.
     """
@@ -106,6 +124,7 @@ def timing_errors(
     candidates = tuple(candidates)
     prices = tuple(sorted(model.list_prices.items())) if model.list_prices else None
     err = dict.fromkeys(candidates, 0.0)
+    brier, weight = dict.fromkeys(candidates, 0.0), 0.0
     logs: dict[str, list[float]] = {t: [] for t in candidates}
     luck: dict[str, list[float]] = {t: [] for t in candidates}
     used = 0
@@ -120,9 +139,11 @@ def timing_errors(
         if scored is None:
             continue
         actual = scored["actual"]
+        weight += scored["weight"]
         for t in candidates:
-            fc, var = scored[t]
+            fc, var, b = scored[t]
             err[t] += abs(fc / actual - 1.0)
+            brier[t] += b
             if fc > 0:
                 logs[t].append(float(np.log(actual / fc)))
                 luck[t].append(var / fc**2)
@@ -131,6 +152,9 @@ def timing_errors(
         out = pd.Series(dict.fromkeys(candidates, np.nan))
     else:
         out = pd.Series(err) / used
+    out.attrs["brier"] = pd.Series(
+        {t: brier[t] / weight if weight > 0 else np.nan for t in candidates}
+    )
     out.attrs["log_errors"] = {t: np.asarray(v) for t, v in logs.items()}
     out.attrs["luck_variance"] = {t: np.asarray(v) for t, v in luck.items()}
     return out, used
@@ -139,8 +163,11 @@ def timing_errors(
 def _score_window(model, c: pd.Timestamp, months: int, candidates) -> dict | None:
     """Each candidate's forecast of the pipeline at ``c`` over ``months``, and the actual.
 
-    Returns ``{"actual": a, timing: (forecast, variance from each deal's luck), ...}``, or
-    None when the cut-off cannot be scored (too few closed deals, no pipeline, nothing won).
+    Returns ``{"actual": a, "weight": w, timing: (forecast, variance from each deal's luck,
+    Brier sum), ...}``, or None when the cut-off cannot be scored (too few closed deals, no
+    pipeline, nothing won). The Brier sum is ``sum(amount * (q - won)**2)`` over the deals, with
+    ``q`` the deal's chance of winning within the window and ``won`` whether it did; ``w`` is
+    ``sum(amount)``.
     """
     from salesworkbench.pipeline.history import HistoryModel
 
@@ -180,12 +207,28 @@ def _score_window(model, c: pd.Timestamp, months: int, candidates) -> dict | Non
     amount = amount * np.where(miss, 1.0, realisation_ratios(pipe, inner.amount_ratio))
     s, e = np.array([_day(c)], float), np.array([_day(end)], float)
     usable = candidate_timings(inner)  # a timing the earlier data cannot support: created
-    out: dict = {"actual": actual}
+    out: dict = {"actual": actual, "weight": float(amount.sum())}
+    y = won_in.astype(float)
     for t in candidates:
         _, q = deal_probabilities(pipe, inner, c, s, e, t if t in usable else "created")
         qk = q[:, 0]
-        out[t] = (float(np.sum(amount * qk)), float(np.sum(amount**2 * qk * (1 - qk))))
+        out[t] = (
+            float(np.sum(amount * qk)),
+            float(np.sum(amount**2 * qk * (1 - qk))),
+            float(np.sum(amount * (qk - y) ** 2)),
+        )
     return out
+
+
+def _dates_sort_deals(brier: pd.Series) -> bool:
+    """Whether ``close_date`` has the lowest Brier score, strictly, of all candidates."""
+    if "close_date" not in brier.index or len(brier) < 2 or brier.isna().any():
+        return False
+    return bool(brier["close_date"] < brier.drop("close_date").min())
+
+
+def _listed(scores: pd.Series) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
 
 
 def choose_timing(model, freq_code: str, *, cache: dict | None = None) -> str:
@@ -228,14 +271,30 @@ def choose_timing(model, freq_code: str, *, cache: dict | None = None) -> str:
                 f"{pd.Timestamp(model.as_of).date()} to compare timings"
             )
         else:
-            best = errors.drop("created").idxmin()
-            pick = best if errors[best] < (1 - MIN_GAIN) * errors["created"] else "created"
+            brier = errors.attrs["brier"]
             listed = ", ".join(f"{k} {v:.0%}" for k, v in errors.items())
-            reason = (
-                f"timing='auto' picked {pick!r}: walk-forward error of the pipeline's won value "
-                f"within a {PERIOD_NAMES[freq_code]} at {used} monthly cut-offs before "
-                f"{pd.Timestamp(model.as_of).date()}: {listed}"
-            )
+            scored = f"at {used} monthly cut-offs before {pd.Timestamp(model.as_of).date()}"
+            period = PERIOD_NAMES[freq_code]
+            if _dates_sort_deals(brier):
+                pick = "close_date"
+                reason = (
+                    "timing='auto' picked 'close_date': the expected close dates told which "
+                    f"deals would win within a {period} better than stage or age did "
+                    f"(value-weighted Brier score {_listed(brier)}, {scored}; walk-forward "
+                    f"error of the pipeline's won value: {listed})"
+                )
+            else:
+                best = errors.drop("created").idxmin()
+                pick = best if errors[best] < (1 - MIN_GAIN) * errors["created"] else "created"
+                reason = (
+                    f"timing='auto' picked {pick!r}: walk-forward error of the pipeline's won "
+                    f"value within a {period} {scored}: {listed}"
+                )
+                if "close_date" in brier.index:
+                    reason += (
+                        "; the expected close dates did not tell the winners better than "
+                        f"stage or age (value-weighted Brier score {_listed(brier)})"
+                    )
     model.timing_choice[freq_code] = {
         "timing": pick,
         "errors": errors,

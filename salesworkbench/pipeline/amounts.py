@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from salesworkbench.pipeline.periods import _days
+from salesworkbench.pipeline.stage_history import days_stood
 
 __all__ = ["ALL", "MAX_SWING", "MIN_DEALS", "amount_realisation", "realisation_ratios"]
 
@@ -75,15 +76,15 @@ def amount_realisation(
     h = stage_history.loc[stage_history["opportunity_id"].isin(booked.index).to_numpy()]
     h = h.loc[(h["changed"] <= a).to_numpy()]
     h = h.sort_values(["opportunity_id", "changed"], kind="stable")
-    shown = h.groupby("opportunity_id")["amount"].ffill().to_numpy(float)
     close = _days(h["opportunity_id"].map(booked["close_date"]))
     changed = _days(h["changed"])
+    before = changed < close  # what the CRM showed while the deal was open
+    h, close, changed = h.loc[before], close[before], changed[before]
+    shown = h.groupby("opportunity_id")["amount"].ffill().to_numpy(float)
     ids = h["opportunity_id"].to_numpy()
-    same_next = np.append(ids[1:] == ids[:-1], False)
-    until = np.minimum(np.where(same_next, np.append(changed[1:], np.inf), close), close)
-    days = np.maximum(until - changed, 1.0)
+    days = days_stood(ids, changed, close)
     b = h["opportunity_id"].map(booked["amount"]).to_numpy(float)
-    keep = (changed < close) & (shown > 0)  # what the CRM showed while the deal was open
+    keep = shown > 0
     swing = keep & ((b > MAX_SWING * shown) | (b * MAX_SWING < shown))
     if swing.any():
         excluded[f"history rows whose amount changed more than {MAX_SWING:g}x by the close"] = int(

@@ -34,7 +34,11 @@ from salesworkbench.pipeline.new_deals import CreationRate, fit_creation_rate
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.prices import list_price_of
 from salesworkbench.pipeline.rates import DEFAULT_PRIOR_STRENGTH, beta_posterior, rate_table
-from salesworkbench.pipeline.stage_history import learn_stage_history
+from salesworkbench.pipeline.stage_history import (
+    learn_stage_history,
+    no_slippage,
+    open_stage_names,
+)
 from salesworkbench.pipeline.stages import StageModel
 from salesworkbench.pipeline.timing import close_date_offsets
 from salesworkbench.schemas import OPPORTUNITIES
@@ -405,14 +409,7 @@ class HistoryModel:
         by_stage = by_stage_open = cell_rates = None
         stage_days: dict[str, np.ndarray] = {}
         slip = np.array([], float)
-        slippage = pd.Series(
-            {
-                "deals_with_history": 0,
-                "pushed_share": np.nan,
-                "pushes_per_deal": np.nan,
-                "median_push_days": np.nan,
-            }
-        )
+        slippage = no_slippage()
         stage_entered = pd.Series(dtype="datetime64[ns]")
         stage_model = None
         close_offsets = amount_ratio = None
@@ -421,13 +418,14 @@ class HistoryModel:
         if stage_history is not None and len(stage_history):
             wc_ = _days(world["created"])
             end_days = np.floor(wc_ + w_dur)
-            open_st = set(
-                opportunities.loc[
-                    opportunities["status"].astype(object) == "open", "stage"
-                ].dropna()
-            ) | set(stage_order or [])
             stage_model = StageModel.fit(
-                world, end_days, w_code, stage_history, as_of, prior_strength, open_st
+                world,
+                end_days,
+                w_code,
+                stage_history,
+                as_of,
+                prior_strength,
+                open_stage_names(opportunities, stage_order),
             )
             res = learn_stage_history(
                 stage_history,

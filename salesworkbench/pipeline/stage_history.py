@@ -16,7 +16,51 @@ from salesworkbench.errors import DataError
 from salesworkbench.pipeline.periods import _days
 from salesworkbench.pipeline.rates import rate_table
 
-__all__ = ["learn_stage_history"]
+__all__ = ["days_stood", "learn_stage_history", "no_slippage", "open_stage_names"]
+
+
+def days_stood(ids: np.ndarray, changed: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """Days each stage-history row's values stood: to the deal's next row, or to its close.
+
+    A cut-off finds a value the CRM showed with a chance in proportion to these days, so they
+    weigh what deals seen at a cut-off have ahead of them (expected close offsets, booked over
+    shown amounts).
+
+    Parameters
+    ----------
+    ids : ndarray
+        The rows' deals, sorted by deal and then by ``changed``.
+    changed : ndarray
+        Day of each row (days since the epoch), every one before its deal's close.
+    close : ndarray
+        Day each row's deal closed.
+
+    Returns
+    -------
+    ndarray
+        Days, at least 1 (a value changed the day it was set still stood that day).
+    """
+    same_next = np.append(ids[1:] == ids[:-1], False)
+    until = np.where(same_next, np.append(changed[1:], 0.0), close)
+    return np.maximum(until - changed, 1.0)
+
+
+def open_stage_names(opportunities: pd.DataFrame, stage_order) -> set:
+    """The open stages: those open deals are in now, and any named in ``stage_order``."""
+    is_open = opportunities["status"].astype(object) == "open"
+    return set(opportunities.loc[is_open, "stage"].dropna()) | set(stage_order or [])
+
+
+def no_slippage(deals_with_history: int = 0) -> pd.Series:
+    """The slippage summary when no expected close dates were recorded."""
+    return pd.Series(
+        {
+            "deals_with_history": int(deals_with_history),
+            "pushed_share": np.nan,
+            "pushes_per_deal": np.nan,
+            "median_push_days": np.nan,
+        }
+    )
 
 
 def learn_stage_history(
@@ -68,9 +112,7 @@ def learn_stage_history(
     closed_ids = closed["opportunity_id"].to_numpy()
     won_of = pd.Series(won, index=closed_ids)
     # stage reached: open stages seen in the history (closing stages are not "reached")
-    open_stages = set(
-        opportunities.loc[opportunities["status"].astype(object) == "open", "stage"].dropna()
-    )
+    open_stages = open_stage_names(opportunities, stage_order)
     hc = h[h["opportunity_id"].isin(closed_ids)]
     reached = hc[["opportunity_id", "stage"]].drop_duplicates()
     if stage_order:
@@ -79,7 +121,7 @@ def learn_stage_history(
         extra = [(oid, s) for oid, t in top.items() for s in stage_order[: int(t) + 1]]
         reached = pd.concat([reached, pd.DataFrame(extra, columns=["opportunity_id", "stage"])])
         reached = reached.drop_duplicates()
-    closing = ~reached["stage"].isin(open_stages | set(stage_order or []))
+    closing = ~reached["stage"].isin(open_stages)
     reached = reached[~closing]
     by_stage = None
     if len(reached):
@@ -108,7 +150,7 @@ def learn_stage_history(
             on="snap",
             by="opportunity_id",
         )
-        at = at[at["stage"].isin(open_stages | set(stage_order or []))]
+        at = at[at["stage"].isin(open_stages)]
         if len(at):
             wt = 1.0 / at.groupby("opportunity_id")["snap"].transform("size").to_numpy(float)
             wn = at["won"].to_numpy(bool)
@@ -128,7 +170,7 @@ def learn_stage_history(
     close_of = closed.set_index("opportunity_id")["close_date"]
     hw = hc[hc["opportunity_id"].isin(closed_ids[won])]
     last_entry = hw.groupby(["opportunity_id", "stage"])["changed"].max().reset_index()
-    last_entry = last_entry[last_entry["stage"].isin(open_stages | set(stage_order or []))]
+    last_entry = last_entry[last_entry["stage"].isin(open_stages)]
     d = _days(close_of.reindex(last_entry["opportunity_id"])) - _days(last_entry["changed"])
     stage_days = {
         s: np.sort(d[(last_entry["stage"] == s).to_numpy() & ~np.isnan(d)])
@@ -136,14 +178,7 @@ def learn_stage_history(
     }
     # slippage: expected close date changes
     slip = np.array([], float)
-    slippage = pd.Series(
-        {
-            "deals_with_history": int(hc["opportunity_id"].nunique()),
-            "pushed_share": np.nan,
-            "pushes_per_deal": np.nan,
-            "median_push_days": np.nan,
-        }
-    )
+    slippage = no_slippage(hc["opportunity_id"].nunique())
     if "close_date" in h.columns:
         hcd = hc.dropna(subset=["close_date"])
         if len(hcd):

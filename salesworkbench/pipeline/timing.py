@@ -16,6 +16,7 @@ import pandas as pd
 
 from salesworkbench.errors import DataError, warn_note
 from salesworkbench.pipeline.periods import _day, _days
+from salesworkbench.pipeline.stage_history import days_stood
 
 __all__ = ["MIN_STAGE_DEALS", "MIN_TAIL", "close_date_offsets"]
 
@@ -80,8 +81,9 @@ def _timing_cdf(deals, model, as_of, ends, timing, notes, excluded) -> np.ndarra
     elif timing == "close_date":
         exp = _days(deals["close_date"])
         noexp = np.isnan(exp)
-        table = model.close_offsets or {None: (np.zeros(1), np.ones(1), 0)}
-        pooled = table[None] if table[None][0].size else (np.zeros(1), np.ones(1), 0)
+        none = (np.zeros(1), np.ones(1), 0)  # no offsets learned: the expected date itself
+        table = model.close_offsets or {None: none}
+        pooled = table[None] if table[None][0].size else none
         stage = (
             deals["stage"].astype(object).to_numpy()
             if "stage" in deals.columns
@@ -188,9 +190,7 @@ def close_date_offsets(
     ids = h["opportunity_id"].to_numpy()[order]
     changed, closes = changed[order], closes[order]
     expected = _days(h["close_date"])[order]
-    same_next = np.append(ids[1:] == ids[:-1], False)
-    until = np.where(same_next, np.append(changed[1:], 0.0), closes)
-    weights = np.maximum(until - changed, 1.0)
+    weights = days_stood(ids, changed, closes)
     offsets = closes - expected
     o = np.argsort(offsets, kind="stable")
     if not by_stage:

@@ -133,7 +133,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         choices=("auto", "created", "stage", "close_date"),
         default="auto",
         help="time-to-close model (stage and close_date need --stage-history; default auto: "
-        "each cut-off's model picks by walk-forward error before the cut-off)",
+        "each cut-off's model picks on what was known before the cut-off)",
     )
     p.add_argument(
         "--group-by",

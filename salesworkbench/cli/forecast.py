@@ -154,8 +154,8 @@ def add_forecast_options(p: argparse.ArgumentParser) -> None:
         "--timing",
         choices=("auto", "created", "stage", "close_date"),
         default="auto",
-        help="time-to-close model: auto (default: the one with the smallest walk-forward "
-        "error before the fit date), from creation, from entering the current stage or from "
+        help="time-to-close model: auto (default: chosen on the history before the fit date; "
+        "the notes say which and why), from creation, from entering the current stage or from "
         "the expected close date (stage and close_date need --stage-history)",
     )
     p.add_argument(

@@ -13,7 +13,8 @@ One module per step, in reading order:
   pipeline, and its :class:`ForecastResult`; :mod:`~salesworkbench.pipeline.probabilities`,
   each deal's chance within each period; :mod:`~salesworkbench.pipeline.timing`, when a
   deal that wins closes (from creation, stage or expected close date);
-  :mod:`~salesworkbench.pipeline.timing_choice`, which of those by walk-forward error;
+  :mod:`~salesworkbench.pipeline.timing_choice`, which of those, judged on the history
+  before the fit date;
 - :mod:`~salesworkbench.pipeline.health`: :func:`coverage_ratio`, :func:`sales_velocity`,
   :func:`pipeline_waterfall`;
 - :mod:`~salesworkbench.pipeline.backtesting`: :func:`backtest`, the forecast at past cut-offs,

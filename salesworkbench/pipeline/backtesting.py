@@ -360,7 +360,7 @@ def backtest(
     timing : {"auto", "created", "stage", "close_date"}
         Timing passed to :func:`forecast`; ``stage`` and ``close_date`` need
         ``stage_history`` (without it, ``created`` is used). ``auto`` (default) lets each
-        cut-off's model pick by walk-forward error on what was known before the cut-off
+        cut-off's model pick on what was known before the cut-off
         (:mod:`~salesworkbench.pipeline.timing_choice`); the ``timing`` column says which.
     stale_after : float or None
         Passed to :func:`forecast`.

@@ -210,8 +210,9 @@ def forecast(
         at its age in the stage (needs stage history). ``close_date``: the chance from those
         curves, the timing from the expected close date the CRM shows and how far closes fell
         from the expected dates shown while earlier won deals were open (needs expected close
-        dates in the stage history). ``auto`` (default): the one with the smallest
-        walk-forward error before the model's fit date
+        dates in the stage history). ``auto`` (default): chosen on the history before the
+        model's fit date, the expected close date where it told which deals won better than
+        stage or age, else the timing with the smallest walk-forward error
         (:mod:`~salesworkbench.pipeline.timing_choice`), ``created`` without stage history;
         ``result.timing`` and ``notes`` say which and why.
     win_prob : "history", "crm" or array

@@ -17,7 +17,8 @@ given it is still open at its age) and ``q[:, k]`` (its chance of being won with
 
 With given win probabilities (``win_prob="crm"`` or an array) only the timing comes from these.
 Which timing forecasts best is a question for the data:
-:func:`~salesworkbench.pipeline.timing_choice.choose_timing` answers it by walk-forward error.
+:func:`~salesworkbench.pipeline.timing_choice.choose_timing` answers it on the history before
+the fit date.
 """
 
 from __future__ import annotations

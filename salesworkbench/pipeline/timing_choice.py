@@ -232,7 +232,7 @@ def _listed(scores: pd.Series) -> str:
 
 
 def choose_timing(model, freq_code: str, *, cache: dict | None = None) -> str:
-    """The timing with the smallest walk-forward error before the model's fit date.
+    """The timing to use, chosen on the history before the model's fit date (module text).
 
     The choice, the errors and one sentence of reason are kept in
     ``model.timing_choice[freq_code]`` (``timing``, ``errors``, ``reason``, and the picked

@@ -63,8 +63,9 @@ class ForecastExplorer(App):
     seed : int
         Seed of both (same seed, same figures).
     timing : str, optional
-        Timing model (default ``auto``, as :func:`~salesworkbench.pipeline.forecast`: the
-        timing with the smallest walk-forward error before the fit date, chosen once).
+        Timing model (default ``auto``, as :func:`~salesworkbench.pipeline.forecast`: chosen
+        once on the history before the fit date, see
+        :mod:`~salesworkbench.pipeline.timing_choice`).
     stage_order : sequence of str, optional
         Open stages in funnel order (see :meth:`HistoryModel.fit`).
     draw : bool

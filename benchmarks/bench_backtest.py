@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from _timing import best_of
 
-from salesworkbench.datasets import load_opportunities, load_stage_history, second_sample
+from salesworkbench.datasets import generate, load_opportunities, load_stage_history, second_sample
 from salesworkbench.defaults import BACKTEST_TRIALS
 from salesworkbench.errors import DataWarning
 from salesworkbench.io import read_opportunities, read_stage_history
@@ -50,6 +50,45 @@ from salesworkbench.pipeline.baselines import BASELINES, crm_stage_probabilities
 from salesworkbench.schemas import OPPORTUNITIES
 
 SEED = 13
+
+#: Cut-off dates of each generator's backtests, by horizon.
+CUTOFFS = {
+    "bundled": {
+        "quarter": pd.date_range("2024-10-01", "2026-07-01", freq="QS"),
+        "month": pd.date_range("2024-10-01", "2026-09-01", freq="MS"),
+    },
+    "second": {
+        "quarter": pd.date_range("2021-01-01", "2023-04-01", freq="QS"),
+        "month": pd.date_range("2021-01-01", "2023-06-01", freq="MS"),
+    },
+}
+LABELS = {"quarter": "quarterly", "month": "monthly"}
+#: Each generator's files: deals, stage history, mapping (None: canonical columns).
+FILES = {
+    "bundled": (generate, "opportunities.csv", "stage_history.csv", None),
+    "second": (second_sample, "deals.csv", "deal_history.csv", "mapping.yaml"),
+}
+
+
+def read_sample(name: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One sample of a generator, written to a temporary folder and read through the importer."""
+    module, deals, history, mapping = FILES[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        module.write(out, seed)
+        m = out / mapping if mapping else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            return (
+                read_opportunities(out / deals, mapping=m),
+                read_stage_history(out / history, mapping=m),
+            )
+
+
+def best_baseline(cmp: pd.DataFrame) -> tuple[str, float]:
+    """The baseline of the pipeline part with the smallest MAE, and that MAE."""
+    base = cmp[cmp["forecast"] == "pipeline"].drop(index="model")["mae_pct"]
+    return str(base.idxmin()), float(base.min())
 
 
 def show(title: str, bt) -> None:
@@ -76,7 +115,7 @@ def show(title: str, bt) -> None:
         f"{int((fac < 1).sum())} narrowed)"
     )
     pipe = cmp[cmp["forecast"] == "pipeline"]
-    best = pipe.drop(index="model")["mae_pct"].min()
+    _, best = best_baseline(cmp)
     cov = pipe.loc["model", "coverage_p10_p90"]
     print(
         f"   targets: coverage 70-90% -> {cov:.0%} "
@@ -90,12 +129,7 @@ def show(title: str, bt) -> None:
 def bundled() -> None:
     """The bundled sample, quarterly and monthly."""
     opps, hist = load_opportunities(), load_stage_history()
-    quarterly = pd.date_range("2024-10-01", "2026-07-01", freq="QS")
-    monthly = pd.date_range("2024-10-01", "2026-09-01", freq="MS")
-    for label, cuts, horizon in (
-        ("quarterly", quarterly, "quarter"),
-        ("monthly", monthly, "month"),
-    ):
+    for horizon, cuts in CUTOFFS["bundled"].items():
         bt = backtest(
             opps,
             cuts,
@@ -104,7 +138,7 @@ def bundled() -> None:
             stage_history=hist,
             stage_probabilities=crm_stage_probabilities(opps),
         )
-        show(f"bundled sample, {label}", bt)
+        show(f"bundled sample, {LABELS[horizon]}", bt)
         # the stage-weighted baseline above applies the CRM's stage settings (10/20/50/75%),
         # which suit our generator's quarters well (see the module text); with each stage's win
         # rate learned from the history before the cut-off instead:
@@ -120,20 +154,9 @@ def bundled() -> None:
 
 def second() -> None:
     """The second generator, through the importer, quarterly and monthly."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        second_sample.write(out)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)
-            opps = read_opportunities(out / "deals.csv", mapping=out / "mapping.yaml")
-            hist = read_stage_history(out / "deal_history.csv", mapping=out / "mapping.yaml")
+    opps, hist = read_sample("second", second_sample.DEFAULT_SEED)
     truth = second_sample.truth().set_index("opportunity_id")
-    quarterly = pd.date_range("2021-01-01", "2023-04-01", freq="QS")
-    monthly = pd.date_range("2021-01-01", "2023-06-01", freq="MS")
-    for label, cuts, horizon in (
-        ("quarterly", quarterly, "quarter"),
-        ("monthly", monthly, "month"),
-    ):
+    for horizon, cuts in CUTOFFS["second"].items():
         bt = backtest(opps, cuts, horizon, seed=SEED, stage_history=hist)
         # the CRM's bookings are the real ones (never-closed deals are all lost in truth)
         real = [
@@ -146,7 +169,7 @@ def second() -> None:
             for r in bt.itertuples()
         ]
         assert np.allclose(real, bt["actual"]), "CRM bookings differ from what really happened"
-        show(f"second generator, {label}", bt)
+        show(f"second generator, {LABELS[horizon]}", bt)
     never = int(truth["never_closed"].sum())
     print(f"   ({never:,} of {len(truth):,} deals were never closed in the CRM)")
 
